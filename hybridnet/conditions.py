@@ -1,0 +1,92 @@
+"""The random world a run unfolds in: UE positions, CPU speeds, fading, prompts.
+
+Each kind of randomness has its own stream spawned from one root seed, so
+changing, say, the fading model does not reshuffle the UEs' CPU speeds, and the
+same (scenario, seed, episode) always yields the same slots whichever engine or
+policy consumes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from hybridnet.model.channel import channel_gain
+from hybridnet.model.slot import SlotState
+from hybridnet.prompts import PromptAssignment, assign_prompts
+from hybridnet.scenario import Scenario
+
+_STREAMS = ("positions", "freqs", "fading", "prompts", "arrivals", "policy")
+
+
+@dataclass
+class Conditions:
+    """Draws ``scenario.sim.slots`` slot states for one episode of one seed."""
+
+    scenario: Scenario
+    seed: int
+    episode: int = 0
+
+    def __post_init__(self) -> None:
+        root = np.random.SeedSequence([self.seed, self.episode])
+        self.rngs = dict(zip(_STREAMS, (np.random.default_rng(s) for s in root.spawn(len(_STREAMS))),
+                             strict=True))
+        self.prompts: PromptAssignment | None = None
+        self._distance_m: np.ndarray | None = None
+        self._f_ue_hz: np.ndarray | None = None
+
+    @property
+    def num_ues(self) -> int:
+        return self.scenario.network.num_ues
+
+    def _draw_prompts(self) -> PromptAssignment:
+        p = self.scenario.prompts
+        return assign_prompts(
+            p.scheme, self.num_ues, self.scenario.network.num_groups, self.rngs["prompts"],
+            phi_source=p.phi_source, corpus=p.corpus, agent=p.agent,
+            openai_base_url=p.openai_base_url, openai_model=p.openai_model,
+        )
+
+    def _draw_distances(self) -> np.ndarray:
+        ch = self.scenario.channel
+        return self.rngs["positions"].uniform(ch.distance_min_m, ch.distance_max_m, self.num_ues)
+
+    def _draw_freqs(self) -> np.ndarray:
+        ue = self.scenario.ue
+        return self.rngs["freqs"].uniform(ue.freq_min_hz, ue.freq_max_hz, self.num_ues)
+
+    def slot(self, index: int) -> SlotState:
+        """The state of slot ``index``; slots must be drawn in order 0, 1, 2, ..."""
+        s = self.scenario
+        first = index == 0
+        if first or s.prompts.redraw == "slot":
+            self.prompts = self._draw_prompts()
+        if first or s.channel.position_redraw == "slot":
+            self._distance_m = self._draw_distances()
+        if first or s.ue.freq_redraw == "slot":
+            self._f_ue_hz = self._draw_freqs()
+        if s.channel.fading == "rayleigh":
+            fading = self.rngs["fading"].exponential(1.0, self.num_ues)
+        else:
+            fading = np.ones(self.num_ues)
+        assert self.prompts is not None and self._distance_m is not None
+        gain = channel_gain(self._distance_m, s.channel.pathloss_at_1km_db,
+                            s.channel.pathloss_slope_db, fading)
+        return SlotState(
+            f_ue_hz=self._f_ue_hz, phi=self.prompts.phi, group=self.prompts.group, gain=gain,
+            num_groups=self.prompts.num_groups,
+            allows_common_phase=self.prompts.allows_common_phase,
+        )
+
+    def slots(self) -> Iterator[SlotState]:
+        """Every slot of the episode, in order."""
+        for index in range(self.scenario.sim.slots):
+            yield self.slot(index)
+
+    @property
+    def distance_m(self) -> np.ndarray:
+        """Current BS-UE distances (for traces)."""
+        assert self._distance_m is not None
+        return self._distance_m

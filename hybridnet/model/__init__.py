@@ -1,0 +1,1 @@
+"""Pure, vectorised equations of the paper: computation, channel, HIQM, objective."""

@@ -1,0 +1,72 @@
+"""The reward's normalising references, resolved from "auto" to numbers.
+
+Q, T and E differ by orders of magnitude, so (17a) is only meaningful once each
+term is divided by a reference. Ours is the all-on-UE (``local``) decision of
+one typical UE: the mid-range f^UE, the transfer delay averaged over the
+distance distribution, the mid-range phi. A policy that does everything on the
+UE then scores about w1 - w2 - w3, and a reward of 0.1 more is a 10 % gain on
+one term. The numbers are written into the resolved config.toml, so reruns and
+other engines use exactly the same ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from hybridnet.model.actions import local_split
+from hybridnet.model.channel import (
+    channel_gain,
+    noise_psd_w_per_hz,
+    payload_bits,
+    shannon_rate_bps,
+    tx_delay_s,
+    tx_energy_j,
+)
+from hybridnet.model.compute import processing_delay_s, processing_energy_j
+from hybridnet.model.hiqm import load_qos_model
+from hybridnet.scenario import AUTO, Scenario
+
+REFERENCE_PHI = 0.5
+"""phi of the typical UE (the middle of the measured 0.2-0.8 range)."""
+
+
+def reference_terms(scenario: Scenario) -> tuple[float, float, float]:
+    """(QoS, delay s, energy J) of the local decision for one typical UE."""
+    ch, ue, lat = scenario.channel, scenario.ue, scenario.latent
+    x, y = local_split(scenario.steps)
+    z = scenario.steps.total - x - y
+    f_ue = 0.5 * (ue.freq_min_hz + ue.freq_max_hz)
+    distances = np.linspace(ch.distance_min_m, ch.distance_max_m, 1001)
+    rate = shannon_rate_bps(
+        ch.bandwidth_hz, ch.tx_power_w,
+        channel_gain(distances, ch.pathloss_at_1km_db, ch.pathloss_slope_db),
+        noise_psd_w_per_hz(ch.noise_psd_dbm_hz, ch.noise_figure_db),
+    )
+    bits = payload_bits(lat.height, lat.width, lat.channels, lat.bits_per_value,
+                        lat.compression_ratio)
+    t_tx = float(np.mean(tx_delay_s(bits, rate)))
+    es = scenario.edge
+    delay = (float(processing_delay_s(y, es.cycles_per_step, es.freq_hz)) + t_tx
+             + float(processing_delay_s(z, ue.cycles_per_step, f_ue)))
+    energy = (float(processing_energy_j(y, es.cycles_per_step, es.freq_hz, es.kappa))
+              + float(tx_energy_j(ch.tx_power_w, t_tx))
+              + float(processing_energy_j(z, ue.cycles_per_step, f_ue, ue.kappa)))
+    qos = float(load_qos_model(scenario.qos.model).qos(np.array(x), np.array(REFERENCE_PHI)))
+    return qos, delay, energy
+
+
+def resolve_references(scenario: Scenario) -> Scenario:
+    """A copy whose "auto" references are replaced by the numbers they stand for."""
+    r = scenario.reward
+    if AUTO not in (r.qos_ref, r.delay_ref_s, r.energy_ref_j):
+        return scenario
+    qos, delay, energy = reference_terms(scenario)
+    reward = dataclasses.replace(
+        r,
+        qos_ref=qos if r.qos_ref == AUTO else r.qos_ref,
+        delay_ref_s=delay if r.delay_ref_s == AUTO else r.delay_ref_s,
+        energy_ref_j=energy if r.energy_ref_j == AUTO else r.energy_ref_j,
+    )
+    return scenario.replace(reward=reward)

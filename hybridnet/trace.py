@@ -1,0 +1,94 @@
+"""Traces of a run as tidy pandas frames, and the per-slot totals derived from them.
+
+Delay and energy are recorded once per UE and per group; every total (per
+slot, per run) is a sum over those same records, so the engines cannot drift
+from one another in their bookkeeping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hybridnet.model.compute import processing_delay_s
+from hybridnet.model.objective import SlotOutcome, slot_reward
+from hybridnet.model.params import ModelParams
+from hybridnet.model.slot import SlotState
+
+UE_COLUMNS = (
+    "slot", "ue", "group", "phi", "f_ue_hz", "distance_m", "x", "y", "z", "rate_bps",
+    "tx_power_w", "payload_bits", "t_request_s", "t_common_s", "t_es_s", "t_tx_s", "t_ue_s",
+    "t_wait_s", "delay_s", "t_done_s", "e_es_j", "e_tx_j", "e_ue_j", "qos",
+)
+GROUP_COLUMNS = ("slot", "group", "members", "common_steps", "t_common_s", "e_common_j")
+SLOT_COLUMNS = ("slot", "qos", "delay_s", "energy_j", "e_common_j", "reward")
+EVENT_COLUMNS = ("slot", "ue", "group", "phase", "t_ready_s", "t_start_s", "t_end_s")
+PHASES = ("common", "es", "tx", "ue")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything one simulated run produced."""
+
+    ues: pd.DataFrame
+    """One row per UE per slot (UE_COLUMNS)."""
+    groups: pd.DataFrame
+    """One row per group per slot: the common phase (GROUP_COLUMNS)."""
+    slots: pd.DataFrame
+    """One row per slot: totals and the reward (SLOT_COLUMNS)."""
+    events: pd.DataFrame
+    """One row per executed phase (EVENT_COLUMNS); ue = -1 for a group's common phase."""
+
+
+def summarise_slots(ues: pd.DataFrame, groups: pd.DataFrame, params: ModelParams,
+                    num_ues: int) -> pd.DataFrame:
+    """Per-slot totals (eq. 15-16) and the reward (17a) from the per-UE and per-group records."""
+    per_ue = ues.groupby("slot", sort=True)[["qos", "delay_s", "e_es_j", "e_tx_j", "e_ue_j"]].sum()
+    e_common = groups.groupby("slot", sort=True)["e_common_j"].sum().reindex(per_ue.index,
+                                                                             fill_value=0.0)
+    energy = e_common + per_ue["e_es_j"] + per_ue["e_tx_j"] + per_ue["e_ue_j"]     # eq. (16)
+    reward = slot_reward(params, num_ues, per_ue["qos"].to_numpy(),
+                         per_ue["delay_s"].to_numpy(), energy.to_numpy())
+    return pd.DataFrame({
+        "slot": per_ue.index.to_numpy(),
+        "qos": per_ue["qos"].to_numpy(),
+        "delay_s": per_ue["delay_s"].to_numpy(),
+        "energy_j": energy.to_numpy(),
+        "e_common_j": e_common.to_numpy(),
+        "reward": reward,
+    })
+
+
+def closed_form_records(slot: int, state: SlotState, outcome: SlotOutcome, params: ModelParams,
+                        distance_m: np.ndarray, t_request_s: float
+                        ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per-UE and per-group columns of one slot evaluated in closed form (no waiting)."""
+    n, m = state.num_ues, state.num_groups
+    ue_cols = {
+        "slot": np.full(n, slot), "ue": np.arange(n), "group": state.group, "phi": state.phi,
+        "f_ue_hz": state.f_ue_hz, "distance_m": distance_m, "x": outcome.x, "y": outcome.y,
+        "z": outcome.z, "rate_bps": outcome.rate_bps, "tx_power_w": np.full(n, params.tx_power_w),
+        "payload_bits": np.full(n, params.payload_bits), "t_request_s": np.full(n, t_request_s),
+        "t_common_s": outcome.t_common_s, "t_es_s": outcome.t_es_s, "t_tx_s": outcome.t_tx_s,
+        "t_ue_s": outcome.t_ue_s, "t_wait_s": np.zeros(n), "delay_s": outcome.delay_s,
+        "t_done_s": t_request_s + outcome.delay_s, "e_es_j": outcome.e_es_j,
+        "e_tx_j": outcome.e_tx_j, "e_ue_j": outcome.e_ue_j, "qos": outcome.qos,
+    }
+    members = np.bincount(state.group, minlength=m)
+    group_cols = {
+        "slot": np.full(m, slot), "group": np.arange(m), "members": members,
+        "common_steps": outcome.common_steps,
+        "t_common_s": processing_delay_s(outcome.common_steps, params.es_cycles_per_step,
+                                         params.es_freq_hz),
+        "e_common_j": outcome.e_common_j,
+    }
+    return ue_cols, group_cols
+
+
+def frame(columns: tuple[str, ...], chunks: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """Concatenate per-slot column dicts into one frame with the given column order."""
+    if not chunks:
+        return pd.DataFrame({c: [] for c in columns})
+    return pd.DataFrame({c: np.concatenate([chunk[c] for chunk in chunks]) for c in columns})
