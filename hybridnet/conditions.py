@@ -21,6 +21,13 @@ from hybridnet.scenario import Scenario
 _STREAMS = ("positions", "freqs", "fading", "prompts", "arrivals", "policy")
 
 
+def seeded_streams(seed: int, episode: int = 0) -> dict[str, np.random.Generator]:
+    """One independent generator per kind of randomness, all from (seed, episode)."""
+    children = np.random.SeedSequence([seed, episode]).spawn(len(_STREAMS))
+    return {name: np.random.default_rng(child) for name, child in zip(_STREAMS, children,
+                                                                       strict=True)}
+
+
 @dataclass
 class Conditions:
     """Draws ``scenario.sim.slots`` slot states for one episode of one seed."""
@@ -30,9 +37,7 @@ class Conditions:
     episode: int = 0
 
     def __post_init__(self) -> None:
-        root = np.random.SeedSequence([self.seed, self.episode])
-        self.rngs = dict(zip(_STREAMS, (np.random.default_rng(s) for s in root.spawn(len(_STREAMS))),
-                             strict=True))
+        self.rngs = seeded_streams(self.seed, self.episode)
         self.prompts: PromptAssignment | None = None
         self._distance_m: np.ndarray | None = None
         self._f_ue_hz: np.ndarray | None = None

@@ -87,6 +87,25 @@ def closed_form_records(slot: int, state: SlotState, outcome: SlotOutcome, param
     return ue_cols, group_cols
 
 
+def closed_form_events(slot: int, state: SlotState, outcome: SlotOutcome, group_common_s: np.ndarray,
+                       t_request_s: float) -> dict[str, np.ndarray]:
+    """Event rows of one closed-form slot: phases back to back, nothing waits."""
+    n, m = state.num_ues, state.num_groups
+    es_start = t_request_s + outcome.t_common_s
+    tx_start = es_start + outcome.t_es_s
+    ue_start = tx_start + outcome.t_tx_s
+    starts = np.concatenate([np.full(m, t_request_s), es_start, tx_start, ue_start])
+    ends = np.concatenate([t_request_s + group_common_s, tx_start, ue_start,
+                           ue_start + outcome.t_ue_s])
+    return {
+        "slot": np.full(m + 3 * n, slot),
+        "ue": np.concatenate([np.full(m, -1), np.tile(np.arange(n), 3)]),
+        "group": np.concatenate([np.arange(m), np.tile(state.group, 3)]),
+        "phase": np.repeat(np.array(PHASES), [m, n, n, n]),
+        "t_ready_s": starts, "t_start_s": starts, "t_end_s": ends,
+    }
+
+
 def frame(columns: tuple[str, ...], chunks: list[dict[str, np.ndarray]]) -> pd.DataFrame:
     """Concatenate per-slot column dicts into one frame with the given column order."""
     if not chunks:

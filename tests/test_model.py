@@ -1,0 +1,142 @@
+"""Every equation of hybridnet.model against a value computed by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hybridnet.model.actions import action_mask, local_split
+from hybridnet.model.channel import (
+    channel_gain,
+    noise_psd_w_per_hz,
+    path_loss_db,
+    payload_bits,
+    shannon_rate_bps,
+    tx_delay_s,
+    tx_energy_j,
+)
+from hybridnet.model.compute import processing_delay_s, processing_energy_j
+from hybridnet.model.objective import evaluate, group_max
+from hybridnet.model.params import ModelParams
+from hybridnet.model.slot import SlotState
+from hybridnet.scenario import Scenario, from_dict
+
+
+def test_common_phase_eq1_eq2():
+    # 5 common steps on the ES: 5 * 15e6 / 2e9 = 0.0375 s; 1e-27 * 5 * 15e6 * (2e9)^2 = 0.3 J
+    assert processing_delay_s(5, 15e6, 2e9) == pytest.approx(0.0375, rel=1e-12)
+    assert processing_energy_j(5, 15e6, 2e9, 1e-27) == pytest.approx(0.3, rel=1e-12)
+
+
+def test_one_es_step_matches_design_magnitudes_eq3_eq4():
+    # DESIGN: one ES step takes 7.5 ms and 0.06 J
+    assert processing_delay_s(1, 15e6, 2e9) == pytest.approx(7.5e-3, rel=1e-12)
+    assert processing_energy_j(1, 15e6, 2e9, 1e-27) == pytest.approx(0.06, rel=1e-12)
+
+
+def test_ue_phase_eq8_eq9():
+    # 10 UE steps at 1.5 GHz: 10 * 14e6 / 1.5e9 = 0.09333 s; 1e-27 * 1.4e8 * 2.25e18 = 0.315 J
+    assert processing_delay_s(10, 14e6, 1.5e9) == pytest.approx(0.0933333333, rel=1e-9)
+    assert processing_energy_j(10, 14e6, 1.5e9, 1e-27) == pytest.approx(0.315, rel=1e-12)
+    # one UE step spans 8.75-10 ms and 0.027-0.036 J over f in [1.4, 1.6] GHz (DESIGN)
+    assert processing_delay_s(1, 14e6, np.array([1.6e9, 1.4e9])) == pytest.approx([8.75e-3, 1e-2])
+    assert processing_energy_j(1, 14e6, np.array([1.4e9, 1.6e9]), 1e-27) == pytest.approx(
+        [0.02744, 0.03584])
+
+
+def test_path_loss_and_noise():
+    # 128.1 + 37.6 log10(0.1 km) = 90.5 dB; -174 dBm/Hz + 9 dB = -165 dBm/Hz = 10^-19.5 W/Hz
+    assert path_loss_db(100.0, 128.1, 37.6) == pytest.approx(90.5)
+    assert channel_gain(100.0, 128.1, 37.6) == pytest.approx(8.912509381337441e-10, rel=1e-12)
+    assert noise_psd_w_per_hz(-174.0, 9.0) == pytest.approx(3.162277660168379e-20, rel=1e-12)
+
+
+def test_shannon_rate_eq6():
+    # SNR = 0.5 * 8.9125e-10 / (3.1623e-20 * 1e6) = 14091.91; 1e6 * log2(1 + SNR) = 13.7827 Mbit/s
+    rate = shannon_rate_bps(1e6, 0.5, 8.912509381337441e-10, 3.162277660168379e-20)
+    assert rate == pytest.approx(13782682.396, rel=1e-9)
+
+
+def test_latent_transfer_eq5_eq7():
+    # 128 * 128 * 16 * 16 bits = 4,194,304 before compression; / tau = 4 -> 1,048,576
+    assert payload_bits(128, 128, 16, 16, 1.0) == 4_194_304
+    bits = payload_bits(128, 128, 16, 16, 4.0)
+    assert bits == 1_048_576
+    assert tx_delay_s(bits, 13782682.396119857) == pytest.approx(0.07607923986518, rel=1e-10)
+    assert tx_energy_j(0.5, 0.07607923986518) == pytest.approx(0.03803961993259, rel=1e-10)
+
+
+def test_group_max_batched_and_empty_group():
+    x = np.array([[3, 1, 7, 0], [2, 2, 0, 5]])
+    group = np.array([[0, 0, 1, 1], [1, 1, 1, 1]])
+    np.testing.assert_array_equal(group_max(x, group, 3), [[3, 7, 0], [0, 5, 0]])
+
+
+def _two_ue_state() -> SlotState:
+    return SlotState(f_ue_hz=np.array([1.4e9, 1.6e9]), phi=np.array([0.3, 0.6]),
+                     group=np.array([0, 0]), gain=np.array([8.912509381337441e-10] * 2),
+                     num_groups=1)
+
+
+def test_evaluate_eq13_to_eq17_by_hand():
+    scenario = from_dict({"qos": {"model": "paper"},
+                          "reward": {"qos_ref": 0.3, "delay_ref_s": 0.4, "energy_ref_j": 0.9}})
+    params = ModelParams.from_scenario(scenario)
+    out = evaluate(params, _two_ue_state(), np.array([4, 2]), np.array([3, 0]))
+    t_tx = 0.07607923986518025
+    # UE 0: waits X = 4 common steps (0.03 s), y = 3 ES steps (0.0225 s), z = 21 UE steps at 1.4 GHz
+    t0 = 0.03 + 0.0225 + t_tx + 21 * 14e6 / 1.4e9
+    # UE 1: also waits X = 4 (eq. 13), y = 0, z = 26 steps at 1.6 GHz
+    t1 = 0.03 + 0.0 + t_tx + 26 * 14e6 / 1.6e9
+    np.testing.assert_allclose(out.delay_s, [t0, t1], rtol=1e-12)
+    np.testing.assert_array_equal(out.z, [21, 26])
+    e_common = 4 * 0.06                                                   # eq. (2), shared
+    e0 = 3 * 0.06 + 0.5 * t_tx + 1e-27 * 21 * 14e6 * 1.4e9**2
+    e1 = 0.5 * t_tx + 1e-27 * 26 * 14e6 * 1.6e9**2
+    assert out.total_energy_j == pytest.approx(e_common + e0 + e1, rel=1e-12)
+    q = params.qos_model.qos(np.array([4, 2]), np.array([0.3, 0.6]))
+    assert out.total_qos == pytest.approx(q.sum())
+    reward = 0.6 * q.sum() / (2 * 0.3) - 0.2 * (t0 + t1) / (2 * 0.4) - 0.2 * (
+        e_common + e0 + e1) / (2 * 0.9)
+    assert out.reward == pytest.approx(reward, rel=1e-12)
+
+
+def test_early_handoff_waits_only_for_own_common_steps():
+    scenario = from_dict({"sim": {"early_handoff": True}, "qos": {"model": "paper"}})
+    params = ModelParams.from_scenario(scenario)
+    out = evaluate(params, _two_ue_state(), np.array([4, 2]), np.array([0, 0]))
+    np.testing.assert_allclose(out.t_common_s, [0.03, 0.015])
+    assert out.e_common_j.sum() == pytest.approx(0.24)
+
+
+def test_evaluate_batched_equals_per_slot():
+    params = ModelParams.from_scenario(from_dict({"qos": {"model": "paper"}}))
+    rng = np.random.default_rng(0)
+    b, n = 4, 7
+    state = SlotState(f_ue_hz=rng.uniform(1.4e9, 1.6e9, (b, n)), phi=rng.uniform(0.2, 0.7, (b, n)),
+                      group=rng.integers(0, 3, (b, n)), gain=rng.uniform(1e-11, 1e-9, (b, n)),
+                      num_groups=3)
+    x, y = rng.integers(0, 14, (b, n)), rng.integers(0, 15, (b, n))
+    batched = evaluate(params, state, x, y)
+    for i in range(b):
+        single = evaluate(params, state.take(i), x[i], y[i])
+        assert batched.reward[i] == pytest.approx(single.reward, rel=1e-12)
+        np.testing.assert_allclose(batched.delay_s[i], single.delay_s, rtol=1e-12)
+
+
+def test_action_mask_respects_every_range():
+    st = Scenario().steps.__class__(total=28, x_max=13, y_min=2, y_max=16, z_min=5, z_max=20)
+    mask = action_mask(st)
+    for x in range(14):
+        for y in range(17):
+            z = 28 - x - y
+            assert mask[x, y] == (2 <= y and 5 <= z <= 20)
+    assert action_mask(st, allows_common_phase=False)[1:].sum() == 0
+    assert local_split(st) == (0, 8)
+
+
+def test_default_action_space_has_238_pairs_one_infeasible():
+    mask = action_mask(Scenario().steps)
+    assert mask.size == 238
+    # x = 13, y = 16 would leave z = -1
+    assert mask.sum() == 237 and not mask[13, 16]

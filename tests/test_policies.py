@@ -1,0 +1,112 @@
+"""Baseline policies and the exact oracle (checked against brute force)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from hybridnet.errors import HybridnetError
+from hybridnet.model.actions import action_mask
+from hybridnet.model.objective import evaluate
+from hybridnet.model.params import ModelParams
+from hybridnet.model.slot import SlotState
+from hybridnet.policies import make_policy
+from hybridnet.policies.oracle import OraclePolicy
+from hybridnet.scenario import from_dict
+
+
+def _state(rng: np.random.Generator, n: int, m: int, allows: bool = True) -> SlotState:
+    return SlotState(
+        f_ue_hz=rng.uniform(1.4e9, 1.6e9, n), phi=rng.uniform(0.1, 0.9, n),
+        group=rng.integers(0, m, n), gain=10 ** rng.uniform(-11, -9, n), num_groups=m,
+        allows_common_phase=allows,
+    )
+
+
+def _brute_force_best(params: ModelParams, steps, state: SlotState) -> float:
+    pairs = np.argwhere(action_mask(steps, state.allows_common_phase))
+    combos = np.array(list(itertools.product(range(len(pairs)), repeat=state.num_ues)))
+    x = pairs[combos, 0]
+    y = pairs[combos, 1]
+    batch = len(combos)
+    batched = SlotState(
+        f_ue_hz=np.broadcast_to(state.f_ue_hz, (batch, state.num_ues)),
+        phi=np.broadcast_to(state.phi, (batch, state.num_ues)),
+        group=np.broadcast_to(state.group, (batch, state.num_ues)),
+        gain=np.broadcast_to(state.gain, (batch, state.num_ues)), num_groups=state.num_groups,
+    )
+    return float(evaluate(params, batched, x, y).reward.max())
+
+
+TINY_STEPS = {"total": 6, "x_max": 3, "y_min": 0, "y_max": 3, "z_min": 1, "z_max": 6}
+
+
+@pytest.mark.parametrize("early_handoff", [False, True])
+@pytest.mark.parametrize("weights", [[0.6, 0.2, 0.2], [0.2, 0.4, 0.4], [0.9, 0.05, 0.05]])
+@pytest.mark.parametrize("qos_model", ["paper", "fitted"])
+def test_oracle_equals_brute_force_on_tiny_instances(early_handoff, weights, qos_model):
+    scenario = from_dict({
+        "network": {"num_ues": 3, "num_groups": 2}, "steps": TINY_STEPS,
+        "reward": {"weights": weights}, "sim": {"early_handoff": early_handoff},
+        "qos": {"model": qos_model},
+    })
+    params = ModelParams.from_scenario(scenario)
+    oracle = OraclePolicy(scenario.steps, params)
+    rng = np.random.default_rng(7)
+    for _ in range(6):
+        state = _state(rng, 3, 2)
+        x, y = oracle.decide(state)
+        got = float(evaluate(params, state, x, y).reward)
+        assert got == pytest.approx(_brute_force_best(params, scenario.steps, state), abs=1e-12)
+        assert action_mask(scenario.steps)[x, y].all()
+
+
+def test_oracle_respects_iis():
+    scenario = from_dict({"network": {"num_ues": 3}, "steps": TINY_STEPS})
+    params = ModelParams.from_scenario(scenario)
+    state = _state(np.random.default_rng(1), 3, 2, allows=False)
+    x, _ = OraclePolicy(scenario.steps, params).decide(state)
+    assert (x == 0).all()
+    assert float(evaluate(params, state, *OraclePolicy(scenario.steps, params).decide(state))
+                 .reward) == pytest.approx(_brute_force_best(params, scenario.steps, state))
+
+
+@pytest.mark.parametrize("weights", [[0.6, 0.2, 0.2], [0.2, 0.4, 0.4]])
+def test_oracle_never_beaten_by_fixed_or_random(weights):
+    scenario = from_dict({"reward": {"weights": weights}})
+    params = ModelParams.from_scenario(scenario)
+    rng = np.random.default_rng(3)
+    oracle = make_policy("oracle", scenario, rng)
+    others = [make_policy(f"fixed:{x},{y}", scenario, rng)
+              for x, y in np.argwhere(action_mask(scenario.steps))[::7]]
+    others += [make_policy("random", scenario, rng), make_policy("local", scenario, rng)]
+    for _ in range(10):
+        state = _state(rng, 50, 2)
+        best = float(evaluate(params, state, *oracle.decide(state)).reward)
+        for policy in others:
+            assert float(evaluate(params, state, *policy.decide(state)).reward) <= best + 1e-12
+
+
+def test_random_policy_only_draws_feasible_pairs():
+    scenario = from_dict({"steps": {"z_min": 4, "z_max": 20}})
+    rng = np.random.default_rng(0)
+    policy = make_policy("random", scenario, rng)
+    x, y = policy.decide(_state(rng, 5000, 3))
+    assert action_mask(scenario.steps)[x, y].all()
+    assert len(set(zip(x.tolist(), y.tolist(), strict=True))) == action_mask(scenario.steps).sum()
+
+
+def test_local_policy_runs_everything_on_the_ue():
+    scenario = from_dict({})
+    x, y = make_policy("local", scenario, np.random.default_rng(0)).decide(
+        _state(np.random.default_rng(0), 4, 2))
+    assert (x == 0).all() and (y == 0).all()
+
+
+@pytest.mark.parametrize("spec,match", [("fixed:20,0", "infeasible"), ("fixed:a,b", "fixed:X,Y"),
+                                        ("greedy", "unknown policy")])
+def test_bad_policy_specs(spec, match):
+    with pytest.raises(HybridnetError, match=match):
+        make_policy(spec, from_dict({}), np.random.default_rng(0))
