@@ -1,9 +1,9 @@
 """The closed-form engine: run a policy over a scenario's slots without a DES.
 
 Same conditions, same policy calls and same trace frames as the SimPy engine
-(events laid back to back), but every slot is evaluated with eq. (1)-(17) directly: no queues, no overlap
-between slots. It is what training uses and what the DES must reproduce in the
-paper's configuration.
+(events laid back to back), but every slot is evaluated with eq. (1)-(17)
+directly: no queues, no overlap between slots. It is what training uses, and
+what the DES must reproduce in the paper's configuration.
 """
 
 from __future__ import annotations

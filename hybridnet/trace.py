@@ -87,8 +87,8 @@ def closed_form_records(slot: int, state: SlotState, outcome: SlotOutcome, param
     return ue_cols, group_cols
 
 
-def closed_form_events(slot: int, state: SlotState, outcome: SlotOutcome, group_common_s: np.ndarray,
-                       t_request_s: float) -> dict[str, np.ndarray]:
+def closed_form_events(slot: int, state: SlotState, outcome: SlotOutcome,
+                       group_common_s: np.ndarray, t_request_s: float) -> dict[str, np.ndarray]:
     """Event rows of one closed-form slot: phases back to back, nothing waits."""
     n, m = state.num_ues, state.num_groups
     es_start = t_request_s + outcome.t_common_s

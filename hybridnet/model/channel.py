@@ -19,7 +19,8 @@ def path_loss_db(distance_m: ArrayLike, at_1km_db: float, slope_db: float) -> np
 def channel_gain(distance_m: ArrayLike, at_1km_db: float, slope_db: float,
                  fading_power: ArrayLike = 1.0) -> np.ndarray:
     """Linear power gain g_n: path loss times a small-scale fading power (1 = no fading)."""
-    return 10.0 ** (-path_loss_db(distance_m, at_1km_db, slope_db) / 10.0) * np.asarray(fading_power)
+    path_gain = 10.0 ** (-path_loss_db(distance_m, at_1km_db, slope_db) / 10.0)
+    return path_gain * np.asarray(fading_power)
 
 
 def noise_psd_w_per_hz(noise_psd_dbm_hz: float, noise_figure_db: float) -> float:

@@ -11,7 +11,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 
-def processing_delay_s(steps: ArrayLike, cycles_per_step: ArrayLike, freq_hz: ArrayLike) -> np.ndarray:
+def processing_delay_s(steps: ArrayLike, cycles_per_step: ArrayLike,
+                       freq_hz: ArrayLike) -> np.ndarray:
     """Seconds to run ``steps`` denoising steps at ``freq_hz``."""
     # eq. (1) T^C = x^max xi_ES / f^ES; eq. (3) T^PE = y xi_ES / f^ES; eq. (8) T^PU = z xi_UE / f^UE
     return np.asarray(steps, dtype=float) * np.asarray(cycles_per_step) / np.asarray(freq_hz)
@@ -23,4 +24,5 @@ def processing_energy_j(
     """Joules to run ``steps`` steps: kappa * cycles * f^2 (dynamic CMOS power)."""
     # eq. (2) E^C = kappa x^max xi f^2; eq. (4) E^PE = kappa y xi f^2; eq. (9) E^PU = kappa z xi f^2
     freq = np.asarray(freq_hz, dtype=float)
-    return np.asarray(kappa) * np.asarray(steps, dtype=float) * np.asarray(cycles_per_step) * freq * freq
+    cycles = np.asarray(steps, dtype=float) * np.asarray(cycles_per_step)
+    return np.asarray(kappa) * cycles * freq * freq
