@@ -25,9 +25,17 @@ from hybridnet.trace import RunResult
 ENGINES = ("des", "closed")
 
 
-def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Read, validate and resolve a scenario file; ``overrides`` maps "section.key" to values."""
-    return resolve_references(read_scenario(path, dict(overrides or {})))
+def load_scenario(path: str | Path | None = None,
+                  overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Read, validate and resolve a scenario file; ``overrides`` maps "section.key" to values.
+
+    Without a path, the built-in defaults: the paper's configuration (Table I).
+    """
+    if path is None:
+        scenario = Scenario().with_values(dict(overrides or {}))
+    else:
+        scenario = read_scenario(path, dict(overrides or {}))
+    return resolve_references(scenario)
 
 
 def policy_rng(seed: int) -> np.random.Generator:

@@ -266,7 +266,7 @@ class Scenario:
     reward: RewardConfig = field(default_factory=RewardConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     sim: SimConfig = field(default_factory=SimConfig)
-    source: str = "<defaults>"
+    source: str = "defaults"
 
     def replace(self, **sections: Any) -> Scenario:
         """A copy with whole sections replaced (``scenario.replace(sim=...)``)."""
@@ -299,7 +299,8 @@ def _split_key(source: str, dotted: str) -> tuple[str, str]:
     return section, key
 
 
-def _allowed(f: dataclasses.Field) -> str:
+def allowed_values(f: dataclasses.Field) -> str:
+    """What a key accepts, in words, for error messages and the reference."""
     m = f.metadata
     if m["choices"]:
         return "one of " + ", ".join(f'"{c}"' for c in m["choices"])
@@ -328,7 +329,7 @@ def _coerce(source: str, section: str, f: dataclasses.Field, value: Any) -> Any:
     where = f"{source}: [{section}] {f.name} = {value!r}"
 
     def bad() -> HybridnetError:
-        return HybridnetError(f"{where} is not allowed; expected {_allowed(f)}")
+        return HybridnetError(f"{where} is not allowed; expected {allowed_values(f)}")
 
     if m["auto"] and value == AUTO:
         return AUTO

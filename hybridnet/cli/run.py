@@ -15,7 +15,7 @@ from hybridnet.scenario import parse_overrides
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Run directory (default: a fresh folder under runs/).")
 @click.option("--policy", default="hid", show_default=True,
@@ -29,10 +29,13 @@ from hybridnet.scenario import parse_overrides
 @click.option("--no-plot", is_flag=True, help="Skip timeline.png.")
 @set_option
 @force_option
-def run(scenario: Path, out: Path | None, policy: str, checkpoint: Path | None,
+def run(scenario: Path | None, out: Path | None, policy: str, checkpoint: Path | None,
         slots: int | None, seed: int | None, engine: str, no_plot: bool,
         overrides: tuple[str, ...], force: bool) -> None:
-    """Simulate SCENARIO and write config, traces, summary and a timeline to a run directory."""
+    """Simulate SCENARIO and write config, traces, summary and a timeline to a run directory.
+
+    Without SCENARIO, the built-in defaults: the paper's configuration (Table I).
+    """
     resolved = load_scenario(scenario, parse_overrides(overrides))
     seed = resolved.sim.seed if seed is None else seed
     num_slots = resolved.sim.slots if slots is None else slots
@@ -48,7 +51,7 @@ def run(scenario: Path, out: Path | None, policy: str, checkpoint: Path | None,
     elapsed = time.perf_counter() - start
     per_ue = summary["per_ue"]
     click.echo(
-        f"{summary['policy']} on {scenario} ({engine}, seed {seed}): "
+        f"{summary['policy']} on {resolved.source} ({engine}, seed {seed}): "
         f"{summary['slots']} slots x {summary['num_ues']} UEs in {elapsed:.1f} s\n"
         f"  reward per slot {summary['per_slot_reward']['mean']:.4f}   "
         f"QoS per UE {per_ue['qos']['mean']:.4f}\n"
