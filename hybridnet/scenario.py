@@ -210,14 +210,62 @@ class RewardConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """The HID controller's training (IPPO)."""
+    """The HID controller's training (IPPO, one actor and one critic per UE).
 
-    learning_rate: float = _spec(5e-4, "Adam learning rate", source="paper", lo=1e-9, hi=1.0)
-    batch_size: int = _spec(128, "minibatch size of the PPO update", source="paper",
-                            lo=1, hi=1_000_000)
+    ``mode = "paper"`` is the paper's HID as described: independent per-UE actors
+    over all (x, y) pairs, the shared team reward (20). ``mode = "default"`` keeps
+    per-UE PPO actors but adds an ES-level actor per group that picks the group's
+    common steps X_m; each UE actor then picks its offset X_m - x_n and y_n and is
+    rewarded with its own terms of (17a), which removes the coupling through the
+    max in (1) that defeats the team-reward IPPO (see hybridnet/rl/train.py).
+    """
+
+    mode: str = _spec("default", "default: group actor for X_m + per-UE actors (near-optimal); "
+                      "paper: the paper's IPPO with the team reward, for reproduction",
+                      choices=("default", "paper"))
+    learning_rate: float = _spec(5e-4, "Adam learning rate of every actor and critic",
+                                 source="paper", lo=1e-9, hi=1.0)
+    group_learning_rate: float = _spec(1e-4, "Adam learning rate of the group actor and critic "
+                                       "(default mode); lower, so X_m does not commit before the "
+                                       "UE actors have learnt their best responses",
+                                       lo=1e-9, hi=1.0)
+    batch_size: int = _spec(128, "minibatch size of the PPO update, in samples per agent",
+                            source="paper", lo=1, hi=1_000_000)
     hidden: tuple[int, ...] = _spec([128, 128, 128], "hidden layer widths of actor and critic",
                                     source="paper", lo=1, hi=65536)
-    episodes: int = _spec(500, "training episodes", source="paper", lo=1, hi=10_000_000)
+    episodes: int = _spec(500, "training episodes (each [sim] slots slots)", source="paper",
+                          lo=1, hi=10_000_000)
+    episodes_per_update: int = _spec(8, "episodes collected per PPO update (the rollout)",
+                                     lo=1, hi=1_000_000)
+    epochs: int = _spec(4, "passes over each rollout per update", lo=1, hi=1000)
+    gamma: float | str = _spec(AUTO, "discount factor (auto: 0 in default mode, since a slot's "
+                               "action does not change the next slot; 0.99 in paper mode)",
+                               lo=0.0, hi=1.0, auto=True, kind="number")
+    gae_lambda: float = _spec(0.95, "GAE lambda", lo=0.0, hi=1.0)
+    clip: float = _spec(0.2, "PPO clipping range epsilon of the surrogate (21)", lo=0.0, hi=10.0)
+    entropy_coef: float = _spec(0.01, "weight of the entropy bonus in the loss", lo=0.0, hi=100.0)
+    value_coef: float = _spec(0.5, "weight of the critic's squared error in the loss",
+                              lo=0.0, hi=100.0)
+    max_grad_norm: float = _spec(0.5, "gradient norm clip, per agent (actor and critic together)",
+                                 lo=1e-9, hi=1e9)
+    advantage_norm: bool = _spec(True, "normalise advantages per minibatch (and per agent)",
+                                 source="paper")
+    reward_scaling: bool = _spec(True, "divide rewards by the running std of the discounted "
+                                 "return, no mean subtraction (Gymnasium NormalizeReward)",
+                                 source="paper")
+    bound_exploration: float = _spec(0.5, "default mode: share of training episodes in which "
+                                     "X_m is drawn uniformly instead of by the group actor, so "
+                                     "the UE actors learn their best response to every X_m",
+                                     lo=0.0, hi=1.0)
+    engine: str = _spec("closed", "what evaluates the training decisions: closed (the "
+                        "closed-form model, fast) or des (the discrete-event simulation)",
+                        choices=("closed", "des"))
+    device: str = _spec("cpu", "torch device: cpu, or auto (a GPU where one exists)",
+                        choices=("cpu", "auto"))
+    seed: int = _spec(0, "root seed of training (weights, exploration, training slots); "
+                      "evaluation runs draw their slots from [sim] seed", lo=0, hi=2**63 - 1)
+    checkpoint_every: int = _spec(25, "episodes between checkpoints written during training",
+                                  lo=1, hi=10_000_000)
 
 
 @dataclass(frozen=True)

@@ -120,3 +120,10 @@ def test_num_groups_cannot_exceed_ues():
 
 def test_defaults_are_valid():
     assert Scenario().network.num_ues == 50
+
+
+def test_scenario_reference_is_current():
+    from hybridnet.scenario_reference import render
+
+    assert (ROOT / "docs" / "scenarios.md").read_text() == render(), (
+        "regenerate: python -m hybridnet.scenario_reference > docs/scenarios.md")
