@@ -105,8 +105,7 @@ def fit_surface(rows: pd.DataFrame) -> FittedHIQM:
     if not result.success:
         raise HybridnetError(f"HIQM fit did not converge: {result.message}")
     coefficients = result.x.reshape(len(PARAMETER_NAMES), POLY_DEGREE + 1)
-    return FittedHIQM({name: tuple(float(c) for c in coeffs)
-                       for name, coeffs in zip(PARAMETER_NAMES, coefficients, strict=True)},
+    return FittedHIQM(dict(zip(PARAMETER_NAMES, coefficients, strict=True)),
                       (float(phi.min()), float(phi.max())))
 
 
@@ -123,7 +122,8 @@ def lopo_rmse(rows: pd.DataFrame) -> tuple[float, float]:
     Each public prompt's rows are scored by a surface fitted without them, so
     the figure is what a new group's prompts can expect; the constant
     predictor (the training rows' mean) is the baseline it must beat. Both
-    are pooled over all held-out rows.
+    are pooled over all held-out rows. A held-out phi outside the training
+    rows' range is clamped, exactly as the shipped model treats new prompts.
     """
     publics = np.unique(rows["public"].to_numpy())
     if len(publics) < 2:

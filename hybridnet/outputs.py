@@ -17,6 +17,13 @@ from pathlib import Path
 from hybridnet.errors import HybridnetError
 
 
+def _default_mode(directory: bool) -> int:
+    """The mode a plain ``open``/``mkdir`` would give, which ``mkstemp``/``mkdtemp`` do not."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
+
+
 def check_target(path: Path, force: bool) -> None:
     """Refuse to replace an existing output unless ``force``."""
     if path.exists() and not force:
@@ -30,6 +37,7 @@ def atomic_dir(target: str | Path, force: bool = False) -> Iterator[Path]:
     check_target(target, force)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    tmp.chmod(_default_mode(directory=True))
     try:
         yield tmp
     except BaseException:
@@ -53,6 +61,7 @@ def atomic_write(target: str | Path, write: Callable[[Path], None], force: bool 
                                 dir=target.parent)
     os.close(fd)
     tmp = Path(name)
+    tmp.chmod(_default_mode(directory=False))
     try:
         write(tmp)
         os.replace(tmp, target)

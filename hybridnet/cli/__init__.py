@@ -21,12 +21,13 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from hybridnet.cli import hiqm, plot, prompts, run
+    from hybridnet.cli import hiqm, plot, prompts, run, scenario
 
     cli.add_command(run.run)
     cli.add_command(plot.plot)
     cli.add_command(hiqm.hiqm)
     cli.add_command(prompts.prompts)
+    cli.add_command(scenario.scenario)
 
 
 def main(argv: list[str] | None = None) -> None:

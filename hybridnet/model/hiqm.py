@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import numpy as np
@@ -121,14 +122,22 @@ class FittedHIQM:
     phi_range: tuple[float, float]
 
     def __post_init__(self) -> None:
-        missing = [name for name in PARAMETER_NAMES if name not in self.coefficients]
-        if missing:
-            raise HybridnetError(f"fitted HIQM: missing coefficients for {', '.join(missing)}; "
-                                 f"need {', '.join(PARAMETER_NAMES)}")
-        lo, hi = self.phi_range
+        if sorted(self.coefficients) != sorted(PARAMETER_NAMES):
+            raise HybridnetError(f"fitted HIQM: coefficients for {', '.join(self.coefficients)}; "
+                                 f"need exactly {', '.join(PARAMETER_NAMES)}")
+        # Read-only tuples of floats: the shipped model is shared by every caller.
+        coefficients = {name: tuple(float(c) for c in self.coefficients[name])
+                        for name in PARAMETER_NAMES}
+        for name, values in coefficients.items():
+            if not values or not all(math.isfinite(c) for c in values):
+                raise HybridnetError(f"fitted HIQM: {name} needs one or more finite coefficients, "
+                                     f"got {list(values)}")
+        lo, hi = (float(v) for v in self.phi_range)
         if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
             raise HybridnetError(f"fitted HIQM: phi_range {self.phi_range} must be finite "
                                  "with lo <= hi")
+        object.__setattr__(self, "coefficients", MappingProxyType(coefficients))
+        object.__setattr__(self, "phi_range", (lo, hi))
         # A grid that contains both ends is exact for the linear polynomials we
         # fit, and a dense check for any higher degree a user may supply.
         grid = np.linspace(lo, hi, 201)
@@ -172,7 +181,7 @@ class HiqmFit:
             "format": FIT_FORMAT,
             "form": "Q(x, phi) = L(phi) / (1 + exp(K(phi) * (x - B(phi)))) + D(phi)  [eq. (12)]; "
                     "P(phi) = sum_k P[k] * phi**k; phi clamped into phi_range",
-            "coefficients": {name: [float(c) for c in self.model.coefficients[name]]
+            "coefficients": {name: list(self.model.coefficients[name])
                              for name in PARAMETER_NAMES},
             "phi_range": [float(v) for v in self.model.phi_range],
             "rmse_in_sample": self.rmse_in_sample,
@@ -200,8 +209,7 @@ class HiqmFit:
             raise HybridnetError(f"{path}: HIQM fit lacks key '{missing[0]}'")
         try:
             lo, hi = raw["phi_range"]
-            model = FittedHIQM({k: tuple(map(float, v)) for k, v in raw["coefficients"].items()},
-                               (float(lo), float(hi)))
+            model = FittedHIQM(dict(raw["coefficients"]), (float(lo), float(hi)))
             return cls(model=model, rmse_in_sample=float(raw["rmse_in_sample"]),
                        rmse_lopo=float(raw["rmse_lopo"]),
                        rmse_constant_lopo=float(raw["rmse_constant_lopo"]),

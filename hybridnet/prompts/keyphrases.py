@@ -25,7 +25,7 @@ STOPWORDS = frozenset(
     should may might must shall it its it's he his him she her hers they them their theirs
     we our us you your i my me mine who whom whose which what where when while as than
     then there here very just also too only even more most much many some any each every
-    all both either neither no not such own same other another few several one two three
+    all both either neither no not such own same other another few several one two three next
     four five six seven eight nine ten
     """.split()
 )
@@ -36,7 +36,7 @@ _PREPOSITIONS = frozenset(
     in on at by with from into onto over under above below behind beside between among amid
     across along around through throughout toward towards within without upon near past
     outside inside against during after before beyond beneath underneath atop like via
-    while where as amidst alongside next full asleep awake alone
+    to for while where as amidst alongside next full asleep awake alone
     """.split()
 )
 """Words that start a new phrase ("of" is missing on purpose: it binds a noun phrase).
@@ -56,15 +56,22 @@ _VERBS = frozenset(
     """.split()
 )
 _PARTICIPLES = frozenset("seen shown drawn made built hidden taken lit set held".split())
-_ING_KEEP = frozenset(
+_ING_NOUNS = frozenset(
     """
-    painting lighting building sailing racing fishing rowing evening morning king ring wing
-    spring string ceiling clothing wedding pudding icing frosting dumpling viking thing
-    something everything nothing drawing rendering landing living dining parking swing
-    floating flying glowing burning towering winding rolling sleeping steaming shining
+    painting lighting building evening morning king ring wing spring string ceiling clothing
+    wedding pudding icing frosting dumpling viking thing something everything nothing drawing
+    rendering landing swing parking bedding
     """.split()
 )
-"""Words ending in -ing that are usually nouns or attributive adjectives, not verbs."""
+"""Nouns ending in -ing: a verb only when an object or a preposition follows ("painting a")."""
+
+_ING_ADJECTIVES = frozenset(
+    """
+    floating flying glowing burning towering winding rolling sleeping steaming shining
+    sailing racing fishing rowing living dining sparkling smiling
+    """.split()
+)
+"""Words ending in -ing that usually stand before a noun ("a floating city")."""
 
 _NOT_ADVERBS = frozenset(
     "butterfly dragonfly firefly family assembly anomaly melancholy monopoly supply".split()
@@ -155,11 +162,23 @@ def _starts_verb_phrase(word: str, next_word: str | None) -> bool:
         return False
     if word in _VERBS:
         return True
+    if word in _ING_NOUNS:
+        return next_word is not None and _is_breaker(next_word)
     if word.endswith("ing") and len(word) > 4:
-        return word not in _ING_KEEP or _is_breaker(next_word)
-    if (word.endswith("ed") and len(word) > 3) or word in _PARTICIPLES:
+        return word not in _ING_ADJECTIVES or _is_breaker(next_word)
+    if (word.endswith("ed") and len(word) > 4 and not word.endswith("eed")) or (
+        word in _PARTICIPLES
+    ):
         return _is_breaker(next_word)
     return False
+
+
+def _names_something(tokens: list[str]) -> bool:
+    """Whether the words since the last "of" already hold a noun-like word."""
+    words = [_norm(t) for t in tokens]
+    if "of" in words:
+        words = words[len(words) - words[::-1].index("of") :]
+    return any(_is_noun_candidate(w) for w in words)
 
 
 def _chunks(clause: str) -> list[list[str]]:
@@ -169,12 +188,12 @@ def _chunks(clause: str) -> list[list[str]]:
     for i, token in enumerate(tokens):
         word = _norm(token)
         next_word = _norm(tokens[i + 1]) if i + 1 < len(tokens) else None
-        has_content = bool(raw) and any(
-            _is_noun_candidate(_norm(t)) for t in raw[-1][1]
-        )
-        if raw and word in _PREPOSITIONS:
+        opens_phrase = word in _PREPOSITIONS and not (
+            raw and all(_norm(t) in _PREPOSITIONS for t in raw[-1][1])
+        )  # "next to", "out of", "in front of" stay one opening
+        if raw and opens_phrase:
             raw.append(("prep", [token]))
-        elif has_content and _starts_verb_phrase(word, next_word):
+        elif raw and _names_something(raw[-1][1]) and _starts_verb_phrase(word, next_word):
             raw.append(("verb", [token]))
         elif not raw:
             raw.append(("prep" if word in _PREPOSITIONS else "np", [token]))
@@ -213,8 +232,13 @@ def _head(tokens: list[str]) -> int | None:
     return head
 
 
-def _subject_np(tokens: list[str]) -> tuple[list[str], list[str]]:
-    """The noun phrase naming the subject, looking through frames; and the frame words."""
+def _subject_np(tokens: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """Split a chunk into the frame, the noun phrase naming the subject, and its "of" tail.
+
+    "Watercolor painting of a calico cat" gives (["Watercolor", "painting"],
+    ["a", "calico", "cat"], []); "Dramatic cliffs of the Dolomites" gives
+    ([], ["Dramatic", "cliffs"], ["of", "the", "Dolomites"]).
+    """
     frame: list[str] = []
     while True:
         left, right = _split_of(tokens)
@@ -223,7 +247,9 @@ def _subject_np(tokens: list[str]) -> tuple[list[str], list[str]]:
             frame.extend(left)
             tokens = right
             continue
-        return left, frame
+        if head is None:
+            return frame, tokens, []
+        return frame, left, tokens[len(left) :]
 
 
 @dataclass(frozen=True)
@@ -251,32 +277,31 @@ def _clean(tokens: list[str]) -> str:
 
 
 def parse_prompt(text: str) -> ParsedPrompt:
-    """Key subject, its modifiers and the remaining phrases of one prompt."""
+    """Key subject, its modifiers and the remaining phrases of one prompt.
+
+    The subject is taken from the first phrase that names something (not one
+    opening with a preposition, as in "In a misty forest, a deer ..."), falling
+    back to any phrase with a noun-like word, then to the whole text.
+    """
     chunks = [c for clause in _CLAUSE_SPLIT.split(text) for c in _chunks(clause.strip())]
     chunks = [c for c in chunks if c]
-    subject_at = next(
-        (i for i, c in enumerate(chunks)
-         if _norm(c[0]) not in _PREPOSITIONS and _head(_subject_np(c)[0]) is not None),
-        next((i for i, c in enumerate(chunks) if _head(c) is not None), None),
-    )
-    if subject_at is None:
+    named = [i for i, c in enumerate(chunks) if _head(_subject_np(c)[1]) is not None]
+    opening = [i for i in named if _norm(chunks[i][0]) not in _PREPOSITIONS]
+    if not named:
         return ParsedPrompt(text.strip().lower(), (), ())
-    np_tokens, frame = _subject_np(chunks[subject_at])
-    if _head(np_tokens) is None:
-        np_tokens, frame = chunks[subject_at], []
+    subject_at = (opening or named)[0]
+    frame, np_tokens, tail = _subject_np(chunks[subject_at])
     head = _head(np_tokens)
-    assert head is not None
     modifiers = tuple(
         t.strip(_STRIP) for t in np_tokens[:head]
         if _is_noun_candidate(_norm(t)) and not _norm(t).endswith(("'s", "\u2019s"))
     )
-    rest = np_tokens[head + 1 :]
-    phrases = [_clean(frame), _clean(rest)] if subject_at == 0 else []
+    phrases = []
     for i, chunk in enumerate(chunks):
-        if i != subject_at:
+        if i == subject_at:
+            phrases += [_clean(frame), _clean(np_tokens[head + 1 :] + tail)]
+        else:
             phrases.append(_clean(chunk))
-    if subject_at != 0:
-        phrases += [_clean(frame), _clean(rest)]
     return ParsedPrompt(
         subject=lemma(np_tokens[head]),
         modifiers=modifiers,

@@ -1,0 +1,34 @@
+"""``hybridnet scenario``: inspect and validate scenario files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hybridnet.api import load_scenario
+from hybridnet.cli.common import set_option
+from hybridnet.scenario import parse_overrides, to_toml
+
+
+@click.group()
+def scenario() -> None:
+    """Validate scenario files and show them fully resolved."""
+
+
+@scenario.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@set_option
+def show(path: Path | None, overrides: tuple[str, ...]) -> None:
+    """Print PATH (default: the built-in paper configuration) with every key resolved."""
+    click.echo(to_toml(load_scenario(path, parse_overrides(overrides))), nl=False)
+
+
+@scenario.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+def check(paths: tuple[Path, ...]) -> None:
+    """Validate each scenario file; the first bad one ends with one line and exit code 2."""
+    for path in paths:
+        load_scenario(path)
+        click.echo(f"{path}: ok")

@@ -1,0 +1,161 @@
+"""The IPPO update: GAE, reward scaling and the clipped surrogate (21), in one place.
+
+Every agent of an :class:`~hybridnet.rl.networks.ActorCritic` population learns
+only from its own samples: the loss is the sum over agents of each agent's
+own mean loss, gradients are clipped per agent, and advantages are normalised
+per agent within each minibatch. Summing independent losses gives each
+agent's slice exactly the gradient its own loss would, so this is N PPO
+learners run in lock step, not one learner with a shared objective.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from hybridnet.rl.distributions import joint_log_prob_entropy
+from hybridnet.rl.networks import ActorCritic, clip_grad_norm_per_agent_
+
+
+@dataclass(frozen=True)
+class PpoSettings:
+    """The knobs of one PPO update (documented in the scenario's [train] table)."""
+
+    clip: float
+    epochs: int
+    batch_size: int
+    entropy_coef: float
+    value_coef: float
+    max_grad_norm: float
+    advantage_norm: bool
+
+
+@dataclass
+class Samples:
+    """One population's experience, every tensor (A agents, B samples, ...)."""
+
+    obs: torch.Tensor
+    masks: torch.Tensor
+    """Feasible choices of every head, concatenated (A, B, sum(heads)), as used when acting."""
+    actions: torch.Tensor
+    """One index per head (A, B, H)."""
+    log_probs: torch.Tensor
+    advantages: torch.Tensor
+    returns: torch.Tensor
+
+    @staticmethod
+    def concat(parts: list[Samples]) -> Samples:
+        """Join along the sample dimension."""
+        return Samples(*(torch.cat([getattr(p, f) for p in parts], dim=1)
+                         for f in Samples.__dataclass_fields__))
+
+    def to(self, device: torch.device) -> Samples:
+        return Samples(*(getattr(self, f).to(device) for f in Samples.__dataclass_fields__))
+
+
+def gae(rewards: np.ndarray, values: np.ndarray, gamma: float, lam: float
+        ) -> tuple[np.ndarray, np.ndarray]:
+    """Advantages and returns of whole episodes (..., T); the last step is terminal.
+
+    An episode ends after a fixed number of slots; we treat that end as terminal
+    (no bootstrap), as the paper's episodic training does.
+    """
+    advantages = np.zeros_like(rewards)
+    last = np.zeros(rewards.shape[:-1])
+    for t in reversed(range(rewards.shape[-1])):
+        next_value = values[..., t + 1] if t + 1 < rewards.shape[-1] else 0.0
+        delta = rewards[..., t] + gamma * next_value - values[..., t]
+        last = delta + gamma * lam * last
+        advantages[..., t] = last
+    return advantages, advantages + values
+
+
+class RewardScaler:
+    """Divide rewards by the running std of the discounted return (no mean subtraction).
+
+    Gymnasium's ``NormalizeReward`` (Engstrom et al., 2020), one running
+    statistic per learner: ``learners`` independent agents, each seeing
+    ``R`` parallel reward streams (1 per UE; the groups for the group actor).
+    """
+
+    def __init__(self, learners: int, gamma: float, epsilon: float = 1e-8) -> None:
+        self.gamma = gamma
+        self.epsilon = epsilon
+        self.mean = np.zeros(learners)
+        self.var = np.ones(learners)
+        self.count = 1e-4
+
+    def scale_episode(self, rewards: np.ndarray) -> np.ndarray:
+        """Scale one episode's rewards (learners, R, T), updating the statistics slot by slot."""
+        out = np.empty_like(rewards)
+        returns = np.zeros(rewards.shape[:2])
+        for t in range(rewards.shape[-1]):
+            returns = returns * self.gamma + rewards[..., t]
+            self._update(returns)
+            out[..., t] = rewards[..., t] / np.sqrt(self.var + self.epsilon)[:, None]
+        return out
+
+    def _update(self, batch: np.ndarray) -> None:
+        # Parallel-variance merge (Chan et al.), as gymnasium's RunningMeanStd.
+        batch_mean, batch_var, n = batch.mean(1), batch.var(1), batch.shape[1]
+        delta = batch_mean - self.mean
+        total = self.count + n
+        m2 = self.var * self.count + batch_var * n + delta**2 * self.count * n / total
+        self.mean = self.mean + delta * n / total
+        self.var = m2 / total
+        self.count = total
+
+    def state_dict(self) -> dict[str, object]:
+        return {"mean": self.mean.copy(), "var": self.var.copy(), "count": self.count}
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        self.mean = np.asarray(state["mean"], dtype=float).copy()
+        self.var = np.asarray(state["var"], dtype=float).copy()
+        self.count = float(state["count"])  # type: ignore[arg-type]
+
+
+def ppo_update(model: ActorCritic, optimizer: torch.optim.Optimizer, samples: Samples,
+               settings: PpoSettings, generator: torch.Generator) -> dict[str, float]:
+    """Run ``epochs`` passes of minibatch PPO over ``samples``; return mean diagnostics."""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    num = samples.obs.shape[1]
+    chunks = max(1, -(-num // settings.batch_size))
+    stats: dict[str, list[float]] = {"policy_loss": [], "value_loss": [], "entropy": [],
+                                     "approx_kl": [], "clip_fraction": []}
+    for _ in range(settings.epochs):
+        order = torch.randperm(num, generator=generator).to(samples.obs.device)
+        for idx in order.tensor_split(chunks):
+            obs = samples.obs[:, idx]
+            logits = model.actor(obs)
+            values = model.value(obs)
+            log_prob, entropy = joint_log_prob_entropy(
+                logits, samples.masks[:, idx], model.heads, samples.actions[:, idx])
+            log_ratio = log_prob - samples.log_probs[:, idx]
+            ratio = log_ratio.exp()
+            adv = samples.advantages[:, idx]
+            if settings.advantage_norm:
+                # Per agent: each learner normalises its own minibatch.
+                adv = (adv - adv.mean(1, keepdim=True)) / (adv.std(1, keepdim=True,
+                                                                   correction=0) + 1e-8)
+            # eq. (21): L = E[min(r A, clip(r, 1 - eps, 1 + eps) A)], maximised.
+            surrogate = torch.min(ratio * adv,
+                                  ratio.clamp(1 - settings.clip, 1 + settings.clip) * adv)
+            policy_loss = -surrogate.mean(1)
+            value_loss = 0.5 * (values - samples.returns[:, idx]).pow(2).mean(1)
+            entropy_mean = entropy.mean(1)
+            loss = (policy_loss - settings.entropy_coef * entropy_mean
+                    + settings.value_coef * value_loss)
+            optimizer.zero_grad()
+            loss.sum().backward()
+            clip_grad_norm_per_agent_(params, settings.max_grad_norm)
+            optimizer.step()
+            with torch.no_grad():
+                stats["policy_loss"].append(policy_loss.mean().item())
+                stats["value_loss"].append(value_loss.mean().item())
+                stats["entropy"].append(entropy_mean.mean().item())
+                stats["approx_kl"].append(((ratio - 1) - log_ratio).mean().item())
+                stats["clip_fraction"].append(
+                    ((ratio - 1).abs() > settings.clip).float().mean().item())
+    return {k: float(np.mean(v)) for k, v in stats.items()}

@@ -1,0 +1,81 @@
+"""The ES -> UE downlink that carries each UE's latent (eq. 5-7).
+
+Chosen by ``[channel] downlink``:
+
+- ``dedicated`` (the paper): every UE has its own ``bandwidth_hz``, so a
+  transmission takes payload / r_n with r_n from eq. (6), whatever else is
+  on the air.
+- ``shared``: ``shared_bandwidth_hz`` is split equally among the
+  transmissions in progress; each is served at the Shannon rate of its share
+  of the band (eq. 6 with b = band / n) and its own channel gain, recomputed
+  whenever a transmission starts or ends (a :class:`FluidServer` over bits).
+
+Neither queues: a transmission starts as soon as its phase I has ended (under
+``shared`` it slows the others down instead). The transmit energy is
+p_n times the time actually spent on the air (eq. 7), computed by the recorder.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import simpy
+
+from hybridnet.errors import HybridnetError
+from hybridnet.model.channel import shannon_rate_bps
+from hybridnet.model.params import ModelParams
+from hybridnet.scenario import ChannelConfig
+from hybridnet.sim.fluid import FluidServer
+from hybridnet.sim.plan import SlotPlan
+
+
+class Downlink(Protocol):
+    """What a UE's request sees of the radio."""
+
+    def transmit(self, plan: SlotPlan, ue: int) -> simpy.Event:
+        """An event that succeeds once UE ``ue``'s latent of that slot has been received."""
+        ...
+
+
+class DedicatedDownlink:
+    """Each UE on its own band b_n: the transfer takes exactly eq. (5)."""
+
+    def __init__(self, env: simpy.Environment, config: ChannelConfig,
+                 params: ModelParams) -> None:
+        self.env = env
+
+    def transmit(self, plan: SlotPlan, ue: int) -> simpy.Event:
+        return self.env.timeout(plan.tx_s[ue])
+
+
+class SharedDownlink:
+    """One band split equally among concurrent transmissions, each at its own Shannon rate."""
+
+    def __init__(self, env: simpy.Environment, config: ChannelConfig,
+                 params: ModelParams) -> None:
+        band_hz = config.shared_bandwidth_hz
+        power_w, noise = params.tx_power_w, params.noise_psd_w_hz
+        self.payload_bits = params.payload_bits
+        self.band = FluidServer(
+            env, lambda gains: shannon_rate_bps(band_hz / gains.size, power_w, gains, noise))
+
+    def transmit(self, plan: SlotPlan, ue: int) -> simpy.Event:
+        return self.band.serve(self.payload_bits, plan.gain[ue])
+
+
+DOWNLINKS: dict[str, type[DedicatedDownlink | SharedDownlink]] = {
+    "dedicated": DedicatedDownlink,
+    "shared": SharedDownlink,
+}
+
+
+def make_downlink(env: simpy.Environment, config: ChannelConfig,
+                  params: ModelParams) -> Downlink:
+    """The downlink ``config.downlink`` names."""
+    try:
+        cls = DOWNLINKS[config.downlink]
+    except KeyError:
+        raise HybridnetError(
+            f"unknown [channel] downlink '{config.downlink}'; allowed: {', '.join(DOWNLINKS)}"
+        ) from None
+    return cls(env, config, params)

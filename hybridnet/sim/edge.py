@@ -1,0 +1,144 @@
+"""The edge server's GDM processor and the common phase it runs for each group.
+
+The ES runs two kinds of task: a group's common phase (x_m^max steps with the
+public prompt, eq. 1) and a UE's personalized phase I (y_n steps with the
+personal prompt, eq. 3). A task ``acquire``s what it needs to start, asks to
+``compute`` an amount of work given in seconds of service at ``freq_hz``, and
+``release``s what it acquired. How tasks share the processor is the
+scheduler, chosen by ``[edge] scheduler``:
+
+- ``dedicated`` (the paper): every task gets its own processor at
+  ``freq_hz``; nothing queues, so nothing is created to queue on.
+- ``fcfs``: ``compute_units`` units, each at ``freq_hz``; a task holds one
+  unit from start to end (a common phase for all its steps) and tasks wait
+  for a free unit in order of request.
+- ``ps``: processor sharing of the total capacity ``compute_units * freq_hz``;
+  each of the n tasks in service runs at ``freq_hz * min(1, compute_units / n)``.
+
+Energy is not the scheduler's concern: time-slicing does not change the
+energy per cycle, so eq. (2) and (4) hold under every scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Protocol
+
+import numpy as np
+import simpy
+
+from hybridnet.errors import HybridnetError
+from hybridnet.scenario import EdgeConfig
+from hybridnet.sim.fluid import FluidServer
+from hybridnet.sim.recorder import Recorder
+
+
+class EdgeServer(Protocol):
+    """What a task sees of the ES, whatever the scheduler."""
+
+    def acquire(self) -> simpy.Event | None:
+        """The event to wait for before starting (None: start at once)."""
+        ...
+
+    def compute(self, work_s: float) -> simpy.Event:
+        """An event that succeeds once ``work_s`` seconds of service at freq_hz are done."""
+        ...
+
+    def release(self, unit: simpy.Event | None) -> None:
+        """Give back what :meth:`acquire` returned."""
+        ...
+
+
+class DedicatedEdge:
+    """Every task on a processor of its own: no queue, work takes exactly its time (eq. 1, 3)."""
+
+    def __init__(self, env: simpy.Environment, config: EdgeConfig) -> None:
+        self.env = env
+
+    def acquire(self) -> simpy.Event | None:
+        return None
+
+    def compute(self, work_s: float) -> simpy.Event:
+        return self.env.timeout(work_s)
+
+    def release(self, unit: simpy.Event | None) -> None:
+        """Nothing was acquired."""
+
+
+class FcfsEdge:
+    """``compute_units`` identical units; a task holds one throughout, others queue FCFS."""
+
+    def __init__(self, env: simpy.Environment, config: EdgeConfig) -> None:
+        self.env = env
+        self.units = simpy.Resource(env, capacity=config.compute_units)
+
+    def acquire(self) -> simpy.Event | None:
+        return self.units.request()
+
+    def compute(self, work_s: float) -> simpy.Event:
+        return self.env.timeout(work_s)
+
+    def release(self, unit: simpy.Event | None) -> None:
+        self.units.release(unit)
+
+
+class SharingEdge:
+    """Processor sharing: n tasks in service each progress at min(1, units / n) of freq_hz."""
+
+    def __init__(self, env: simpy.Environment, config: EdgeConfig) -> None:
+        units = float(config.compute_units)
+        self.env = env
+        self.server = FluidServer(env, lambda keys: np.full(keys.size, min(1.0, units / keys.size)))
+
+    def acquire(self) -> simpy.Event | None:
+        return None
+
+    def compute(self, work_s: float) -> simpy.Event:
+        return self.server.serve(work_s)
+
+    def release(self, unit: simpy.Event | None) -> None:
+        """Nothing was acquired: a task leaves the shared processor when its work is done."""
+
+
+EDGE_SCHEDULERS: dict[str, type[DedicatedEdge | FcfsEdge | SharingEdge]] = {
+    "dedicated": DedicatedEdge,
+    "fcfs": FcfsEdge,
+    "ps": SharingEdge,
+}
+
+
+def make_edge(env: simpy.Environment, config: EdgeConfig) -> EdgeServer:
+    """The ES under the scheduler ``config.scheduler`` names."""
+    try:
+        cls = EDGE_SCHEDULERS[config.scheduler]
+    except KeyError:
+        raise HybridnetError(
+            f"unknown [edge] scheduler '{config.scheduler}'; allowed: "
+            f"{', '.join(EDGE_SCHEDULERS)}"
+        ) from None
+    return cls(env, config)
+
+
+def common_phase(env: simpy.Environment, edge: EdgeServer, recorder: Recorder, row: int,
+                 start_delay_s: float, milestones: list[tuple[float, simpy.Event]]
+                 ) -> Generator[simpy.Event, object, None]:
+    """One group's common phase: a single ES task of x_m^max steps (eq. 1).
+
+    It starts when the group's first request arrives (``start_delay_s`` after
+    the slot start). ``milestones`` lists, in step order, the work (seconds at
+    freq_hz) from the previous milestone to a step some member hands off at,
+    and the event that announces that step's latent; the last milestone is
+    x_m^max. Without early hand-off it is the only one.
+    """
+    if start_delay_s > 0.0:
+        yield env.timeout(start_delay_s)          # the group's first request arrives
+    ready = env.now
+    unit = edge.acquire()
+    if unit is not None:
+        yield unit                                # wait for a compute unit
+    start = env.now
+    for work_s, reached in milestones:
+        yield edge.compute(work_s)                # denoise with the public prompt
+        reached.succeed()                         # hand the latent of this step over
+    edge.release(unit)
+    recorder.common_done(row, ready, start, env.now)

@@ -1,0 +1,107 @@
+"""A fluid server: one capacity shared continuously by every job in service.
+
+This models a processor under processor sharing (every task in service
+progresses at once, each at its share of the capacity) and a radio band split
+among the transmissions in progress. Work is continuous (seconds of service,
+bits) and each job in service progresses at its own rate, which a rate
+function computes from the keys of all jobs in service (the number of jobs and,
+for a radio band, each receiver's channel gain).
+
+SimPy has no such server built in. This one is event-driven: whenever a job
+arrives or leaves, the work done since the last change is booked at the old
+rates, the rates are recomputed and the next departure is scheduled as a
+``Timeout`` whose value is a generation number. Any change bumps the
+generation, so a departure scheduled before it is recognised as stale and
+ignored when it fires; nothing has to be cancelled or interrupted. Jobs that
+arrive at the same instant are merged into service by one wake-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+DONE_REL_TOL = 1e-9
+"""A job whose remaining work is within this fraction of its size is done.
+
+The remaining work is a difference of floating-point products; without a
+tolerance a job could linger for a few ulps after its scheduled departure.
+"""
+
+
+class FluidServer:
+    """Serves every job at once, at rates set by who is in service."""
+
+    def __init__(self, env: simpy.Environment,
+                 rates: Callable[[np.ndarray], np.ndarray]) -> None:
+        """``rates(keys)`` maps the keys of the jobs in service to their rates (work/s)."""
+        self.env = env
+        self._rates_of = rates
+        self._work = np.empty(0)        # size of each job in service
+        self._left = np.empty(0)        # its remaining work
+        self._key = np.empty(0)         # its key, passed to the rate function
+        self._rate = np.empty(0)        # its current rate, work/s
+        self._done: list[simpy.Event] = []
+        self._arrivals: list[tuple[float, float, simpy.Event]] = []
+        self._since = 0.0               # when the remaining work was last booked
+        self._generation = 0            # of the only wake-up that is not stale
+        self._wake_time = float("inf")  # when that wake-up fires
+        self._target = -1               # job whose departure it is, -1 if none
+
+    @property
+    def in_service(self) -> int:
+        """Jobs being served now, including those that arrived this instant."""
+        return len(self._done) + len(self._arrivals)
+
+    def serve(self, work: float, key: float = 0.0) -> simpy.Event:
+        """An event that succeeds once ``work`` units of this job have been served."""
+        if not work > 0.0:
+            raise ValueError(f"work(={work}) must be > 0")
+        done = self.env.event()
+        self._arrivals.append((work, key, done))
+        if self._wake_time != self.env.now:
+            self._target = -1
+            self._schedule(0.0)
+        return done
+
+    def _schedule(self, delay: float) -> None:
+        self._generation += 1
+        self._wake_time = self.env.now + delay
+        self.env.timeout(delay, self._generation).callbacks.append(self._wake)
+
+    def _wake(self, timer: simpy.Event) -> None:
+        """Book the work done, release finished jobs, admit arrivals, plan the next departure."""
+        if timer.value != self._generation:
+            return
+        now = self.env.now
+        if self._left.size:
+            self._left -= (now - self._since) * self._rate
+            finished = self._left <= DONE_REL_TOL * self._work
+            if self._target >= 0:
+                finished[self._target] = True
+            if finished.any():
+                for index in np.flatnonzero(finished).tolist():
+                    self._done[index].succeed()
+                keep = ~finished
+                self._work, self._left, self._key = (
+                    self._work[keep], self._left[keep], self._key[keep])
+                self._done = [ev for ev, k in zip(self._done, keep.tolist(), strict=True) if k]
+        self._since = now
+        if self._arrivals:
+            work, key, done = zip(*self._arrivals, strict=True)
+            self._arrivals = []
+            self._work = np.concatenate([self._work, work])
+            self._left = np.concatenate([self._left, work])
+            self._key = np.concatenate([self._key, key])
+            self._done.extend(done)
+        if not self._done:
+            self._target = -1
+            self._wake_time = float("inf")
+            return
+        self._rate = self._rates_of(self._key)
+        eta = self._left / self._rate
+        target = int(eta.argmin())
+        self._schedule(float(eta[target]))
+        self._target = target

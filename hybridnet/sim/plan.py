@@ -1,0 +1,51 @@
+"""What one slot's decision asks of each actor, worked out once when the slot starts.
+
+The controller turns the decision (x, y, z) and the slot's conditions into
+per-UE amounts of work with the model's own equations, vectorised, so that
+the simulation processes only look numbers up. Lists of Python floats, not
+arrays: the processes read them one element at a time, and a list element is
+what ``Environment.timeout`` takes fastest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hybridnet.model.channel import tx_delay_s
+from hybridnet.model.compute import processing_delay_s
+from hybridnet.model.objective import downlink_rate_bps
+from hybridnet.model.params import ModelParams
+from hybridnet.model.slot import SlotState
+
+
+@dataclass(frozen=True)
+class SlotPlan:
+    """Per-UE work of one slot; index with the UE number."""
+
+    first_row: int
+    """Row of UE 0 of this slot in the recorder."""
+    arrival_s: list[float] | None
+    """Offset of each request from the slot start, s (None: every request at the start)."""
+    es_s: list[float]
+    """Phase I on the ES at freq_hz, eq. (3), s."""
+    tx_s: list[float]
+    """Transfer on the UE's dedicated band, eq. (5), s."""
+    gain: list[float]
+    """Downlink power gain g_n (for a shared band)."""
+    ue_s: list[float]
+    """Phase II on the UE's CPU, eq. (8), s."""
+
+
+def plan_slot(params: ModelParams, state: SlotState, y: np.ndarray, z: np.ndarray,
+              first_row: int, arrival_s: np.ndarray | None) -> SlotPlan:
+    """The per-UE work of decision (y, z) in slot ``state``."""
+    return SlotPlan(
+        first_row=first_row,
+        arrival_s=None if arrival_s is None else arrival_s.tolist(),
+        es_s=processing_delay_s(y, params.es_cycles_per_step, params.es_freq_hz).tolist(),
+        tx_s=tx_delay_s(params.payload_bits, downlink_rate_bps(params, state)).tolist(),
+        gain=np.asarray(state.gain, dtype=float).tolist(),
+        ue_s=processing_delay_s(z, params.ue_cycles_per_step, state.f_ue_hz).tolist(),
+    )

@@ -1,0 +1,154 @@
+"""The trace recorder: what happened to every request and every common phase.
+
+Processes report each phase's instants once, into arrays preallocated for the
+whole run, by row. Everything else is derived from those instants when the
+run is over, in one vectorised pass: durations, waiting, delay, energies
+(eq. 2, 4, 7, 9), QoS (eq. 12), the event rows and, through
+:func:`hybridnet.trace.summarise_slots`, the per-slot totals and reward. There
+is no second bookkeeping that could drift from the first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hybridnet.model.channel import tx_energy_j
+from hybridnet.model.compute import processing_energy_j
+from hybridnet.model.params import ModelParams
+from hybridnet.model.slot import SlotState
+from hybridnet.trace import (
+    EVENT_COLUMNS,
+    GROUP_COLUMNS,
+    PHASES,
+    UE_COLUMNS,
+    RunResult,
+    summarise_slots,
+)
+
+UE_INSTANTS = ("t_request", "t_latent", "es_start", "es_end", "tx_end", "ue_start", "ue_end")
+"""What a request reports, in this order, each in seconds of simulated time.
+
+``t_latent`` is when its common latent is available (its request time if it
+waits for none) and phase I is ready; the downlink starts when phase I ends
+and phase II is ready when the downlink ends. A phase of zero steps starts
+and ends when it is ready.
+"""
+
+
+class Recorder:
+    """Per-UE and per-group records of one run, turned into frames at the end."""
+
+    def __init__(self, params: ModelParams, num_ues: int, num_slots: int) -> None:
+        rows = num_ues * num_slots
+        self.params = params
+        self.num_ues = num_ues
+        self.num_slots = num_slots
+        self._instants = np.full((rows, len(UE_INSTANTS)), np.nan)
+        self._decided = {name: np.zeros(rows, dtype=np.int64) for name in ("group", "x", "y", "z")}
+        self._world = {name: np.zeros(rows) for name in ("phi", "f_ue_hz", "distance_m")}
+        self._group_rows: list[dict[str, np.ndarray]] = []
+        self._common: list[tuple[float, float, float]] = []   # (ready, start, end) per group
+
+    def open_slot(self, slot: int, state: SlotState, x: np.ndarray, y: np.ndarray,
+                  z: np.ndarray, common_steps: np.ndarray, distance_m: np.ndarray,
+                  t_start_s: float) -> tuple[int, int]:
+        """Record slot ``slot``'s conditions and decision; return its first UE and group rows."""
+        first = slot * self.num_ues
+        rows = slice(first, first + self.num_ues)
+        for name, values in (("group", state.group), ("x", x), ("y", y), ("z", z)):
+            self._decided[name][rows] = values
+        for name, values in (("phi", state.phi), ("f_ue_hz", state.f_ue_hz),
+                             ("distance_m", distance_m)):
+            self._world[name][rows] = values
+        m = state.num_groups
+        self._group_rows.append({
+            "slot": np.full(m, slot, dtype=np.int64), "group": np.arange(m, dtype=np.int64),
+            "members": np.bincount(state.group, minlength=m).astype(np.int64),
+            "common_steps": np.asarray(common_steps, dtype=np.int64),
+        })
+        first_group = len(self._common)
+        # a group without a common phase is done the moment the slot starts
+        self._common.extend([(t_start_s, t_start_s, t_start_s)] * m)
+        return first, first_group
+
+    def ue_done(self, row: int, t_request: float, t_latent: float, es_start: float,
+                es_end: float, tx_end: float, ue_start: float, ue_end: float) -> None:
+        """A request is complete: its instants, in the order of UE_INSTANTS."""
+        self._instants[row] = (t_request, t_latent, es_start, es_end, tx_end, ue_start, ue_end)
+
+    def common_done(self, row: int, ready: float, start: float, end: float) -> None:
+        """A common phase is complete: when it could start, did start and ended."""
+        self._common[row] = (ready, start, end)
+
+    def result(self) -> RunResult:
+        """The run's frames (UE_COLUMNS, GROUP_COLUMNS, SLOT_COLUMNS, EVENT_COLUMNS)."""
+        p = self.params
+        n, rows = self.num_ues, self.num_ues * self.num_slots
+        t_request, t_latent, es_start, es_end, tx_end, ue_start, ue_end = self._instants.T
+        x, y, z = self._decided["x"], self._decided["y"], self._decided["z"]
+        t_tx = tx_end - es_end
+        ues = pd.DataFrame({
+            "slot": np.repeat(np.arange(self.num_slots, dtype=np.int64), n),
+            "ue": np.tile(np.arange(n, dtype=np.int64), self.num_slots),
+            "group": self._decided["group"],
+            "phi": self._world["phi"], "f_ue_hz": self._world["f_ue_hz"],
+            "distance_m": self._world["distance_m"],
+            "x": x, "y": y, "z": z,
+            "rate_bps": p.payload_bits / t_tx,
+            "tx_power_w": np.full(rows, p.tx_power_w),
+            "payload_bits": np.full(rows, p.payload_bits),
+            "t_request_s": t_request,
+            "t_common_s": t_latent - t_request,
+            "t_es_s": es_end - es_start,
+            "t_tx_s": t_tx,
+            "t_ue_s": ue_end - ue_start,
+            "t_wait_s": (es_start - t_latent) + (ue_start - tx_end),
+            "delay_s": ue_end - t_request,
+            "t_done_s": ue_end,
+            "e_es_j": processing_energy_j(y, p.es_cycles_per_step, p.es_freq_hz,
+                                          p.es_kappa),                            # eq. (4)
+            "e_tx_j": tx_energy_j(p.tx_power_w, t_tx),                            # eq. (7)
+            "e_ue_j": processing_energy_j(z, p.ue_cycles_per_step, self._world["f_ue_hz"],
+                                          p.ue_kappa),                            # eq. (9)
+            "qos": p.qos_model.qos(x, self._world["phi"]),                        # eq. (12)
+        }, columns=list(UE_COLUMNS))
+
+        group_cols = {c: np.concatenate([g[c] for g in self._group_rows])
+                      for c in self._group_rows[0]}
+        ready, start, end = np.array(self._common, dtype=float).reshape(-1, 3).T
+        groups = pd.DataFrame({
+            **group_cols,
+            "t_common_s": end - start,
+            "e_common_j": processing_energy_j(group_cols["common_steps"], p.es_cycles_per_step,
+                                              p.es_freq_hz, p.es_kappa),          # eq. (2)
+        }, columns=list(GROUP_COLUMNS))
+
+        has_common = group_cols["common_steps"] > 0
+        parts = [{  # one event row per executed phase: common phases, then the UE phases
+            "slot": group_cols["slot"][has_common], "ue": np.full(has_common.sum(), -1),
+            "group": group_cols["group"][has_common], "phase": np.zeros(has_common.sum(), int),
+            "t_ready_s": ready[has_common], "t_start_s": start[has_common],
+            "t_end_s": end[has_common],
+        }]
+        all_rows = np.ones(rows, dtype=bool)
+        for phase, executed, t_ready, t_start, t_end in (
+            ("es", y > 0, t_latent, es_start, es_end),
+            ("tx", all_rows, es_end, es_end, tx_end),
+            ("ue", z > 0, tx_end, ue_start, ue_end),
+        ):
+            which = np.flatnonzero(executed)
+            parts.append({
+                "slot": which // n, "ue": which % n, "group": self._decided["group"][which],
+                "phase": np.full(which.size, PHASES.index(phase)),
+                "t_ready_s": t_ready[which], "t_start_s": t_start[which],
+                "t_end_s": t_end[which],
+            })
+        cols = {c: np.concatenate([part[c] for part in parts]) for c in EVENT_COLUMNS}
+        order = np.lexsort((cols["phase"], cols["ue"], cols["slot"]))
+        cols = {c: v[order] for c, v in cols.items()}
+        cols["phase"] = np.array(PHASES, dtype=object)[cols["phase"]]
+        events = pd.DataFrame(cols, columns=list(EVENT_COLUMNS))
+
+        return RunResult(ues=ues, groups=groups, events=events,
+                         slots=summarise_slots(ues, groups, p, n))
