@@ -1,11 +1,15 @@
-"""Figures drawn from run outputs: the per-UE timeline (a Gantt chart of the phases).
+"""Figures drawn from run outputs: the per-UE timeline (a Gantt chart of the phases),
+metrics of a sweep against a grid key, training curves, and the schemes compared.
 
-Plots read the same tidy frames the run directory holds, so a figure can be
-redrawn from the CSVs alone (``hybridnet plot timeline RUN_DIR``).
+Plots read the same tidy frames the run, sweep and training directories hold,
+so a figure can be redrawn from the CSVs alone (``hybridnet plot timeline
+RUN_DIR``, ``hybridnet plot sweep DIR``, ...).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -15,6 +19,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+
+from hybridnet.errors import HybridnetError  # noqa: E402
+from hybridnet.scenario import SECTIONS  # noqa: E402
 
 PHASE_COLOURS = {
     "common": "#8c8c8c",
@@ -76,3 +83,159 @@ def plot_timeline(events: pd.DataFrame, ues: pd.DataFrame, out: str | Path,
     fig.savefig(out, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return out
+
+
+# --------------------------------------------------------------------------- sweeps, training
+
+UNIT_SUFFIXES = {"_hz": "Hz", "_s": "s", "_j": "J", "_m": "m", "_w": "W", "_db": "dB",
+                 "_bps": "bit/s", "_dbm_hz": "dBm/Hz"}
+METRIC_LABELS = {
+    "reward": "reward per slot (eq. 17a, normalised)",
+    "qos": "QoS per slot, sum over UEs",
+    "delay_s": "delay per slot, sum over UEs (s)",
+    "energy_j": "energy per slot (J)",
+    "qos_per_ue": "QoS per request",
+    "delay_per_ue_s": "delay per request (s)",
+    "delay_p95_s": "95th percentile delay per request (s)",
+    "energy_per_ue_j": "energy per request (J)",
+    "t_wait_s": "queueing time per request (s)",
+    "elapsed_s": "wall-clock time per run (s)",
+}
+
+
+def axis_label(column: str) -> str:
+    """An axis label with its unit: a metric's by name, a scenario key's from its declared doc.
+
+    Scenario docs state their unit ("ES CPU frequency per task f^ES, Hz"), so a
+    grid key's axis reads as the schema explains it; anything else falls back to
+    the unit its name ends in.
+    """
+    if column in METRIC_LABELS:
+        return METRIC_LABELS[column]
+    section, _, key = column.partition(".")
+    if section in SECTIONS:
+        docs = {f.name: f.metadata["doc"] for f in dataclasses.fields(SECTIONS[section])}
+        if key in docs:
+            return textwrap.fill(f"{column}: {docs[key]}", 60)
+    for suffix in sorted(UNIT_SUFFIXES, key=len, reverse=True):
+        if column.endswith(suffix):
+            return f"{column} ({UNIT_SUFFIXES[suffix]})"
+    return column
+
+
+def _save(fig: plt.Figure, out: str | Path) -> Path:
+    fig.tight_layout()
+    out = Path(out)
+    fig.savefig(out, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
+def _require(frame: pd.DataFrame, columns: list[str], where: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise HybridnetError(
+            f"{where}: no column {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}"
+        )
+
+
+def plot_sweep(results: str | Path | pd.DataFrame, x: str, y: str, out: str | Path,
+               hue: str | None = None) -> Path:
+    """A metric of a sweep against one grid key: the mean over seeds, with a 95 % CI band.
+
+    ``results`` is a sweep directory, its results.csv, or that frame; failed
+    rows are left out. The band is a bootstrap over the seeds of each cell
+    (fixed bootstrap seed, so redrawing gives the same figure); with one seed
+    per cell it is simply absent.
+    """
+    if isinstance(results, pd.DataFrame):
+        frame = results[results["error"].isna()] if "error" in results else results
+        where = "sweep results"
+    else:
+        from hybridnet.sweep import read_results
+
+        frame, where = read_results(results), str(results)
+    _require(frame, [c for c in (x, y, hue) if c is not None], where)
+    seeds = frame["seed"].nunique() if "seed" in frame else 1
+    sns.set_theme(style="whitegrid")
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    policy = ", ".join(map(str, frame["policy"].unique())) if "policy" in frame else "runs"
+    band = f"mean of {seeds} seeds, 95 % CI" if seeds > 1 else "1 seed"
+    if hue:
+        sns.lineplot(data=frame, x=x, y=y, hue=hue, marker="o", errorbar=("ci", 95), seed=0,
+                     ax=ax)
+        ax.legend(title=f"{hue} ({band})")
+    else:
+        sns.lineplot(data=frame, x=x, y=y, marker="o", errorbar=("ci", 95), seed=0, ax=ax,
+                     label=f"{policy} ({band})")
+    ax.set_xlabel(axis_label(x))
+    ax.set_ylabel(axis_label(y))
+    ax.set_title(f"{y} against {x}" + (f" by {hue}" if hue else ""))
+    return _save(fig, out)
+
+
+def plot_training(run_dirs: list[str | Path], out: str | Path, window: int = 10) -> Path:
+    """Training reward per episode of one or more runs overlaid (Fig. 4(b), 5(a) style).
+
+    Each run's raw curve is drawn faintly with its ``window``-episode moving
+    average on top, and its oracle reward (the per-episode optimum, where
+    training.csv has it) dashed in the same colour, so the gap to the optimum
+    is visible and not only the reward.
+    """
+    paths = [Path(d) for d in run_dirs]
+    names = [p.name for p in paths]
+    if len(set(names)) < len(names):
+        names = [str(p) for p in paths]
+    sns.set_theme(style="whitegrid")
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    colours = sns.color_palette(n_colors=len(paths))
+    for path, name, colour in zip(paths, names, colours, strict=True):
+        csv = path / "training.csv"
+        if not csv.is_file():
+            raise HybridnetError(f"{csv}: missing; is {path} a directory of `hybridnet train`?")
+        frame = pd.read_csv(csv)
+        _require(frame, ["episode", "reward"], str(csv))
+        smooth = frame["reward"].rolling(window, min_periods=1).mean()
+        ax.plot(frame["episode"], frame["reward"], color=colour, alpha=0.25, linewidth=0.8)
+        ax.plot(frame["episode"], smooth, color=colour, label=f"{name} ({window}-episode mean)")
+        if "oracle_reward" in frame:
+            ax.plot(frame["episode"], frame["oracle_reward"], color=colour, linestyle="--",
+                    linewidth=1, label=f"{name}: oracle")
+    ax.set_xlabel("training episode")
+    ax.set_ylabel("reward per slot (eq. 17a, normalised)")
+    ax.set_title("Training reward")
+    ax.legend(fontsize=8)
+    return _save(fig, out)
+
+
+SCHEME_METRICS = {"qos": "QoS", "delay_s": "delay", "energy_j": "energy"}
+
+
+def plot_schemes(frame: pd.DataFrame, out: str | Path) -> Path:
+    """Fig. 5(b)-style grouped bars: QoS, delay and energy per prompt scheme, each ÷ its max.
+
+    ``frame`` has a ``scheme`` column (or ``prompts.scheme``, as in a sweep over
+    the schemes) and ``qos``, ``delay_s``, ``energy_j``. Several rows per scheme
+    (seeds) are averaged, with a 95 % CI whisker; each metric is divided by its
+    largest scheme mean so the three fit one axis.
+    """
+    if "error" in frame:
+        frame = frame[frame["error"].isna()]
+    scheme = "scheme" if "scheme" in frame or "prompts.scheme" not in frame else "prompts.scheme"
+    _require(frame, [scheme, *SCHEME_METRICS], "scheme results")
+    metrics = list(SCHEME_METRICS)
+    maxima = frame.groupby(scheme, sort=False)[metrics].mean().max()
+    normalised = frame[metrics] / maxima.where(maxima != 0, 1.0)
+    normalised[scheme] = frame[scheme].to_numpy()
+    long = normalised.melt(id_vars=scheme, var_name="metric", value_name="value")
+    long["metric"] = long["metric"].map(SCHEME_METRICS)
+    several = frame.groupby(scheme)[metrics[0]].count().max() > 1
+    sns.set_theme(style="whitegrid")
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    sns.barplot(data=long, x=scheme, y="value", hue="metric", seed=0, ax=ax,
+                errorbar=("ci", 95) if several else None)
+    ax.set_xlabel("prompt scheme")
+    ax.set_ylabel("normalised value (÷ largest scheme mean)")
+    ax.set_title("QoS, delay and energy per scheme")
+    ax.legend(title="metric")
+    return _save(fig, out)

@@ -1,4 +1,4 @@
-"""``hybridnet plot``: figures from run directories."""
+"""``hybridnet plot``: figures from run, sweep and training directories."""
 
 from __future__ import annotations
 
@@ -46,4 +46,65 @@ def timeline(run_dir: Path, ue_text: str, slot_text: str, out: Path | None, forc
         )
     out = out or run_dir / f"timeline-ues{ue_text}-slots{slot_text}.png".replace(",", "_")
     atomic_write(out, lambda tmp: plot_timeline(events, ues, tmp, ue_ids, slot_ids), force=force)
+    click.echo(f"wrote {out}")
+
+
+_PNG = click.Path(dir_okay=False, path_type=Path)
+
+
+@plot.command(name="sweep")
+@click.argument("sweep_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--x", "x", required=True, help="Grid key on the x axis, e.g. network.num_ues.")
+@click.option("--y", "y", default="reward", show_default=True,
+              help="Metric column of results.csv, e.g. reward, qos, delay_s, energy_j, t_wait_s.")
+@click.option("--hue", help="Second grid key: one line per value.")
+@click.option("--out", type=_PNG, help="PNG to write (default: DIR/<y>-vs-<x>[-by-<hue>].png).")
+@force_option
+def sweep_figure(sweep_dir: Path, x: str, y: str, hue: str | None, out: Path | None,
+                 force: bool) -> None:
+    """A metric of a `hybridnet sweep` against a grid key, mean and 95 % CI over seeds."""
+    from hybridnet.plots import plot_sweep
+    from hybridnet.sweep import read_results
+
+    frame = read_results(sweep_dir)
+    name = f"{y}-vs-{x}" + (f"-by-{hue}" if hue else "")
+    out = out or sweep_dir / f"{name}.png"
+    atomic_write(out, lambda tmp: plot_sweep(frame, x, y, tmp, hue=hue), force=force)
+    click.echo(f"wrote {out}")
+
+
+@plot.command()
+@click.argument("run_dirs", nargs=-1, required=True,
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=_PNG,
+              help="PNG to write (default: DIR/training-reward.png for one DIR, else "
+                   "./training-reward.png).")
+@force_option
+def training(run_dirs: tuple[Path, ...], out: Path | None, force: bool) -> None:
+    """Reward curves of `hybridnet train` runs overlaid, each with its oracle reward."""
+    from hybridnet.plots import plot_training
+
+    name = "training-reward.png"
+    out = out or (run_dirs[0] / name if len(run_dirs) == 1 else Path(name))
+    atomic_write(out, lambda tmp: plot_training(list(run_dirs), tmp), force=force)
+    click.echo(f"wrote {out}")
+
+
+@plot.command()
+@click.argument("csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=_PNG, help="PNG to write (default: schemes.png beside CSV).")
+@force_option
+def schemes(csv: Path, out: Path | None, force: bool) -> None:
+    """Fig. 5(b) bars: normalised QoS, delay, energy per scheme.
+
+    CSV has columns scheme (or prompts.scheme: the results.csv of a sweep over
+    the schemes), qos, delay_s and energy_j.
+    """
+    from hybridnet.plots import plot_schemes
+
+    if not csv.is_file():
+        raise HybridnetError(f"{csv}: no such file")
+    frame = pd.read_csv(csv, keep_default_na=False, na_values=[""])
+    out = out or csv.with_name("schemes.png")
+    atomic_write(out, lambda tmp: plot_schemes(frame, tmp), force=force)
     click.echo(f"wrote {out}")

@@ -90,9 +90,9 @@ def spherical_kmeans(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndar
             if np.array_equal(new, labels):
                 break
             labels = new
-            sums = np.zeros_like(centres)
-            np.add.at(sums, labels, x)
-            centres = _unit(sums)
+            onehot = np.zeros((n, k))
+            onehot[np.arange(n), labels] = 1.0
+            centres = _unit(onehot.T @ x)
         score = float(np.einsum("ij,ij->", x, centres[labels]))
         if score > best_score:
             best_labels, best_score = labels, score

@@ -49,18 +49,26 @@ _DETERMINERS = frozenset(
     "a an the this that these those its his her their our your my some".split()
 )
 _PARTICLES = frozenset("up down out off away together back about".split())
-_VERBS = frozenset(
-    """
-    is are was were be being sits sit stands stand lies lie runs run walks walk plays play
-    looks look flies fly sleeps sleep rests rest waits wait holds hold stares stare
-    """.split()
+_PROGRESSIVE = {
+    "sits": "sitting", "stands": "standing", "lies": "lying", "runs": "running",
+    "walks": "walking", "plays": "playing", "looks": "looking", "flies": "flying",
+    "sleeps": "sleeping", "rests": "resting", "waits": "waiting", "holds": "holding",
+    "stares": "staring", "dashes": "dashing", "sniffs": "sniffing", "swims": "swimming",
+}
+"""Finite verbs rewritten as participles, so a phrase reads well after any subject."""
+
+_VERBS = frozenset("is are was were be being sit stand lie run walk play look fly".split()) | set(
+    _PROGRESSIVE
 )
+_ED_NOUNS = frozenset("sled shed bred hundred naked sacred".split())
+"""Words ending in -ed that are never participles."""
+
 _PARTICIPLES = frozenset("seen shown drawn made built hidden taken lit set held".split())
 _ING_NOUNS = frozenset(
     """
     painting lighting building evening morning king ring wing spring string ceiling clothing
     wedding pudding icing frosting dumpling viking thing something everything nothing drawing
-    rendering landing swing parking bedding
+    rendering landing swing parking bedding setting
     """.split()
 )
 """Nouns ending in -ing: a verb only when an object or a preposition follows ("painting a")."""
@@ -76,17 +84,25 @@ _ING_ADJECTIVES = frozenset(
 _NOT_ADVERBS = frozenset(
     "butterfly dragonfly firefly family assembly anomaly melancholy monopoly supply".split()
 )
-_FRAMES = frozenset(
+_STYLE_FRAMES = frozenset(
     """
     portrait photo photograph photography picture image painting illustration drawing sketch
     render rendering print art artwork view shot close-up closeup still scene poster diagram
     blueprint sprite watercolor watercolour lay headshot interior ruin cutaway depiction
-    study silhouette bowl plate slice cup mug glass stack pile basket jar flock herd pack
-    pair team group crowd fleet swarm school family couple bunch bouquet row collection
-    series
+    study silhouette
     """.split()
 )
-"""Nouns that frame the real subject: "portrait of X", "a bowl of X", "a flock of X"."""
+"""Frames that say how the subject is shown: "watercolor painting of X" (kept as a phrase)."""
+
+_QUANTITY_FRAMES = frozenset(
+    """
+    bowl plate slice cup mug glass stack pile basket jar flock herd pack pair team group crowd
+    fleet swarm school family couple bunch bouquet row collection series
+    """.split()
+)
+"""Frames that only count or hold the subject: "a bowl of X", "a flock of X" (dropped)."""
+
+_FRAMES = _STYLE_FRAMES | _QUANTITY_FRAMES
 
 _COLLECTIVES = frozenset("fleet team herd flock pack group crowd swarm family pair".split())
 """Collective heads that name their members before them: "starship fleet", "sled dog team"."""
@@ -166,9 +182,8 @@ def _starts_verb_phrase(word: str, next_word: str | None) -> bool:
         return next_word is not None and _is_breaker(next_word)
     if word.endswith("ing") and len(word) > 4:
         return word not in _ING_ADJECTIVES or _is_breaker(next_word)
-    if (word.endswith("ed") and len(word) > 4 and not word.endswith("eed")) or (
-        word in _PARTICIPLES
-    ):
+    if (word.endswith("ed") and len(word) > 3 and not word.endswith("eed")
+            and word not in _ED_NOUNS) or word in _PARTICIPLES:
         return _is_breaker(next_word)
     return False
 
@@ -268,12 +283,20 @@ class ParsedPrompt:
 
 
 def _clean(tokens: list[str]) -> str:
+    """A phrase as it can stand in another prompt: no dangling "and", "sits" made "sitting"."""
     words = [t.strip(_STRIP) if i == len(tokens) - 1 else t for i, t in enumerate(tokens)]
     while words and _norm(words[-1]) in STOPWORDS:
         words.pop()
-    while words and _norm(words[0]) in {"and", "or"}:
+    while words and _norm(words[0]) in {"and", "or", "is", "are"}:
         words.pop(0)
+    if words and _norm(words[0]) in _PROGRESSIVE:
+        words[0] = _PROGRESSIVE[_norm(words[0])]
     return " ".join(w for w in words if w)
+
+
+def _is_lone_verb(tokens: list[str]) -> bool:
+    words = [_norm(t) for t in tokens if _is_content(_norm(t))]
+    return len(words) == 1 and _starts_verb_phrase(words[0], None)
 
 
 def parse_prompt(text: str) -> ParsedPrompt:
@@ -281,8 +304,14 @@ def parse_prompt(text: str) -> ParsedPrompt:
 
     The subject is taken from the first phrase that names something (not one
     opening with a preposition, as in "In a misty forest, a deer ..."), falling
-    back to any phrase with a noun-like word, then to the whole text.
+    back to any phrase with a noun-like word, then to the whole text. The
+    prompt's first word loses its capital, which is there for the position,
+    not the word; a lone verb left between commas ("..., sitting, ...") says
+    too little to be a phrase of its own.
     """
+    words = text.strip().split(maxsplit=1)
+    if words and not words[0].isupper():
+        text = " ".join([words[0][0].lower() + words[0][1:], *words[1:]])
     chunks = [c for clause in _CLAUSE_SPLIT.split(text) for c in _chunks(clause.strip())]
     chunks = [c for c in chunks if c]
     named = [i for i, c in enumerate(chunks) if _head(_subject_np(c)[1]) is not None]
@@ -291,6 +320,9 @@ def parse_prompt(text: str) -> ParsedPrompt:
         return ParsedPrompt(text.strip().lower(), (), ())
     subject_at = (opening or named)[0]
     frame, np_tokens, tail = _subject_np(chunks[subject_at])
+    frame_head = _head(frame)
+    if frame_head is None or lemma(frame[frame_head]) not in _STYLE_FRAMES:
+        frame = []
     head = _head(np_tokens)
     modifiers = tuple(
         t.strip(_STRIP) for t in np_tokens[:head]
@@ -299,11 +331,17 @@ def parse_prompt(text: str) -> ParsedPrompt:
     phrases = []
     for i, chunk in enumerate(chunks):
         if i == subject_at:
-            phrases += [_clean(frame), _clean(np_tokens[head + 1 :] + tail)]
-        else:
+            phrases += [_clean(_drop_determiners(frame)), _clean(np_tokens[head + 1 :] + tail)]
+        elif not _is_lone_verb(chunk):
             phrases.append(_clean(chunk))
     return ParsedPrompt(
         subject=lemma(np_tokens[head]),
         modifiers=modifiers,
         phrases=tuple(p for p in phrases if any(_is_content(_norm(w)) for w in p.split())),
     )
+
+
+def _drop_determiners(tokens: list[str]) -> list[str]:
+    while tokens and _norm(tokens[0]) in _DETERMINERS:
+        tokens = tokens[1:]
+    return tokens

@@ -85,21 +85,30 @@ class RewardScaler:
         self.epsilon = epsilon
         self.mean = np.zeros(learners)
         self.var = np.ones(learners)
-        self.count = 1e-4
+        self.count = np.full(learners, 1e-4)
 
-    def scale_episode(self, rewards: np.ndarray) -> np.ndarray:
-        """Scale one episode's rewards (learners, R, T), updating the statistics slot by slot."""
-        out = np.empty_like(rewards)
+    def scale_episode(self, rewards: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """Scale one episode's rewards (learners, R, T), updating the statistics slot by slot.
+
+        Entries where ``valid`` is False (a group with no members in that slot)
+        are left out of the statistics.
+        """
+        out = np.zeros_like(rewards)
         returns = np.zeros(rewards.shape[:2])
         for t in range(rewards.shape[-1]):
             returns = returns * self.gamma + rewards[..., t]
-            self._update(returns)
+            self._update(returns, valid[..., t])
             out[..., t] = rewards[..., t] / np.sqrt(self.var + self.epsilon)[:, None]
         return out
 
-    def _update(self, batch: np.ndarray) -> None:
+    def _update(self, batch: np.ndarray, valid: np.ndarray) -> None:
         # Parallel-variance merge (Chan et al.), as gymnasium's RunningMeanStd.
-        batch_mean, batch_var, n = batch.mean(1), batch.var(1), batch.shape[1]
+        n = valid.sum(1)
+        if not n.any():
+            return
+        safe = np.maximum(n, 1)
+        batch_mean = np.where(valid, batch, 0.0).sum(1) / safe
+        batch_var = np.where(valid, (batch - batch_mean[:, None]) ** 2, 0.0).sum(1) / safe
         delta = batch_mean - self.mean
         total = self.count + n
         m2 = self.var * self.count + batch_var * n + delta**2 * self.count * n / total
@@ -108,12 +117,12 @@ class RewardScaler:
         self.count = total
 
     def state_dict(self) -> dict[str, object]:
-        return {"mean": self.mean.copy(), "var": self.var.copy(), "count": self.count}
+        return {"mean": self.mean.copy(), "var": self.var.copy(), "count": self.count.copy()}
 
     def load_state_dict(self, state: dict[str, object]) -> None:
         self.mean = np.asarray(state["mean"], dtype=float).copy()
         self.var = np.asarray(state["var"], dtype=float).copy()
-        self.count = float(state["count"])  # type: ignore[arg-type]
+        self.count = np.asarray(state["count"], dtype=float).copy()
 
 
 def ppo_update(model: ActorCritic, optimizer: torch.optim.Optimizer, samples: Samples,

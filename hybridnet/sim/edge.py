@@ -134,7 +134,7 @@ def common_phase(env: simpy.Environment, edge: EdgeServer, recorder: Recorder, r
         yield env.timeout(start_delay_s)          # the group's first request arrives
     ready = env.now
     unit = edge.acquire()
-    if unit is not None:
+    if unit is not None and not unit.triggered:
         yield unit                                # wait for a compute unit
     start = env.now
     for work_s, reached in milestones:

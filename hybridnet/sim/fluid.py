@@ -39,28 +39,27 @@ class FluidServer:
         """``rates(keys)`` maps the keys of the jobs in service to their rates (work/s)."""
         self.env = env
         self._rates_of = rates
-        self._work = np.empty(0)        # size of each job in service
+        # Jobs in service, one array element each, in order of admission.
+        self._id = np.empty(0, dtype=np.int64)
+        self._work = np.empty(0)        # size of the job
         self._left = np.empty(0)        # its remaining work
         self._key = np.empty(0)         # its key, passed to the rate function
         self._rate = np.empty(0)        # its current rate, work/s
-        self._done: list[simpy.Event] = []
-        self._arrivals: list[tuple[float, float, simpy.Event]] = []
+        self._done: dict[int, simpy.Event] = {}   # by id: succeeds when the job is done
+        self._arrivals: list[tuple[float, float]] = []   # (work, key) admitted at the next wake
+        self._next_id = 0
         self._since = 0.0               # when the remaining work was last booked
         self._generation = 0            # of the only wake-up that is not stale
         self._wake_time = float("inf")  # when that wake-up fires
-        self._target = -1               # job whose departure it is, -1 if none
-
-    @property
-    def in_service(self) -> int:
-        """Jobs being served now, including those that arrived this instant."""
-        return len(self._done) + len(self._arrivals)
+        self._target = -1               # index of the job whose departure it is, -1 if none
 
     def serve(self, work: float, key: float = 0.0) -> simpy.Event:
         """An event that succeeds once ``work`` units of this job have been served."""
         if not work > 0.0:
             raise ValueError(f"work(={work}) must be > 0")
         done = self.env.event()
-        self._arrivals.append((work, key, done))
+        self._done[self._next_id + len(self._arrivals)] = done
+        self._arrivals.append((work, key))
         if self._wake_time != self.env.now:
             self._target = -1
             self._schedule(0.0)
@@ -82,21 +81,22 @@ class FluidServer:
             if self._target >= 0:
                 finished[self._target] = True
             if finished.any():
-                for index in np.flatnonzero(finished).tolist():
-                    self._done[index].succeed()
+                for job in self._id[finished].tolist():
+                    self._done.pop(job).succeed()
                 keep = ~finished
-                self._work, self._left, self._key = (
-                    self._work[keep], self._left[keep], self._key[keep])
-                self._done = [ev for ev, k in zip(self._done, keep.tolist(), strict=True) if k]
+                self._id, self._work, self._left, self._key = (
+                    self._id[keep], self._work[keep], self._left[keep], self._key[keep])
         self._since = now
         if self._arrivals:
-            work, key, done = zip(*self._arrivals, strict=True)
+            work, key = np.array(self._arrivals).T
+            ids = np.arange(self._next_id, self._next_id + work.size)
+            self._next_id += work.size
             self._arrivals = []
+            self._id = np.concatenate([self._id, ids])
             self._work = np.concatenate([self._work, work])
             self._left = np.concatenate([self._left, work])
             self._key = np.concatenate([self._key, key])
-            self._done.extend(done)
-        if not self._done:
+        if not self._id.size:
             self._target = -1
             self._wake_time = float("inf")
             return

@@ -83,19 +83,23 @@ class Recorder:
 
     def result(self) -> RunResult:
         """The run's frames (UE_COLUMNS, GROUP_COLUMNS, SLOT_COLUMNS, EVENT_COLUMNS)."""
-        p = self.params
-        n, rows = self.num_ues, self.num_ues * self.num_slots
+        ues, groups = self._ue_frame(), self._group_frame()
+        return RunResult(ues=ues, groups=groups, events=self._event_frame(),
+                         slots=summarise_slots(ues, groups, self.params, self.num_ues))
+
+    def _ue_frame(self) -> pd.DataFrame:
+        p, n = self.params, self.num_ues
+        rows = n * self.num_slots
         t_request, t_latent, es_start, es_end, tx_end, ue_start, ue_end = self._instants.T
         x, y, z = self._decided["x"], self._decided["y"], self._decided["z"]
+        f_ue_hz, phi = self._world["f_ue_hz"], self._world["phi"]
         t_tx = tx_end - es_end
-        ues = pd.DataFrame({
+        return pd.DataFrame({
             "slot": np.repeat(np.arange(self.num_slots, dtype=np.int64), n),
             "ue": np.tile(np.arange(n, dtype=np.int64), self.num_slots),
-            "group": self._decided["group"],
-            "phi": self._world["phi"], "f_ue_hz": self._world["f_ue_hz"],
-            "distance_m": self._world["distance_m"],
-            "x": x, "y": y, "z": z,
-            "rate_bps": p.payload_bits / t_tx,
+            "group": self._decided["group"], "phi": phi, "f_ue_hz": f_ue_hz,
+            "distance_m": self._world["distance_m"], "x": x, "y": y, "z": z,
+            "rate_bps": p.payload_bits / t_tx,                  # effective, shared band included
             "tx_power_w": np.full(rows, p.tx_power_w),
             "payload_bits": np.full(rows, p.payload_bits),
             "t_request_s": t_request,
@@ -107,35 +111,47 @@ class Recorder:
             "delay_s": ue_end - t_request,
             "t_done_s": ue_end,
             "e_es_j": processing_energy_j(y, p.es_cycles_per_step, p.es_freq_hz,
-                                          p.es_kappa),                            # eq. (4)
-            "e_tx_j": tx_energy_j(p.tx_power_w, t_tx),                            # eq. (7)
-            "e_ue_j": processing_energy_j(z, p.ue_cycles_per_step, self._world["f_ue_hz"],
-                                          p.ue_kappa),                            # eq. (9)
-            "qos": p.qos_model.qos(x, self._world["phi"]),                        # eq. (12)
+                                          p.es_kappa),                              # eq. (4)
+            "e_tx_j": tx_energy_j(p.tx_power_w, t_tx),                              # eq. (7)
+            "e_ue_j": processing_energy_j(z, p.ue_cycles_per_step, f_ue_hz, p.ue_kappa),  # (9)
+            "qos": p.qos_model.qos(x, phi),                                         # eq. (12)
         }, columns=list(UE_COLUMNS))
 
-        group_cols = {c: np.concatenate([g[c] for g in self._group_rows])
-                      for c in self._group_rows[0]}
+    def _group_columns(self) -> dict[str, np.ndarray]:
+        return {c: np.concatenate([g[c] for g in self._group_rows]) for c in self._group_rows[0]}
+
+    def _common_instants(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ready, start, end = np.array(self._common, dtype=float).reshape(-1, 3).T
-        groups = pd.DataFrame({
-            **group_cols,
+        return ready, start, end
+
+    def _group_frame(self) -> pd.DataFrame:
+        p = self.params
+        cols = self._group_columns()
+        _, start, end = self._common_instants()
+        return pd.DataFrame({
+            **cols,
             "t_common_s": end - start,
-            "e_common_j": processing_energy_j(group_cols["common_steps"], p.es_cycles_per_step,
-                                              p.es_freq_hz, p.es_kappa),          # eq. (2)
+            "e_common_j": processing_energy_j(cols["common_steps"], p.es_cycles_per_step,
+                                              p.es_freq_hz, p.es_kappa),            # eq. (2)
         }, columns=list(GROUP_COLUMNS))
 
-        has_common = group_cols["common_steps"] > 0
-        parts = [{  # one event row per executed phase: common phases, then the UE phases
-            "slot": group_cols["slot"][has_common], "ue": np.full(has_common.sum(), -1),
-            "group": group_cols["group"][has_common], "phase": np.zeros(has_common.sum(), int),
-            "t_ready_s": ready[has_common], "t_start_s": start[has_common],
-            "t_end_s": end[has_common],
+    def _event_frame(self) -> pd.DataFrame:
+        """One row per executed phase, ordered by slot, UE (a group's common phase first), phase."""
+        n = self.num_ues
+        t_request, t_latent, es_start, es_end, tx_end, ue_start, ue_end = self._instants.T
+        groups = self._group_columns()
+        ready, start, end = self._common_instants()
+        common = groups["common_steps"] > 0
+        parts = [{
+            "slot": groups["slot"][common], "ue": np.full(common.sum(), -1),
+            "group": groups["group"][common],
+            "phase": np.full(common.sum(), PHASES.index("common")),
+            "t_ready_s": ready[common], "t_start_s": start[common], "t_end_s": end[common],
         }]
-        all_rows = np.ones(rows, dtype=bool)
         for phase, executed, t_ready, t_start, t_end in (
-            ("es", y > 0, t_latent, es_start, es_end),
-            ("tx", all_rows, es_end, es_end, tx_end),
-            ("ue", z > 0, tx_end, ue_start, ue_end),
+            ("es", self._decided["y"] > 0, t_latent, es_start, es_end),
+            ("tx", np.ones(t_request.size, dtype=bool), es_end, es_end, tx_end),
+            ("ue", self._decided["z"] > 0, tx_end, ue_start, ue_end),
         ):
             which = np.flatnonzero(executed)
             parts.append({
@@ -148,7 +164,4 @@ class Recorder:
         order = np.lexsort((cols["phase"], cols["ue"], cols["slot"]))
         cols = {c: v[order] for c, v in cols.items()}
         cols["phase"] = np.array(PHASES, dtype=object)[cols["phase"]]
-        events = pd.DataFrame(cols, columns=list(EVENT_COLUMNS))
-
-        return RunResult(ues=ues, groups=groups, events=events,
-                         slots=summarise_slots(ues, groups, p, n))
+        return pd.DataFrame(cols, columns=list(EVENT_COLUMNS))

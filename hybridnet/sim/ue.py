@@ -6,9 +6,17 @@ phase II queues behind it. A request is one process that walks the pipeline
 of eq. (13): wait for the group's common latent at step x_n, personalized
 phase I on the ES (eq. 3), the downlink (eq. 5), phase II on the UE (eq. 8).
 
+How the request's delay splits (``delay_s`` is exactly their sum):
+``t_common_s`` from the request to its common latent (including any time the
+common phase queued for the ES), ``t_wait_s`` queueing for an ES unit and for
+the UE's CPU, and ``t_es_s``, ``t_tx_s``, ``t_ue_s`` from start to end of each
+phase (including any slow-down from sharing the ES or the band).
+
 A phase of zero steps is not executed: it takes no time, asks for no
 resource (so it never queues) and leaves no event row. The downlink always
-runs, the latent is never empty.
+runs, the latent is never empty. A resource granted at once is not waited
+for: the request goes on in the same instant without a round trip through
+the event queue.
 """
 
 from __future__ import annotations
@@ -45,7 +53,7 @@ def ue_request(env: simpy.Environment, ue: int, plan: SlotPlan, latent: simpy.Ev
     work_s = plan.es_s[ue]
     if work_s > 0.0:
         unit = edge.acquire()
-        if unit is not None:
+        if unit is not None and not unit.triggered:
             yield unit                            # queue for the ES
         es_start = env.now
         yield edge.compute(work_s)                # phase I with the personal prompt
@@ -55,10 +63,12 @@ def ue_request(env: simpy.Environment, ue: int, plan: SlotPlan, latent: simpy.Ev
     tx_end = ue_start = ue_end = env.now
     work_s = plan.ue_s[ue]
     if work_s > 0.0:
-        with cpu.request() as turn:
+        turn = cpu.request()
+        if not turn.triggered:
             yield turn                            # wait for the UE's own CPU
-            ue_start = env.now
-            yield env.timeout(work_s)             # phase II on the UE
+        ue_start = env.now
+        yield env.timeout(work_s)                 # phase II on the UE
+        cpu.release(turn)
         ue_end = env.now
     recorder.ue_done(plan.first_row + ue, t_request, t_latent, es_start, es_end, tx_end,
                      ue_start, ue_end)

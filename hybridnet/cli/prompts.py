@@ -1,0 +1,101 @@
+"""``hybridnet prompts``: eq. (10) similarities and scheme groupings of a prompt file.
+
+Thin: it reads the prompts, calls :mod:`hybridnet.prompts` and writes a CSV
+to stdout or to ``--out``, through :func:`hybridnet.outputs.atomic_write`
+(temporary sibling, then rename; an existing file only with ``--force``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import click
+import numpy as np
+
+from hybridnet.cli.common import force_option
+from hybridnet.errors import HybridnetError
+from hybridnet.outputs import atomic_write
+from hybridnet.prompts import SCHEMES, group_prompts
+from hybridnet.prompts.corpus import CORPORA, resolve_corpus
+from hybridnet.prompts.embeddings import similarity_matrix
+from hybridnet.prompts.his import AGENTS
+
+_PROMPTS_HELP = f"PROMPTS is a CSV file with a 'text' column, a text file with one prompt per " \
+    f"line, or a shipped corpus: {', '.join(CORPORA)}."
+
+
+def _write(text: str, out: Path | None, force: bool) -> None:
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write(out, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=force)
+
+
+def _num_groups(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise HybridnetError(
+            f"--groups must be a positive integer or 'auto', not {value!r}"
+        ) from None
+
+
+@click.group(name="prompts")
+def prompts() -> None:
+    """Prompt similarity (eq. 10) and grouping under the schemes his, ppgfis, gfis, iis."""
+
+
+@prompts.command(epilog=_PROMPTS_HELP)
+@click.argument("source", metavar="PROMPTS")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV file to write (default: stdout).")
+@force_option
+def similarity(source: str, out: Path | None, force: bool) -> None:
+    """Write the eq. (10) similarity of every pair of prompts as a CSV matrix."""
+    texts = resolve_corpus(source)
+    matrix = similarity_matrix(texts)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["prompt", *range(len(texts))])
+    for i, row in enumerate(matrix):
+        writer.writerow([i, *(f"{v:.6f}" for v in row)])
+    _write(buf.getvalue(), out, force)
+
+
+@prompts.command(epilog=_PROMPTS_HELP)
+@click.argument("source", metavar="PROMPTS")
+@click.option("--groups", "groups", required=True, metavar="M",
+              help="Number of groups M, or 'auto' (ignored by gfis and iis).")
+@click.option("--scheme", type=click.Choice(SCHEMES), default="his", show_default=True,
+              help="Prompt scheme.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the grouping and of random public prompts.")
+@click.option("--agent", type=click.Choice(AGENTS), default="offline", show_default=True,
+              help="HIS agent: offline, or an OpenAI-compatible chat endpoint.")
+@click.option("--openai-base-url", default="", help="Base URL of the endpoint (agent openai).")
+@click.option("--openai-model", default="", help="Model name at the endpoint (agent openai).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV file to write (default: stdout).")
+@force_option
+def group(
+    source: str, groups: str, scheme: str, seed: int, agent: str, openai_base_url: str,
+    openai_model: str, out: Path | None, force: bool,
+) -> None:
+    """Group prompts under a scheme; write prompt, text, group, public_prompt, phi as CSV."""
+    texts = resolve_corpus(source)
+    result = group_prompts(
+        scheme, texts, _num_groups(groups), np.random.default_rng(seed),
+        agent=agent, openai_base_url=openai_base_url, openai_model=openai_model,
+    )
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["prompt", "text", "group", "public_prompt", "phi"])
+    for i, text in enumerate(texts):
+        g = int(result.group[i])
+        public = result.public[g] if result.public is not None else ""
+        writer.writerow([i, text, g, public, f"{result.phi[i]:.6f}"])
+    _write(buf.getvalue(), out, force)

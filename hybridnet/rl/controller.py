@@ -1,0 +1,260 @@
+"""The HID controller on the ES: what each actor observes and how a slot's decision is made.
+
+Two designs share this code (``[train] mode``):
+
+``paper``
+    The paper's HID. Actor n sees UE n's normalised conditions and draws
+    (x_n, y_n) from one masked categorical over all feasible pairs.
+
+``default``
+    A group actor (one network shared by all groups) first draws each group's
+    common steps X_m from a summary of the group. Then actor n sees its own
+    conditions and X_m of its group and draws an offset d_n = X_m - x_n and
+    y_n (two heads, y masked given x). Under (13) a member waits for X_m
+    anyway, so choosing X once per group, where its cost is paid, removes the
+    coordination problem that the max in (1) poses to independent actors.
+
+Every array that describes slots may carry a leading slot dimension S: the
+closed-form training engine decides a whole episode's slots in one batched
+call, which is exact because a slot's action never changes later slots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from hybridnet.model.actions import action_mask
+from hybridnet.model.channel import path_loss_db
+from hybridnet.model.slot import SlotState
+from hybridnet.rl.distributions import MaskedCategorical
+from hybridnet.rl.networks import ActorCritic
+from hybridnet.scenario import Scenario
+
+PHI_CENTRE = 0.5
+PHI_SPREAD = 0.3
+"""phi is normalised as (phi - 0.5) / 0.3: the measured 0.2-0.8 range maps to [-1, 1]."""
+
+
+def _unit(value: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Map [lo, hi] affinely onto [-1, 1] (0 when the range is a point)."""
+    if hi <= lo:
+        return np.zeros_like(value, dtype=float)
+    return 2.0 * (value - lo) / (hi - lo) - 1.0
+
+
+def as_batch(state: SlotState) -> SlotState:
+    """View a single slot (N,) as a batch of one slot (1, N)."""
+    if state.phi.ndim == 2:
+        return state
+    return SlotState(f_ue_hz=state.f_ue_hz[None], phi=state.phi[None], group=state.group[None],
+                     gain=state.gain[None], num_groups=state.num_groups,
+                     allows_common_phase=state.allows_common_phase)
+
+
+def stack_slots(states: list[SlotState]) -> SlotState:
+    """Stack single-slot states into one batch (S, N); the group count is the largest."""
+    return SlotState(
+        f_ue_hz=np.stack([s.f_ue_hz for s in states]), phi=np.stack([s.phi for s in states]),
+        group=np.stack([s.group for s in states]), gain=np.stack([s.gain for s in states]),
+        num_groups=max(s.num_groups for s in states),
+        allows_common_phase=all(s.allows_common_phase for s in states),
+    )
+
+
+@dataclass
+class GroupRows:
+    """The non-empty (slot, group) pairs of a batch of slots: the group actor's samples."""
+
+    slot: np.ndarray
+    group: np.ndarray
+    members: np.ndarray
+    of_ue: np.ndarray
+    """Row of every UE's group, (S, N)."""
+
+
+@dataclass
+class LevelStep:
+    """What one population of actors saw and did: tensors (A, B, ...) on the model's device."""
+
+    obs: torch.Tensor
+    masks: torch.Tensor
+    actions: torch.Tensor
+    log_probs: torch.Tensor
+    values: torch.Tensor | None
+
+
+@dataclass
+class Decision:
+    """A decided batch of slots."""
+
+    x: np.ndarray
+    y: np.ndarray
+    """Step splits (S, N)."""
+    ue: LevelStep
+    """The UE actors' step, (N, S, ...)."""
+    group: LevelStep | None = None
+    """The group actor's step (1, R, ...); None in paper mode or when X_m was drawn at random."""
+    rows: GroupRows | None = None
+
+
+class Features:
+    """Normalised observations, from ranges known in advance (no running statistics).
+
+    Fixed affine maps keep a checkpoint self-contained and make the same slot
+    give the same observation in training, in the DES and in the PettingZoo env.
+    """
+
+    UE_DIM = 5
+    GROUP_DIM = 7
+
+    def __init__(self, scenario: Scenario) -> None:
+        ue, ch = scenario.ue, scenario.channel
+        self.f_range = (ue.freq_min_hz, ue.freq_max_hz)
+        # Gain in dB spans -PL(d_max) .. -PL(d_min) without fading.
+        self.gain_db_range = (
+            -float(path_loss_db(ch.distance_max_m, ch.pathloss_at_1km_db, ch.pathloss_slope_db)),
+            -float(path_loss_db(ch.distance_min_m, ch.pathloss_at_1km_db, ch.pathloss_slope_db)),
+        )
+        self.x_max = scenario.steps.x_max
+
+    def _per_ue(self, state: SlotState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        f = _unit(state.f_ue_hz, *self.f_range)
+        phi = (state.phi - PHI_CENTRE) / PHI_SPREAD
+        gain = _unit(10.0 * np.log10(state.gain), *self.gain_db_range)
+        return f, phi, gain
+
+    def groups(self, state: SlotState) -> tuple[GroupRows, np.ndarray]:
+        """The non-empty groups of every slot and their summaries (R, GROUP_DIM)."""
+        s_count, n = state.phi.shape
+        m = state.num_groups
+        key = (np.arange(s_count)[:, None] * m + state.group).ravel()
+        f, phi, gain = (a.ravel() for a in self._per_ue(state))
+        bins = s_count * m
+        count = np.bincount(key, minlength=bins).astype(float)
+        present = np.flatnonzero(count)
+        safe = np.maximum(count, 1.0)
+
+        def mean(values: np.ndarray) -> np.ndarray:
+            return np.bincount(key, values, minlength=bins) / safe
+
+        phi_mean = mean(phi)
+        phi_std = np.sqrt(np.maximum(mean(phi * phi) - phi_mean**2, 0.0))
+        phi_min = np.full(bins, np.inf)
+        phi_max = np.full(bins, -np.inf)
+        np.minimum.at(phi_min, key, phi)
+        np.maximum.at(phi_max, key, phi)
+        obs = np.stack([2.0 * count / n - 1.0, phi_mean, phi_std, phi_min, phi_max,
+                        mean(f), mean(gain)], axis=-1)[present]
+        row_of_bin = np.full(bins, -1)
+        row_of_bin[present] = np.arange(len(present))
+        rows = GroupRows(slot=present // m, group=present % m, members=count[present],
+                         of_ue=row_of_bin[key].reshape(s_count, n))
+        return rows, obs
+
+    def ue(self, state: SlotState, rows: GroupRows, group_obs: np.ndarray,
+           bound: np.ndarray | None) -> np.ndarray:
+        """Per-UE observations (N, S, UE_DIM [+1 with the bound X_m])."""
+        f, phi, gain = self._per_ue(state)
+        own = group_obs[rows.of_ue]                         # (S, N, GROUP_DIM)
+        parts = [f, phi, gain, own[..., 0], own[..., 1]]    # own group's share and mean phi
+        if bound is not None:
+            parts.append(_unit(bound, 0.0, float(self.x_max)))
+        return np.stack(parts, axis=-1).transpose(1, 0, 2)
+
+
+class HidController(nn.Module):
+    """The actors (and critics) the ES controller queries every slot."""
+
+    def __init__(self, scenario: Scenario, generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        steps, tr = scenario.steps, scenario.train
+        self.mode = tr.mode
+        self.features = Features(scenario)
+        self.num_x = steps.x_max + 1
+        self.num_y = steps.y_max + 1
+        self.masks = {allow: torch.from_numpy(action_mask(steps, allow))
+                      for allow in (True, False)}
+        hidden = tuple(tr.hidden)
+        n = scenario.network.num_ues
+        if self.mode == "paper":
+            self.ue = ActorCritic(n, Features.UE_DIM, (self.num_x * self.num_y,), hidden,
+                                  generator)
+            self.group: ActorCritic | None = None
+        else:
+            self.group = ActorCritic(1, Features.GROUP_DIM, (self.num_x,), hidden, generator)
+            self.ue = ActorCritic(n, Features.UE_DIM + 1, (self.num_x, self.num_y), hidden,
+                                  generator)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def _tensor(self, array: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(array, dtype=torch.float32, device=self.device)
+
+    @staticmethod
+    def _draw(dist: MaskedCategorical, greedy: bool, generator: torch.Generator | None
+              ) -> torch.Tensor:
+        return dist.mode() if greedy else dist.sample(generator)
+
+    @torch.no_grad()
+    def act(self, state: SlotState, *, greedy: bool, generator: torch.Generator | None = None,
+            random_bound: np.random.Generator | None = None, values: bool = False) -> Decision:
+        """Decide every UE's (x, y) for a slot (N,) or a batch of slots (S, N).
+
+        ``random_bound`` (default mode, training only) draws every X_m uniformly
+        from the feasible values instead of asking the group actor, so the UE
+        actors also learn their best response to bounds the group actor avoids.
+        """
+        state = as_batch(state)
+        feasible = self.masks[state.allows_common_phase].to(self.device)   # (X, Y)
+        x_ok = feasible.any(1)
+        rows, group_obs = self.features.groups(state)
+        if self.mode == "paper":
+            obs = self._tensor(self.features.ue(state, rows, group_obs, None))
+            mask = feasible.flatten().expand(obs.shape[0], obs.shape[1], -1)
+            dist = MaskedCategorical(self.ue.actor(obs), mask)
+            action = self._draw(dist, greedy, generator)
+            step = LevelStep(obs, mask, action.unsqueeze(-1), dist.log_prob(action),
+                             self.ue.value(obs) if values else None)
+            x = (action // self.num_y).T.cpu().numpy()
+            y = (action % self.num_y).T.cpu().numpy()
+            return Decision(x=x, y=y, ue=step)
+
+        assert self.group is not None
+        group_step = None
+        if random_bound is not None:
+            choices = np.flatnonzero(x_ok.cpu().numpy())
+            bound_rows = choices[random_bound.integers(len(choices), size=len(rows.slot))]
+        else:
+            g_obs = self._tensor(group_obs)[None]
+            g_mask = x_ok.expand(1, g_obs.shape[1], -1)
+            g_dist = MaskedCategorical(self.group.actor(g_obs), g_mask)
+            g_action = self._draw(g_dist, greedy, generator)
+            group_step = LevelStep(g_obs, g_mask, g_action.unsqueeze(-1),
+                                   g_dist.log_prob(g_action),
+                                   self.group.value(g_obs) if values else None)
+            bound_rows = g_action[0].cpu().numpy()
+        bound = bound_rows[rows.of_ue]                                     # (S, N)
+        obs = self._tensor(self.features.ue(state, rows, group_obs, bound))
+        bound_t = torch.as_tensor(bound.T, device=self.device)             # (N, S)
+        logits = self.ue.actor(obs)
+        d_logits, y_logits = logits.split((self.num_x, self.num_y), -1)
+        offsets = torch.arange(self.num_x, device=self.device)
+        x_of_d = bound_t.unsqueeze(-1) - offsets                           # (N, S, X)
+        d_mask = (x_of_d >= 0) & x_ok[x_of_d.clamp(min=0)]
+        d_dist = MaskedCategorical(d_logits, d_mask)
+        d = self._draw(d_dist, greedy, generator)
+        x = bound_t - d
+        y_mask = feasible[x]                                               # (N, S, Y)
+        y_dist = MaskedCategorical(y_logits, y_mask)
+        y = self._draw(y_dist, greedy, generator)
+        step = LevelStep(obs, torch.cat([d_mask, y_mask], -1), torch.stack([d, y], -1),
+                         d_dist.log_prob(d) + y_dist.log_prob(y),
+                         self.ue.value(obs) if values else None)
+        return Decision(x=x.T.cpu().numpy(), y=y.T.cpu().numpy(), ue=step, group=group_step,
+                        rows=rows)

@@ -1,0 +1,159 @@
+"""The scenario as a PettingZoo ``ParallelEnv``, for other MARL libraries.
+
+One agent per UE (``ue_0`` .. ``ue_{N-1}``); one step is one slot, an episode
+is ``[sim] slots`` slots of one world, and the slots are evaluated by the
+closed-form model (eq. 1-17), exactly as ``hybridnet train`` does by default.
+
+- Observation: a dict with ``observation`` (the UE's normalised f^UE, phi,
+  channel gain, its group's share of the UEs and mean phi: what a paper-mode
+  HID actor sees) and ``action_mask`` (1 for each feasible (x, y)).
+- Action: ``Discrete((x_max + 1) * (y_max + 1))``, action ``a`` meaning
+  ``x = a // (y_max + 1)``, ``y = a % (y_max + 1)``.
+- Reward: the slot's reward (17a), the same for every agent (the paper's team
+  reward, eq. 20); each agent's info carries its own terms as ``own_reward``.
+- An infeasible or missing action is not an error: that UE runs the local
+  split (no common steps) and its info says ``invalid_action = True``.
+- ``reset(seed=s)`` draws the world of seed s; later ``reset()`` calls without
+  a seed move on to that seed's next episode.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+from hybridnet.conditions import Conditions
+from hybridnet.errors import HybridnetError
+from hybridnet.model.actions import action_mask, local_split
+from hybridnet.model.objective import evaluate
+from hybridnet.model.params import ModelParams
+from hybridnet.model.reference import resolve_references
+from hybridnet.model.slot import SlotState
+from hybridnet.rl.controller import Features, as_batch
+from hybridnet.scenario import Scenario, read_scenario
+
+
+class HybridnetParallelEnv(ParallelEnv):
+    """N UEs choosing their step splits slot after slot (see the module docstring)."""
+
+    metadata = {"name": "hybridnet_v0", "render_modes": [], "is_parallelizable": True}
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = resolve_references(scenario)
+        self.params = ModelParams.from_scenario(self.scenario)
+        self.features = Features(self.scenario)
+        steps = self.scenario.steps
+        self.num_y = steps.y_max + 1
+        self.local = local_split(steps)
+        self.possible_agents = [f"ue_{n}" for n in range(self.scenario.network.num_ues)]
+        self.agents: list[str] = []
+        num_actions = (steps.x_max + 1) * self.num_y
+        self._observation_spaces = {
+            agent: spaces.Dict({
+                "observation": spaces.Box(-np.inf, np.inf, (Features.UE_DIM,), np.float32),
+                "action_mask": spaces.MultiBinary(num_actions),
+            }) for agent in self.possible_agents
+        }
+        self._action_spaces = {agent: spaces.Discrete(num_actions)
+                               for agent in self.possible_agents}
+        self._seed = self.scenario.sim.seed
+        self._episode = -1
+        self._slot = 0
+        self._conditions: Conditions | None = None
+        self._state: SlotState | None = None
+
+    def observation_space(self, agent: str) -> spaces.Space:
+        return self._observation_spaces[agent]
+
+    def action_space(self, agent: str) -> spaces.Space:
+        return self._action_spaces[agent]
+
+    def _observe(self) -> dict[str, dict[str, np.ndarray]]:
+        assert self._state is not None
+        state = as_batch(self._state)
+        rows, group_obs = self.features.groups(state)
+        obs = self.features.ue(state, rows, group_obs, None)[:, 0].astype(np.float32)
+        mask = action_mask(self.scenario.steps, self._state.allows_common_phase)
+        flat = mask.ravel().astype(np.int8)
+        return {agent: {"observation": obs[n], "action_mask": flat.copy()}
+                for n, agent in enumerate(self.agents)}
+
+    def reset(self, seed: int | None = None, options: dict | None = None
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+        if seed is not None:
+            self._seed, self._episode = int(seed), 0
+        else:
+            self._episode += 1
+        self._conditions = Conditions(self.scenario, self._seed, self._episode)
+        self._slot = 0
+        self._state = self._conditions.slot(0)
+        self.agents = list(self.possible_agents)
+        return self._observe(), {agent: {} for agent in self.agents}
+
+    def _decode(self, actions: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, y) of every UE and whether its action was replaced by the local split."""
+        assert self._state is not None
+        mask = action_mask(self.scenario.steps, self._state.allows_common_phase)
+        n = len(self.possible_agents)
+        x = np.full(n, self.local[0])
+        y = np.full(n, self.local[1])
+        invalid = np.ones(n, dtype=bool)
+        for i, agent in enumerate(self.possible_agents):
+            try:
+                a = int(actions[agent])
+            except (KeyError, TypeError, ValueError):
+                continue
+            if 0 <= a < mask.size and mask.flat[a]:
+                x[i], y[i] = divmod(a, self.num_y)
+                invalid[i] = False
+        return x, y, invalid
+
+    def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
+        if not self.agents or self._state is None or self._conditions is None:
+            raise HybridnetError("step() called on a finished episode; call reset() first")
+        x, y, invalid = self._decode(actions)
+        out = evaluate(self.params, self._state, x, y)
+        p = self.params
+        w1, w2, w3 = p.weights
+        own = (w1 * out.qos / p.qos_ref - w2 * out.delay_s / p.delay_ref_s
+               - w3 * (out.e_es_j + out.e_tx_j + out.e_ue_j) / p.energy_ref_j)
+        reward = float(out.reward)
+        agents = self.agents
+        rewards = dict.fromkeys(agents, reward)
+        infos = {agent: {"x": int(x[n]), "y": int(y[n]), "invalid_action": bool(invalid[n]),
+                         "own_reward": float(own[n])} for n, agent in enumerate(agents)}
+        self._slot += 1
+        done = self._slot >= self.scenario.sim.slots
+        terminations = dict.fromkeys(agents, False)
+        truncations = dict.fromkeys(agents, done)
+        if done:
+            observations = self._observe()
+            self.agents = []
+        else:
+            self._state = self._conditions.slot(self._slot)
+            observations = self._observe()
+        return observations, rewards, terminations, truncations, infos
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def parallel_env(scenario: str | Path | Scenario, overrides: dict[str, Any] | None = None,
+                 **kwargs: Any) -> HybridnetParallelEnv:
+    """A :class:`HybridnetParallelEnv` of ``scenario`` (a Scenario or a TOML path).
+
+    Overrides are ``section.key`` (or ``section__key``) keys of a dict given as
+    ``overrides``, or keyword arguments ``section__key=value``:
+    ``parallel_env("scenarios/paper.toml", network__num_ues=10, sim__slots=5)``.
+    """
+    values = {key.replace("__", ".", 1): value
+              for key, value in {**(overrides or {}), **kwargs}.items()}
+    if isinstance(scenario, Scenario):
+        resolved = scenario.with_values(values) if values else scenario
+    else:
+        resolved = read_scenario(scenario, values or None)
+    return HybridnetParallelEnv(resolved)

@@ -1,0 +1,346 @@
+"""Training the HID controller: episodes of slots, rewards, PPO updates, one root seed.
+
+An episode is ``[sim] slots`` slots of one world drawn by
+:class:`~hybridnet.conditions.Conditions`. With ``[train] engine = "closed"``
+(the default) the whole episode is decided in one batched call and scored by
+the closed-form model: exact, because an action never changes the next
+slot's conditions. With ``engine = "des"`` the same actors drive the SimPy
+network slot by slot and learn from what the DES measured (queueing included).
+
+Rewards:
+
+- ``paper`` mode: every UE actor gets the slot's reward (17a), the shared team
+  reward (20) of the paper's HID.
+- ``default`` mode: UE n gets its own terms of (17a),
+  ``w1 Q_n / Q_ref - w2 T_n / T_ref - w3 E_n / E_ref`` (T_n includes waiting for
+  X_m), and the group actor gets its group's terms (members' plus the common
+  phase's energy) per member. The sum over UEs and groups is N times the slot
+  reward, so nothing is rewarded that the objective does not reward.
+
+What we learnt making the default controller work (Table I, 500 episodes):
+the team-reward IPPO with gamma 0.99 closes well under half of the
+random-to-oracle distance, because X_m is a max over ~25 independent actors:
+early exploration pushes it up and pulling it down needs all members to move
+together. Choosing X_m once per group, encoding the UE's action as the offset
+X_m - x_n, and letting the UE actors respond to uniformly drawn X_m in a share
+of the episodes (``bound_exploration``) are what make it near-optimal.
+
+Every random draw derives from ``[train] seed`` and the episode (or update)
+index, never from a stream that lives across episodes, so a run resumed from
+a checkpoint replays exactly what the uninterrupted run would have done.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from hybridnet.conditions import Conditions
+from hybridnet.errors import HybridnetError
+from hybridnet.model.objective import evaluate
+from hybridnet.model.params import ModelParams
+from hybridnet.model.reference import resolve_references
+from hybridnet.model.slot import SlotState
+from hybridnet.policies.oracle import OraclePolicy
+from hybridnet.rl.controller import Decision, GroupRows, HidController, LevelStep, stack_slots
+from hybridnet.rl.ppo import PpoSettings, RewardScaler, Samples, gae, ppo_update
+from hybridnet.scenario import AUTO, Scenario
+
+HISTORY_COLUMNS = ("episode", "reward", "qos", "delay_s", "energy_j", "oracle_reward",
+                   "optimality_gap")
+"""Columns of ``training.csv``: per-slot means over the episode (reward is eq. 17a as
+normalised in [reward]; qos, delay_s, energy_j are the slot totals Q, T, E of eq. 15-16);
+``oracle_reward`` is the exact optimum on the same slots and ``optimality_gap`` the
+difference."""
+
+PAPER_GAMMA = 0.99
+"""Discount of paper mode when ``gamma = "auto"`` (the paper does not state one)."""
+
+
+def derive_seed(root: int, purpose: str, index: int = 0) -> int:
+    """A 63-bit seed for ``purpose`` number ``index`` under ``root``: independent streams."""
+    seq = np.random.SeedSequence([root, zlib.crc32(purpose.encode()), index])
+    return int(seq.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def resolve_device(name: str) -> torch.device:
+    """``cpu``, or for ``auto`` the first GPU when torch sees one."""
+    if name == "auto" and torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def discount(scenario: Scenario) -> float:
+    """The discount factor of training, ``auto`` resolved by mode."""
+    gamma = scenario.train.gamma
+    if gamma == AUTO:
+        return 0.0 if scenario.train.mode == "default" else PAPER_GAMMA
+    return float(gamma)
+
+
+@dataclass
+class EpisodeOutcome:
+    """Per-slot results of one episode, whichever engine produced them."""
+
+    states: SlotState
+    """The episode's slots, stacked (S, N)."""
+    qos: np.ndarray
+    delay_s: np.ndarray
+    own_energy_j: np.ndarray
+    """Per UE (S, N): the UE's own phase I, downlink and phase II energy."""
+    common_energy_j: np.ndarray
+    """Per group (S, M)."""
+    reward: np.ndarray
+    """Per slot (S,), eq. (17a)."""
+
+
+def _concat_steps(steps: list[LevelStep]) -> LevelStep:
+    def cat(name: str) -> torch.Tensor:
+        return torch.cat([getattr(s, name) for s in steps], dim=1)
+
+    return LevelStep(cat("obs"), cat("masks"), cat("actions"), cat("log_probs"), cat("values"))
+
+
+def _concat_decisions(decisions: list[Decision]) -> Decision:
+    """Join single-slot decisions (the DES asks one slot at a time) into one batch."""
+    first = decisions[0]
+    rows = None
+    if first.rows is not None:
+        offset, parts = 0, []
+        for k, d in enumerate(decisions):
+            assert d.rows is not None
+            parts.append((np.full(len(d.rows.slot), k), d.rows.group, d.rows.members,
+                          d.rows.of_ue + offset))
+            offset += len(d.rows.slot)
+        rows = GroupRows(*(np.concatenate(p) for p in zip(*parts, strict=True)))
+    return Decision(
+        x=np.concatenate([d.x for d in decisions]), y=np.concatenate([d.y for d in decisions]),
+        ue=_concat_steps([d.ue for d in decisions]),
+        group=None if first.group is None else _concat_steps([d.group for d in decisions]),
+        rows=rows,
+    )
+
+
+class Trainer:
+    """The training state of one HID controller, advanced one episode at a time."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = resolve_references(scenario)
+        tr = self.scenario.train
+        self.params = ModelParams.from_scenario(self.scenario)
+        self.oracle = OraclePolicy(self.scenario.steps, self.params)
+        self.device = resolve_device(tr.device)
+        init = torch.Generator().manual_seed(derive_seed(tr.seed, "init"))
+        self.controller = HidController(self.scenario, init).to(self.device)
+        self.gamma = discount(self.scenario)
+        self.settings = PpoSettings(
+            clip=tr.clip, epochs=tr.epochs, batch_size=tr.batch_size,
+            entropy_coef=tr.entropy_coef, value_coef=tr.value_coef,
+            max_grad_norm=tr.max_grad_norm, advantage_norm=tr.advantage_norm,
+        )
+        self.optimizers = {"ue": torch.optim.Adam(self.controller.ue.parameters(),
+                                                  lr=tr.learning_rate, fused=True)}
+        self.scalers = {"ue": RewardScaler(self.scenario.network.num_ues, self.gamma)}
+        if self.controller.group is not None:
+            self.optimizers["group"] = torch.optim.Adam(self.controller.group.parameters(),
+                                                        lr=tr.group_learning_rate, fused=True)
+            self.scalers["group"] = RewardScaler(1, self.gamma)
+        self.buffer: dict[str, list[Samples]] = {level: [] for level in self.optimizers}
+        self.buffered_episodes = 0
+        self.episodes_done = 0
+        self.updates_done = 0
+        self.history: list[dict[str, float]] = []
+        self.last_update: dict[str, dict[str, float]] = {}
+
+    # ------------------------------------------------------------------ acting
+
+    def _play_closed(self, seed: int, generator: torch.Generator,
+                     explore: np.random.Generator | None) -> tuple[Decision, EpisodeOutcome]:
+        conditions = Conditions(self.scenario, seed)
+        states = stack_slots(list(conditions.slots()))
+        decision = self.controller.act(states, greedy=False, generator=generator,
+                                       random_bound=explore, values=True)
+        out = evaluate(self.params, states, decision.x, decision.y)
+        return decision, EpisodeOutcome(
+            states=states, qos=out.qos, delay_s=out.delay_s,
+            own_energy_j=out.e_es_j + out.e_tx_j + out.e_ue_j,
+            common_energy_j=out.e_common_j, reward=out.reward,
+        )
+
+    def _play_des(self, seed: int, generator: torch.Generator,
+                  explore: np.random.Generator | None) -> tuple[Decision, EpisodeOutcome]:
+        from hybridnet.sim import simulate_des
+
+        controller = self.controller
+        seen: list[SlotState] = []
+        decisions: list[Decision] = []
+
+        class Recorder:
+            """The controller process's policy during training: sample and remember."""
+
+            name = "hid"
+
+            def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
+                decision = controller.act(state, greedy=False, generator=generator,
+                                          random_bound=explore, values=True)
+                seen.append(state)
+                decisions.append(decision)
+                return decision.x[0], decision.y[0]
+
+        result = simulate_des(self.scenario, Recorder(), seed)
+        states = stack_slots(seen)
+        s_count, n = states.phi.shape
+        ues = result.ues.sort_values(["slot", "ue"])
+
+        def per_ue(column: str | list[str]) -> np.ndarray:
+            values = ues[column].to_numpy()
+            return (values.sum(1) if values.ndim == 2 else values).reshape(s_count, n)
+
+        common = np.zeros((s_count, states.num_groups))
+        g = result.groups
+        common[g["slot"].to_numpy(), g["group"].to_numpy()] = g["e_common_j"].to_numpy()
+        return _concat_decisions(decisions), EpisodeOutcome(
+            states=states, qos=per_ue("qos"), delay_s=per_ue("delay_s"),
+            own_energy_j=per_ue(["e_es_j", "e_tx_j", "e_ue_j"]), common_energy_j=common,
+            reward=result.slots.sort_values("slot")["reward"].to_numpy(),
+        )
+
+    # ------------------------------------------------------------------ learning
+
+    def _own_terms(self, out: EpisodeOutcome) -> np.ndarray:
+        """Each UE's own share of (17a) times N, (S, N)."""
+        p = self.params
+        w1, w2, w3 = p.weights
+        return (w1 * out.qos / p.qos_ref - w2 * out.delay_s / p.delay_ref_s
+                - w3 * out.own_energy_j / p.energy_ref_j)
+
+    def _samples(self, level: str, step: LevelStep, rewards: np.ndarray, values: np.ndarray,
+                 valid: np.ndarray, pick: tuple[np.ndarray, np.ndarray]) -> Samples:
+        """Scale rewards (learners, R, S), run GAE along the slots, keep the ``pick`` entries.
+
+        ``pick`` = (stream, slot) indices, in the order of ``step``'s samples.
+        """
+        if self.scenario.train.reward_scaling:
+            rewards = self.scalers[level].scale_episode(rewards, valid)
+        adv, ret = gae(rewards, values, self.gamma, self.scenario.train.gae_lambda)
+        return Samples(obs=step.obs.cpu(), masks=step.masks.cpu(), actions=step.actions.cpu(),
+                       log_probs=step.log_probs.cpu(),
+                       advantages=torch.as_tensor(adv[:, pick[0], pick[1]], dtype=torch.float32),
+                       returns=torch.as_tensor(ret[:, pick[0], pick[1]], dtype=torch.float32))
+
+    def _collect(self, decision: Decision, out: EpisodeOutcome) -> None:
+        """Turn one episode into PPO samples for each population of actors."""
+        assert decision.ue.values is not None
+        ue_values = decision.ue.values.cpu().numpy()[:, None, :]            # (N, 1, S)
+        n, _, s_count = ue_values.shape
+        if self.controller.mode == "paper":
+            rewards = np.broadcast_to(out.reward, (n, 1, s_count)).copy()
+        else:
+            rewards = self._own_terms(out).T[:, None, :]
+        every_slot = (np.zeros(s_count, dtype=int), np.arange(s_count))
+        self.buffer["ue"].append(self._samples("ue", decision.ue, rewards, ue_values,
+                                               np.ones_like(rewards, dtype=bool), every_slot))
+        if decision.group is None:
+            return
+        assert decision.rows is not None and decision.group.values is not None
+        rows = decision.rows
+        m = out.common_energy_j.shape[1]
+        group_total = np.zeros((s_count, m))
+        np.add.at(group_total, (np.arange(s_count)[:, None], out.states.group),
+                  self._own_terms(out))
+        group_total -= self.params.weights[2] * out.common_energy_j / self.params.energy_ref_j
+        # Dense (group, slot) streams so GAE follows a group through the episode; a
+        # group empty in a slot is no sample and does not move the reward statistics.
+        where = (rows.group, rows.slot)
+        valid = np.zeros((1, m, s_count), dtype=bool)
+        valid[0][where] = True
+        rewards = np.zeros((1, m, s_count))
+        rewards[0][where] = group_total[rows.slot, rows.group] / rows.members
+        values = np.zeros((1, m, s_count))
+        values[0][where] = decision.group.values.cpu().numpy()[0]
+        self.buffer["group"].append(self._samples("group", decision.group, rewards, values,
+                                                  valid, where))
+
+    def _update(self) -> None:
+        generator = torch.Generator().manual_seed(
+            derive_seed(self.scenario.train.seed, "shuffle", self.updates_done))
+        for level, parts in self.buffer.items():
+            if not parts:
+                continue
+            model = self.controller.ue if level == "ue" else self.controller.group
+            assert model is not None
+            samples = Samples.concat(parts).to(self.device)
+            self.last_update[level] = ppo_update(model, self.optimizers[level], samples,
+                                                 self.settings, generator)
+        self.buffer = {level: [] for level in self.optimizers}
+        self.buffered_episodes = 0
+        self.updates_done += 1
+
+    # ------------------------------------------------------------------ the loop
+
+    def run_episode(self, final: bool = False) -> dict[str, float]:
+        """Play, learn from and log one episode; update when the rollout is full or ``final``."""
+        tr = self.scenario.train
+        e = self.episodes_done
+        seed = derive_seed(tr.seed, "slots", e)
+        generator = torch.Generator().manual_seed(derive_seed(tr.seed, "actions", e))
+        draws = np.random.default_rng(derive_seed(tr.seed, "explore", e))
+        explore = None
+        if self.controller.mode == "default" and draws.random() < tr.bound_exploration:
+            explore = draws
+        play = self._play_des if tr.engine == "des" else self._play_closed
+        decision, out = play(seed, generator, explore)
+        self._collect(decision, out)
+        self.buffered_episodes += 1
+        if self.buffered_episodes >= tr.episodes_per_update or final:
+            self._update()
+        oracle = self._oracle_reward(out.states)
+        reward = float(out.reward.mean())
+        row = {
+            "episode": e, "reward": reward, "qos": float(out.qos.sum(1).mean()),
+            "delay_s": float(out.delay_s.sum(1).mean()),
+            "energy_j": float(out.own_energy_j.sum(1).mean() + out.common_energy_j.sum(1).mean()),
+            "oracle_reward": oracle, "optimality_gap": oracle - reward,
+        }
+        self.history.append(row)
+        self.episodes_done += 1
+        return row
+
+    def _oracle_reward(self, states: SlotState) -> float:
+        """Mean slot reward of the exact optimum on the episode's slots (closed form)."""
+        decisions = [self.oracle.decide(states.take(k)) for k in range(states.phi.shape[0])]
+        x = np.stack([d[0] for d in decisions])
+        y = np.stack([d[1] for d in decisions])
+        return float(evaluate(self.params, states, x, y).reward.mean())
+
+    def train(self, episodes: int | None = None,
+              on_episode: Callable[[dict[str, float]], None] | None = None,
+              on_checkpoint: Callable[[Trainer], None] | None = None) -> pd.DataFrame:
+        """Train until ``episodes`` (default ``[train] episodes``) are done; return the history.
+
+        ``on_checkpoint`` is called every ``[train] checkpoint_every`` episodes and at
+        the end, when the state is consistent (between episodes).
+        """
+        total = self.scenario.train.episodes if episodes is None else episodes
+        if total < self.episodes_done:
+            raise HybridnetError(
+                f"the checkpoint has {self.episodes_done} episodes already; asked for {total}")
+        every = self.scenario.train.checkpoint_every
+        while self.episodes_done < total:
+            row = self.run_episode(final=self.episodes_done + 1 == total)
+            if on_episode is not None:
+                on_episode(row)
+            if on_checkpoint is not None and (self.episodes_done % every == 0
+                                              or self.episodes_done == total):
+                on_checkpoint(self)
+        return self.history_frame()
+
+    def history_frame(self) -> pd.DataFrame:
+        """The per-episode log as ``training.csv`` holds it."""
+        return pd.DataFrame(self.history, columns=list(HISTORY_COLUMNS)).astype(
+            {"episode": "int64"})

@@ -1,0 +1,309 @@
+"""The DES under contention: invariants that hold whatever the configuration.
+
+Small random scenarios (any ES scheduler, downlink, arrivals, hand-off, slot
+length short enough for slots to overlap) must keep the physics: step budget,
+non-negative times and energies, delay = sum of its parts, phases in order,
+resources never over-committed, and the ES and the band serving exactly the
+work asked of them. Then a few targeted checks: queueing does appear when it
+should, extra capacity never makes FCFS waiting worse, and the runs are
+reproducible.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hybridnet.errors import HybridnetError
+from hybridnet.model.actions import action_mask
+from hybridnet.model.channel import channel_gain, shannon_rate_bps
+from hybridnet.model.compute import processing_energy_j
+from hybridnet.model.params import ModelParams
+from hybridnet.model.reference import resolve_references
+from hybridnet.model.slot import SlotState
+from hybridnet.policies import FixedPolicy, RandomPolicy
+from hybridnet.scenario import Scenario, from_dict
+from hybridnet.sim import simulate_des
+from hybridnet.sim.fluid import FluidServer
+from hybridnet.trace import RunResult
+
+FAST = settings(max_examples=40, deadline=None)
+
+
+def scenario_of(raw: dict) -> Scenario:
+    return resolve_references(from_dict(raw, "<test>"))
+
+
+@st.composite
+def small_scenarios(draw: st.DrawFn) -> tuple[Scenario, int, int]:
+    """A small scenario under any configuration, a seed and a number of slots."""
+    n = draw(st.integers(1, 7))
+    raw = {
+        "network": {"num_ues": n, "num_groups": draw(st.integers(1, min(3, n)))},
+        "edge": {"scheduler": draw(st.sampled_from(["dedicated", "fcfs", "ps"])),
+                 "compute_units": draw(st.integers(1, 3))},
+        "channel": {"downlink": draw(st.sampled_from(["dedicated", "shared"])),
+                    "shared_bandwidth_hz": draw(st.sampled_from([1e6, 4e6]))},
+        "sim": {"arrivals": draw(st.sampled_from(["synchronous", "poisson"])),
+                "early_handoff": draw(st.booleans()),
+                "slot_s": draw(st.sampled_from([0.02, 0.2, 1.0]))},
+    }
+    return scenario_of(raw), draw(st.integers(0, 2**16)), draw(st.integers(1, 3))
+
+
+def run(scenario: Scenario, seed: int, slots: int, policy_seed: int | None = None) -> RunResult:
+    rng = np.random.default_rng(seed if policy_seed is None else policy_seed)
+    return simulate_des(scenario, RandomPolicy(scenario.steps, rng), seed, slots=slots)
+
+
+def integral(intervals: np.ndarray, rate_of_active) -> float:
+    """Integral over time of ``rate_of_active(indices of the intervals in progress)``."""
+    cuts = np.unique(intervals.ravel())
+    total = 0.0
+    for t0, t1 in zip(cuts[:-1], cuts[1:], strict=True):
+        active = np.flatnonzero((intervals[:, 0] <= t0) & (intervals[:, 1] >= t1))
+        if active.size:
+            total += (t1 - t0) * rate_of_active(active)
+    return total
+
+
+def max_overlap(intervals: np.ndarray) -> int:
+    cuts = np.unique(intervals.ravel())
+    mids = (cuts[:-1] + cuts[1:]) / 2
+    return int(max(((intervals[:, 0] < t) & (intervals[:, 1] > t)).sum() for t in mids))
+
+
+@FAST
+@given(small_scenarios())
+def test_invariants(case: tuple[Scenario, int, int]) -> None:
+    scenario, seed, slots = case
+    p = ModelParams.from_scenario(scenario)
+    result = run(scenario, seed, slots)
+    ues, groups, ev = result.ues, result.groups, result.events
+    n = scenario.network.num_ues
+    assert len(ues) == n * slots and len(result.slots) == slots
+
+    # the step budget (17b-17e)
+    assert (ues.x + ues.y + ues.z == scenario.steps.total).all()
+    assert action_mask(scenario.steps)[ues.x, ues.y].all()
+
+    # times and energies are non-negative; delay is exactly the sum of its parts
+    times = ["t_common_s", "t_es_s", "t_tx_s", "t_ue_s", "t_wait_s", "delay_s"]
+    assert (ues[times] >= 0.0).all().all()
+    assert (ues[["e_es_j", "e_tx_j", "e_ue_j"]] >= 0.0).all().all()
+    assert (groups[["t_common_s", "e_common_j"]] >= 0.0).all().all()
+    parts = ues[["t_common_s", "t_wait_s", "t_es_s", "t_tx_s", "t_ue_s"]].sum(axis=1)
+    np.testing.assert_allclose(parts, ues.delay_s, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ues.t_request_s + ues.delay_s, ues.t_done_s, rtol=1e-12)
+
+    # requests arrive within their slot, at its start if synchronous
+    t_k = ues.slot * scenario.sim.slot_s
+    if scenario.sim.arrivals == "synchronous":
+        np.testing.assert_allclose(ues.t_request_s, t_k, rtol=1e-12, atol=0.0)
+    else:
+        offset = ues.t_request_s - t_k
+        assert ((offset >= -1e-12) & (offset < scenario.sim.slot_s)).all()
+
+    # energies: per cycle whatever the sharing (eq. 4, 9), p * time on the air (eq. 7)
+    np.testing.assert_allclose(ues.e_es_j, processing_energy_j(
+        ues.y, p.es_cycles_per_step, p.es_freq_hz, p.es_kappa), rtol=1e-12)
+    np.testing.assert_allclose(ues.e_ue_j, processing_energy_j(
+        ues.z, p.ue_cycles_per_step, ues.f_ue_hz, p.ue_kappa), rtol=1e-12)
+    np.testing.assert_allclose(ues.e_tx_j, p.tx_power_w * ues.t_tx_s, rtol=1e-12)
+    np.testing.assert_allclose(ues.rate_bps * ues.t_tx_s, p.payload_bits, rtol=1e-12)
+
+    # one event row per executed phase; each phase ready <= start <= end
+    counts = ev.phase.value_counts()
+    assert counts.get("common", 0) == (groups.common_steps > 0).sum()
+    assert counts.get("es", 0) == (ues.y > 0).sum()
+    assert counts.get("tx", 0) == len(ues)
+    assert counts.get("ue", 0) == (ues.z > 0).sum()
+    assert ((ev.t_ready_s <= ev.t_start_s) & (ev.t_start_s <= ev.t_end_s)).all()
+
+    # a UE's phases follow each other; without early hand-off phase I waits for x_m^max
+    by_ue = ev[ev.ue >= 0].set_index(["slot", "ue", "phase"])
+    common = ev[ev.phase == "common"].set_index(["slot", "group"])
+    for row in ues.itertuples():
+        t = row.t_request_s
+        for phase in ("es", "tx", "ue"):
+            if (row.slot, row.ue, phase) in by_ue.index:
+                e = by_ue.loc[(row.slot, row.ue, phase)]
+                assert e.t_ready_s >= t - 1e-12
+                t = e.t_end_s
+        if (not scenario.sim.early_handoff and (row.slot, row.group) in common.index
+                and row.y > 0):
+            end = common.loc[(row.slot, row.group), "t_end_s"]
+            assert by_ue.loc[(row.slot, row.ue, "es"), "t_start_s"] >= end
+    # a common phase is ready when its group's first request arrives
+    first = ues.groupby(["slot", "group"]).t_request_s.min()
+    for (slot, group), c in common.iterrows():
+        assert c.t_ready_s == pytest.approx(first[(slot, group)], rel=1e-12)
+
+    # each UE's CPU runs one phase II at a time
+    for _, rows in ev[ev.phase == "ue"].groupby("ue"):
+        if len(rows) > 1:
+            assert max_overlap(rows[["t_start_s", "t_end_s"]].to_numpy()) <= 1
+
+    # the ES serves exactly the cycles asked of it, never faster than freq_hz per task
+    es = pd.concat([
+        ev[ev.phase == "common"].merge(groups, on=["slot", "group"]).assign(steps=lambda d:
+                                                                            d.common_steps),
+        ev[ev.phase == "es"].merge(ues[["slot", "ue", "y"]], on=["slot", "ue"]).rename(
+            columns={"y": "steps"}),
+    ])
+    if len(es):
+        cycles = es.steps.to_numpy() * p.es_cycles_per_step
+        spans = es[["t_start_s", "t_end_s"]].to_numpy()
+        served = (spans[:, 1] - spans[:, 0]) * p.es_freq_hz
+        assert (served >= cycles * (1 - 1e-9)).all()
+        units = scenario.edge.compute_units
+        if scenario.edge.scheduler == "ps":
+            capacity = integral(spans, lambda a: min(a.size, units) * p.es_freq_hz)
+            assert capacity == pytest.approx(cycles.sum(), rel=1e-7)
+        else:
+            np.testing.assert_allclose(served, cycles, rtol=1e-9)
+            if scenario.edge.scheduler == "fcfs" and len(es) > 1:
+                assert max_overlap(spans) <= units
+
+    # the downlink carries exactly the bits of every latent
+    if scenario.channel.downlink == "shared":
+        tx = ev[ev.phase == "tx"].merge(ues[["slot", "ue", "distance_m"]], on=["slot", "ue"])
+        ch = scenario.channel
+        gain = channel_gain(tx.distance_m.to_numpy(), ch.pathloss_at_1km_db,
+                            ch.pathloss_slope_db)
+        band = ch.shared_bandwidth_hz
+        bits = integral(tx[["t_start_s", "t_end_s"]].to_numpy(), lambda a: shannon_rate_bps(
+            band / a.size, p.tx_power_w, gain[a], p.noise_psd_w_hz).sum())
+        assert bits == pytest.approx(p.payload_bits * len(tx), rel=1e-7)
+
+
+@FAST
+@given(small_scenarios())
+def test_same_seed_same_frames(case: tuple[Scenario, int, int]) -> None:
+    scenario, seed, slots = case
+    a, b = run(scenario, seed, slots), run(scenario, seed, slots)
+    for name in ("ues", "groups", "slots", "events"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
+@FAST
+@given(n=st.integers(1, 8), units=st.integers(1, 3), slots=st.integers(1, 3),
+       arrivals=st.sampled_from(["synchronous", "poisson"]),
+       slot_s=st.sampled_from([0.02, 0.2]), seed=st.integers(0, 2**16))
+def test_more_fcfs_units_never_wait_longer(n: int, units: int, slots: int, arrivals: str,
+                                           slot_s: float, seed: int) -> None:
+    """With the arrivals at the ES fixed, each ES task waits no longer with one unit more.
+
+    Arrivals are fixed when there is no common phase (IIS: x = 0): the ES
+    sees the requests themselves. With common phases the claim is false in
+    general: a common phase done sooner sends its members to the ES sooner,
+    where they may wait longer, and a latent delivered sooner may wait longer
+    for the UE's CPU (one UE, two slots 20 ms apart already shows it).
+    """
+    waits, totals = [], []
+    for u in (units, units + 1):
+        scenario = scenario_of({
+            "network": {"num_ues": n, "num_groups": 1}, "prompts": {"scheme": "iis"},
+            "edge": {"scheduler": "fcfs", "compute_units": u},
+            "sim": {"arrivals": arrivals, "slot_s": slot_s},
+        })
+        ev = run(scenario, seed, slots).events
+        es = ev[ev.phase == "es"].set_index(["slot", "ue"])
+        waits.append(es.t_start_s - es.t_ready_s)
+        totals.append(run(scenario, seed, 1).ues.t_wait_s.sum())
+    assert (waits[1] <= waits[0] + 1e-12).all()
+    assert totals[1] <= totals[0] + 1e-12         # one slot: the ES is the only queue
+
+
+def test_busy_fcfs_edge_makes_requests_wait() -> None:
+    scenario = scenario_of({"network": {"num_ues": 20, "num_groups": 2},
+                            "edge": {"scheduler": "fcfs", "compute_units": 2}})
+    result = simulate_des(scenario, FixedPolicy(scenario.steps, 5, 10), seed=3, slots=2)
+    assert result.ues.t_wait_s.sum() > 0.0
+    es = result.events[result.events.phase == "es"]
+    assert (es.t_start_s > es.t_ready_s).sum() >= 20 - 2 * 2
+
+
+def test_overlapping_slots_queue_on_the_ue_cpu() -> None:
+    scenario = scenario_of({"network": {"num_ues": 5, "num_groups": 1},
+                            "sim": {"slot_s": 0.01}})
+    result = simulate_des(scenario, FixedPolicy(scenario.steps, 0, 0), seed=1, slots=3)
+    later = result.ues[result.ues.slot > 0]
+    assert (later.t_wait_s > 0).all()
+    assert (result.ues.t_es_s == 0).all() and (result.ues.t_common_s == 0).all()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_shared_band_with_one_ue_is_a_dedicated_band(seed: int) -> None:
+    shared = scenario_of({"network": {"num_ues": 1, "num_groups": 1},
+                          "channel": {"downlink": "shared", "shared_bandwidth_hz": 3e6}})
+    dedicated = scenario_of({"network": {"num_ues": 1, "num_groups": 1},
+                             "channel": {"bandwidth_hz": 3e6}})
+    a, b = run(shared, seed, 3), run(dedicated, seed, 3)
+    for column in ("t_tx_s", "rate_bps", "e_tx_j", "delay_s"):
+        np.testing.assert_allclose(a.ues[column], b.ues[column], rtol=1e-9)
+
+
+@settings(max_examples=25, deadline=None)
+@given(small_scenarios())
+def test_enough_units_is_a_dedicated_edge(case: tuple[Scenario, int, int]) -> None:
+    """FCFS or PS with a unit for every task that can be in service is the paper's ES."""
+    scenario, seed, slots = case
+    def edge(scheduler: str) -> Scenario:
+        units = slots * 2 * scenario.network.num_ues      # >= common + phase I tasks
+        return scenario.replace(edge=dataclasses.replace(scenario.edge, scheduler=scheduler,
+                                                         compute_units=units))
+
+    reference = run(edge("dedicated"), seed, slots).ues
+    for scheduler in ("fcfs", "ps"):
+        ues = run(edge(scheduler), seed, slots).ues
+        for column in ("t_common_s", "t_wait_s", "t_es_s", "t_tx_s", "delay_s"):
+            np.testing.assert_allclose(ues[column], reference[column], rtol=1e-9, atol=1e-15,
+                                       err_msg=f"{scheduler} {column}")
+
+
+def test_progress_reports_every_slot() -> None:
+    scenario = scenario_of({"network": {"num_ues": 3, "num_groups": 1}})
+    seen: list[int] = []
+    run_result = simulate_des(scenario, FixedPolicy(scenario.steps, 2, 3), 0, slots=4,
+                              progress=seen.append)
+    assert seen == [0, 1, 2, 3] and len(run_result.slots) == 4
+
+
+class Greedy:
+    """An infeasible policy: every step on the ES and more."""
+
+    name = "greedy"
+
+    def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
+        return np.full(state.num_ues, 13), np.full(state.num_ues, 16)
+
+
+def test_an_infeasible_decision_names_the_policy_and_the_ue() -> None:
+    scenario = scenario_of({"network": {"num_ues": 2, "num_groups": 1}})
+    with pytest.raises(HybridnetError, match=r"policy greedy in slot 0: UE 0 .*\(13, 16\)"):
+        simulate_des(scenario, Greedy(), 0, slots=1)
+
+
+def test_fluid_server_shares_by_hand() -> None:
+    """Two 1 s jobs at t = 0 and a 0.5 s job at t = 1 on one unit all finish at t = 2.5."""
+    env = simpy.Environment()
+    server = FluidServer(env, lambda keys: np.full(keys.size, 1.0 / keys.size))
+    done: dict[str, float] = {}
+
+    def job(name: str, arrival: float, work: float):
+        yield env.timeout(arrival)
+        yield server.serve(work)
+        done[name] = env.now
+
+    for name, arrival, work in (("a", 0.0, 1.0), ("b", 0.0, 1.0), ("c", 1.0, 0.5),
+                                ("d", 3.0, 2.0)):
+        env.process(job(name, arrival, work))
+    env.run()
+    assert done == pytest.approx({"a": 2.5, "b": 2.5, "c": 2.5, "d": 5.0}, rel=1e-12)

@@ -1,0 +1,274 @@
+"""Sweeps on Dask: the grid syntax, resumption, failing cells, a real external cluster, figures."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hybridnet.sweep as sweep_module
+from hybridnet.api import load_scenario, simulate
+from hybridnet.cli import main
+from hybridnet.errors import HybridnetError
+from hybridnet.scenario import read_scenario
+from hybridnet.sweep import RESULTS, expand_grid, parse_grid, plan_sweep, run_sweep
+
+SMALL = Path(__file__).resolve().parents[1] / "scenarios" / "small.toml"
+GRID = ["network.num_ues=4,6", "reward.weights=[0.2,0.4,0.4];[0.6,0.2,0.2]"]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _cli(args: list[str | Path]) -> int:
+    """Run ``hybridnet ARGS`` in-process; return its exit code."""
+    try:
+        main([str(a) for a in args])
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    return 0
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+# --------------------------------------------------------------------------- grid syntax
+
+
+def test_grid_values_split_on_commas_or_on_semicolons_around_lists() -> None:
+    grid = parse_grid([
+        "network.num_ues=10,50, 100",
+        "reward.weights=[0.2,0.4,0.4];[0.6, 0.2, 0.2]",
+        "train.hidden=[64,64]",
+        "prompts.scheme=his,gfis",
+        "edge.freq_hz=1e9;2e9",
+    ])
+    assert grid == {
+        "network.num_ues": [10, 50, 100],
+        "reward.weights": [[0.2, 0.4, 0.4], [0.6, 0.2, 0.2]],
+        "train.hidden": [[64, 64]],
+        "prompts.scheme": ["his", "gfis"],
+        "edge.freq_hz": [1e9, 2e9],
+    }
+
+
+@pytest.mark.parametrize("items, message", [
+    (["network.num_ues"], "must look like"),
+    (["=1,2"], "must look like"),
+    (["network.num_ues=1,,3"], "empty value"),
+    (["network.num_ues=1", "network.num_ues=2"], "given twice"),
+])
+def test_malformed_grid_is_refused(items: list[str], message: str) -> None:
+    with pytest.raises(HybridnetError, match=message):
+        parse_grid(items)
+
+
+@pytest.mark.parametrize("items, message", [
+    (["network.bogus=1,2"], "unknown key 'network.bogus'"),
+    (["steps.x_max=3,2000"], r"\[steps\] x_max = 2000 is not allowed"),
+    (["reward.weights=[0.2,0.4];[0.6,0.2,0.2]"], r"\[reward\] weights = \[0.2, 0.4\]"),
+    (["network.num_ues=4,4"], "network.num_ues: the value 4 is given twice"),
+    (["sim.seed=1,2"], "--seeds"),
+    (["steps.x_max=13,29"], "x_max = 29 must be <= total = 28"),
+])
+def test_every_cell_is_validated_up_front(items: list[str], message: str) -> None:
+    with pytest.raises(HybridnetError, match=message):
+        expand_grid(read_scenario(SMALL), parse_grid(items), [0])
+
+
+def test_cli_bad_grid_key_is_one_line_and_exit_2(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sweep"
+    code = _cli(["sweep", SMALL, "--grid", "network.num_uez=4,6", "--policy", "oracle",
+                 "--engine", "closed", "--out", out])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "network.num_uez" in err
+    assert not out.exists()
+
+
+# --------------------------------------------------------------------------- the embedded cluster
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2 x 2 grid x 2 seeds of the small scenario, run on an embedded 2-worker cluster."""
+    out = tmp_path_factory.mktemp("sweep") / "weights"
+    plan = plan_sweep(read_scenario(SMALL), parse_grid(GRID), out, policy="oracle",
+                      engine="closed", seeds=[0, 1])
+    rows: list[dict[str, str]] = []
+    report = run_sweep(plan, workers=2, on_row=rows.append)
+    assert (report.ran, report.failed, report.skipped) == (8, 0, 0)
+    assert len(rows) == 8
+    return out
+
+
+def test_every_cell_and_seed_is_one_row(swept: Path) -> None:
+    rows = _rows(swept / RESULTS)
+    keys = {(r["network.num_ues"], r["reward.weights"], r["seed"]) for r in rows}
+    assert keys == {(n, w, s) for n in ("4", "6") for w in ("[0.2, 0.4, 0.4]", "[0.6, 0.2, 0.2]")
+                    for s in ("0", "1")}
+    assert all(r["error"] == "" and r["policy"] == "oracle" and r["slots"] == "4" for r in rows)
+    assert all(np.isfinite(float(r[m])) for r in rows for m in sweep_module.METRICS)
+
+
+def test_a_cell_is_the_run_with_its_grid_values_set(swept: Path) -> None:
+    row = next(r for r in _rows(swept / RESULTS) if r["network.num_ues"] == "4"
+               and r["reward.weights"] == "[0.2, 0.4, 0.4]" and r["seed"] == "1")
+    scenario = load_scenario(SMALL, {"network.num_ues": 4, "reward.weights": [0.2, 0.4, 0.4]})
+    slots = simulate(scenario, "oracle", seed=1, engine="closed").slots
+    assert float(row["reward"]) == pytest.approx(slots["reward"].mean(), rel=1e-12)
+    assert float(row["energy_j"]) == pytest.approx(slots["energy_j"].mean(), rel=1e-12)
+
+
+def test_rerun_submits_nothing(swept: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_cluster(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a cluster was started for a finished sweep")
+
+    monkeypatch.setattr(sweep_module, "dask_client", no_cluster)
+    plan = plan_sweep(read_scenario(SMALL), parse_grid(GRID), swept, policy="oracle",
+                      engine="closed", seeds=[0, 1])
+    assert plan.pending == ()
+    report = run_sweep(plan)
+    assert (report.ran, report.skipped) == (0, 8)
+    assert len(_rows(swept / RESULTS)) == 8
+
+
+def test_a_wider_grid_only_adds_its_new_cells(swept: Path) -> None:
+    grid = parse_grid(["network.num_ues=4,6,8", GRID[1]])
+    plan = plan_sweep(read_scenario(SMALL), grid, swept, policy="oracle", engine="closed",
+                      seeds=[0, 1, 2])
+    assert len(plan.cells) == 18 and len(plan.pending) == 10
+    assert plan.recorded_grid["network.num_ues"] == [4, 6, 8]
+
+
+def test_another_base_scenario_needs_force(swept: Path) -> None:
+    other = read_scenario(SMALL, {"edge.freq_hz": 3e9})
+    with pytest.raises(HybridnetError, match="scenario key edge.freq_hz.*--force"):
+        plan_sweep(other, parse_grid(GRID), swept, policy="oracle", engine="closed")
+    with pytest.raises(HybridnetError, match="policy.*--force"):
+        plan_sweep(read_scenario(SMALL), parse_grid(GRID), swept, policy="local",
+                   engine="closed")
+    with pytest.raises(HybridnetError, match="sweep over network.num_ues, reward.weights"):
+        plan_sweep(read_scenario(SMALL), parse_grid(["network.num_ues=4"]), swept,
+                   policy="oracle", engine="closed")
+    plan = plan_sweep(other, parse_grid(GRID), swept, policy="oracle", engine="closed",
+                      force=True)
+    assert plan.fresh and len(plan.pending) == len(plan.cells) == 4
+
+
+def test_a_row_torn_by_a_crash_is_cut_and_its_cell_rerun(tmp_path: Path) -> None:
+    out = tmp_path / "torn"
+    plan = plan_sweep(read_scenario(SMALL), parse_grid(["network.num_ues=4,6"]), out,
+                      policy="oracle", engine="closed")
+    header = ",".join(plan.columns) + "\n"
+    done = "4,0,oracle,closed,4," + ",".join(["0.5"] * 10) + ",\n"
+    out.mkdir()
+    (out / RESULTS).write_text(header + done + "6,0,orac", encoding="utf-8")
+    (out / "sweep.toml").write_text(sweep_module.settings_toml(plan), encoding="utf-8")
+    again = plan_sweep(read_scenario(SMALL), parse_grid(["network.num_ues=4,6"]), out,
+                       policy="oracle", engine="closed")
+    assert [c.overrides for c in again.pending] == [{"network.num_ues": 6}]
+    assert (out / RESULTS).read_text(encoding="utf-8") == header + done
+
+
+# --------------------------------------------------------------------------- an external cluster
+
+
+@pytest.fixture
+def scheduler(tmp_path: Path) -> Iterator[str]:
+    """A real Dask scheduler and one worker, as separate processes on 127.0.0.1."""
+    file = tmp_path / "scheduler.json"
+    log = (tmp_path / "dask.log").open("w")
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+         "--port", "0", "--no-dashboard", "--scheduler-file", str(file)],
+        stdout=log, stderr=subprocess.STDOUT)]
+    try:
+        deadline = time.monotonic() + 30
+        while not file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        address = json.loads(file.read_text(encoding="utf-8"))["address"]
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(file),
+             "--nthreads", "1", "--nworkers", "1", "--no-dashboard", "--host", "127.0.0.1"],
+            stdout=log, stderr=subprocess.STDOUT))
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()
+
+
+@pytest.mark.timeout(120)
+def test_external_cluster_records_a_failing_cell_and_runs_the_others(
+        scheduler: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "xmax"
+    # fixed:5,0 is a well-formed policy, infeasible only where x_max = 3: that cell fails.
+    code = _cli(["sweep", SMALL, "--grid", "steps.x_max=3,13", "--policy", "fixed:5,0",
+                 "--engine", "closed", "--out", out, "--scheduler", scheduler])
+    err = capsys.readouterr().err
+    assert code == 2 and "1 of 2 runs failed" in err
+    rows = {r["steps.x_max"]: r for r in _rows(out / RESULTS)}
+    assert "infeasible" in rows["3"]["error"] and rows["3"]["reward"] == ""
+    assert rows["13"]["error"] == "" and np.isfinite(float(rows["13"]["reward"]))
+    assert len(sweep_module.read_results(out)) == 1
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _is_png(path: Path) -> bool:
+    return path.is_file() and path.read_bytes()[:8] == PNG_MAGIC
+
+
+def test_plot_sweep_draws_and_never_overwrites(swept: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reward.png"
+    args = ["plot", "sweep", swept, "--x", "network.num_ues", "--y", "reward",
+            "--hue", "reward.weights", "--out", out]
+    assert _cli(args) == 0 and _is_png(out)
+    assert _cli(args) == 2
+    assert _cli([*args, "--force"]) == 0
+    assert _cli(["plot", "sweep", swept, "--x", "network.num_uez", "--out", out, "--force"]) == 2
+
+
+def test_plot_training_overlays_runs(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    for name in ("hid", "hid-paper"):
+        run = tmp_path / name
+        run.mkdir()
+        episodes = np.arange(50)
+        reward = 1 - np.exp(-episodes / 10) + rng.normal(0, 0.05, 50)
+        pd.DataFrame({"episode": episodes, "reward": reward, "qos": reward, "delay_s": 1.0,
+                      "energy_j": 2.0, "oracle_reward": 1.0}).to_csv(run / "training.csv",
+                                                                     index=False)
+    out = tmp_path / "training.png"
+    assert _cli(["plot", "training", tmp_path / "hid", tmp_path / "hid-paper",
+                 "--out", out]) == 0
+    assert _is_png(out)
+    assert _cli(["plot", "training", tmp_path, "--out", tmp_path / "x.png"]) == 2
+
+
+def test_plot_schemes_draws_normalised_bars(tmp_path: Path) -> None:
+    csv_path = tmp_path / "schemes.csv"
+    pd.DataFrame({
+        "scheme": ["his", "his", "ppgfis", "ppgfis", "gfis", "gfis", "iis", "iis"],
+        "qos": [1.9, 2.0, 1.8, 1.7, 1.5, 1.6, 1.2, 1.1],
+        "delay_s": [2.0, 2.1, 2.2, 2.1, 2.4, 2.3, 3.0, 3.1],
+        "energy_j": [5.0, 5.1, 5.4, 5.5, 5.9, 6.0, 7.0, 7.2],
+    }).to_csv(csv_path, index=False)
+    assert _cli(["plot", "schemes", csv_path]) == 0
+    assert _is_png(tmp_path / "schemes.png")
