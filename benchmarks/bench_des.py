@@ -10,6 +10,9 @@ of three repeats:
 - bare SimPy: timeouts per second of one process yielding ``env.timeout`` in a
   loop; and of N such processes at once, because a heap of N pending events
   makes every event dearer and the DES at size N has such a heap too.
+- the SimPy floor: the request pipeline written as bare SimPy with nothing
+  recorded (per UE and slot a process with three timeouts and a CPU
+  request and release), i.e. the least any SimPy model of it can cost.
 - the DES (``simulate_des``, random policy, the default scenario otherwise)
   for N = 50, 1,000 and 10,000 UEs under the ``dedicated`` and ``fcfs`` ES
   schedulers: seconds per slot, UE-slots and events per second, the cost of
@@ -32,6 +35,7 @@ import argparse
 import multiprocessing
 import resource
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +43,59 @@ import simpy
 
 clock = time.process_time
 REPEATS = 3
+
+
+def counted(run: Callable[[], object]) -> int:
+    """Events SimPy processes during ``run()``: calls of ``Environment.step``."""
+    count = 0
+    step = simpy.Environment.step
+
+    def counting_step(env: simpy.Environment) -> None:
+        nonlocal count
+        count += 1
+        step(env)
+
+    simpy.Environment.step = counting_step
+    try:
+        run()
+    finally:
+        simpy.Environment.step = step
+    return count
+
+
+def floor_pipeline(num_ues: int, slots: int) -> None:
+    """The DES's per-request pipeline in bare SimPy, nothing recorded, nothing decided."""
+    env = simpy.Environment()
+    cpus = [simpy.Resource(env, capacity=1) for _ in range(num_ues)]
+    durations = np.random.default_rng(0).uniform(0.0, 0.2, (slots, num_ues, 3)).tolist()
+
+    def request(cpu: simpy.Resource, es_s: float, tx_s: float, ue_s: float):
+        yield env.timeout(es_s)
+        yield env.timeout(tx_s)
+        turn = cpu.request()
+        if not turn.triggered:
+            yield turn
+        yield env.timeout(ue_s)
+        cpu.release(turn)
+
+    def controller():
+        for k in range(slots):
+            if k:
+                yield env.timeout(1.0)
+            for cpu, (es_s, tx_s, ue_s) in zip(cpus, durations[k], strict=True):
+                env.process(request(cpu, es_s, tx_s, ue_s))
+
+    env.process(controller())
+    env.run()
+
+
+def best_of(run: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(REPEATS):
+        start = clock()
+        run()
+        best = min(best, clock() - start)
+    return best
 
 
 def bare_timeout_s(processes: int, events: int = 300_000) -> float:
@@ -95,26 +152,9 @@ def measure_des(num_ues: int, scheduler: str, slots: int) -> DesFigures:
         simulate_des(scenario, RandomPolicy(scenario.steps, np.random.default_rng(0)), 0,
                      slots=slots)
 
-    seconds = float("inf")
-    for _ in range(REPEATS):
-        start = clock()
-        run()
-        seconds = min(seconds, clock() - start)
+    seconds = best_of(run)
     peak_rss = _rss_mib()
-
-    count = 0
-    step = simpy.Environment.step
-
-    def counting_step(env: simpy.Environment) -> None:
-        nonlocal count
-        count += 1
-        step(env)
-
-    simpy.Environment.step = counting_step
-    try:
-        run()
-    finally:
-        simpy.Environment.step = step
+    count = counted(run)
 
     params = ModelParams.from_scenario(scenario)
     conditions = Conditions(scenario, 0)
@@ -127,11 +167,7 @@ def measure_des(num_ues: int, scheduler: str, slots: int) -> DesFigures:
         num_groups=states[0].num_groups)
     x = np.stack([d[0] for d in decisions])
     y = np.stack([d[1] for d in decisions])
-    closed = float("inf")
-    for _ in range(REPEATS):
-        start = clock()
-        evaluate(params, batch, x, y)
-        closed = min(closed, clock() - start)
+    closed = best_of(lambda: evaluate(params, batch, x, y))
     return DesFigures(num_ues, scheduler, slots, seconds, count, closed, base_rss, peak_rss)
 
 
@@ -153,10 +189,17 @@ def main() -> None:
     for n, cost in bare_n.items():
         print(f"bare SimPy, {n:>6,} processes: {1 / cost / 1e6:.2f} M timeouts/s "
               f"({cost * 1e6:.2f} us each)")
+    floor = {}
+    for n in sizes:
+        slots = max(2, 20_000 // n)
+        cost = best_of(lambda n=n, slots=slots: floor_pipeline(n, slots))
+        floor[n] = cost / counted(lambda n=n, slots=slots: floor_pipeline(n, slots))
+        print(f"SimPy floor, N = {n:>6,}: {1 / floor[n] / 1e6:.2f} M events/s "
+              f"({floor[n] * 1e6:.2f} us each, {floor[n] / bare_one:.2f} x bare1)")
     print()
     header = (f"{'N':>6} {'ES':>9} {'slots':>5} {'s/slot':>8} {'UE-slots/s':>10} "
               f"{'ev/UE-slot':>10} {'events/s':>9} {'us/event':>8} {'x bare1':>7} "
-              f"{'x bareN':>7} {'closed UE-slots/s':>17} {'RSS MiB':>13}")
+              f"{'x bareN':>7} {'x floor':>7} {'closed UE-slots/s':>17} {'RSS MiB':>13}")
     print(header)
     print("-" * len(header))
     for n in sizes:
@@ -169,6 +212,7 @@ def main() -> None:
                   f"{ue_slots / f.seconds:>10,.0f} {f.events / ue_slots:>10.2f} "
                   f"{f.events / f.seconds:>9,.0f} {per_event * 1e6:>8.2f} "
                   f"{per_event / bare_one:>7.2f} {per_event / bare_n[n]:>7.2f} "
+                  f"{per_event / floor[n]:>7.2f} "
                   f"{ue_slots / f.closed_form_seconds:>17,.0f} "
                   f"{f.base_rss_mib:>5.0f} -> {f.peak_rss_mib:>4.0f}")
 

@@ -56,19 +56,21 @@ def plot_timeline(events: pd.DataFrame, ues: pd.DataFrame, out: str | Path,
     fig, ax = plt.subplots(figsize=(11, 1.2 + 0.28 * len(ue_ids)))
     bar_h = 0.7
 
-    def bars(frame: pd.DataFrame, start: str, end: str, colour: str) -> None:
+    def bars(frame: pd.DataFrame, start: str, end: str, colour: str, height: float) -> None:
         for ue, group in frame.groupby("ue"):
             spans = [(s, e - s) for s, e in zip(group[start], group[end], strict=True) if e > s]
             if spans:
-                ax.broken_barh(spans, (row[ue] - bar_h / 2, bar_h), facecolors=colour,
-                               edgecolor="none")
+                ax.broken_barh(spans, (row[ue] - height / 2, height), facecolors=colour,
+                               edgecolor="none", zorder=3 if colour == PHASE_COLOURS["wait"] else 2)
 
     common = sel_ues.assign(t_common_end_s=sel_ues["t_request_s"] + sel_ues["t_common_s"])
-    bars(common, "t_request_s", "t_common_end_s", PHASE_COLOURS["common"])
+    bars(common, "t_request_s", "t_common_end_s", PHASE_COLOURS["common"], bar_h)
     for phase in ("es", "tx", "ue"):
         rows = sel_events[sel_events["phase"] == phase]
-        bars(rows, "t_ready_s", "t_start_s", PHASE_COLOURS["wait"])
-        bars(rows, "t_start_s", "t_end_s", PHASE_COLOURS[phase])
+        bars(rows, "t_start_s", "t_end_s", PHASE_COLOURS[phase], bar_h)
+        # A wait can overlap the previous slot's phase on the same resource: draw it
+        # thinner and on top so it stays visible.
+        bars(rows, "t_ready_s", "t_start_s", PHASE_COLOURS["wait"], bar_h / 3)
     ax.set_yticks(range(len(ue_ids)), [f"UE {u}" for u in ue_ids])
     ax.invert_yaxis()
     ax.set_xlabel("time (s)")

@@ -54,6 +54,10 @@ _PROGRESSIVE = {
     "walks": "walking", "plays": "playing", "looks": "looking", "flies": "flying",
     "sleeps": "sleeping", "rests": "resting", "waits": "waiting", "holds": "holding",
     "stares": "staring", "dashes": "dashing", "sniffs": "sniffing", "swims": "swimming",
+    "drinks": "drinking", "eats": "eating", "jumps": "jumping", "climbs": "climbing",
+    "watches": "watching", "hunts": "hunting", "reads": "reading", "dances": "dancing",
+    "sings": "singing", "rides": "riding", "floats": "floating", "soars": "soaring",
+    "hangs": "hanging", "gazes": "gazing", "glows": "glowing", "shines": "shining",
 }
 """Finite verbs rewritten as participles, so a phrase reads well after any subject."""
 

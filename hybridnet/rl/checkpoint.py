@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from hybridnet.errors import HybridnetError
+from hybridnet.model.reference import resolve_references
 from hybridnet.rl.controller import HidController
 from hybridnet.rl.ppo import Samples
-from hybridnet.scenario import Scenario, from_dict, to_toml
+from hybridnet.scenario import Scenario, from_dict, to_dict, to_toml
 
 if TYPE_CHECKING:
     from hybridnet.rl.train import Trainer
@@ -95,6 +96,22 @@ class Checkpoint:
         trainer.buffer = {level: [Samples(**part) for part in parts]
                           for level, parts in t["buffer"].items()}
         trainer.history = [dict(row) for row in t["history"]]
+        return trainer
+
+    def resume(self, scenario: Scenario, source: str) -> Trainer:
+        """The trainer to continue for ``scenario``, which may change only ``[train] episodes``."""
+        trained = to_dict(self.scenario)
+        wanted = to_dict(resolve_references(scenario))
+        changed = [f"{section}.{key}" for section, table in wanted.items()
+                   for key, value in table.items()
+                   if (section, key) != ("train", "episodes") and trained[section][key] != value]
+        if changed:
+            raise HybridnetError(
+                f"{source}: cannot resume: the scenario differs from the one being trained in "
+                f"{', '.join(changed)} (only train.episodes may change)")
+        trainer = self.trainer()
+        trainer.scenario = trainer.scenario.with_values(
+            {"train.episodes": scenario.train.episodes})
         return trainer
 
     def to_payload(self) -> dict[str, Any]:

@@ -32,8 +32,11 @@ a checkpoint replays exactly what the uninterrupted run would have done.
 
 from __future__ import annotations
 
+import signal
+import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +69,25 @@ def derive_seed(root: int, purpose: str, index: int = 0) -> int:
     """A 63-bit seed for ``purpose`` number ``index`` under ``root``: independent streams."""
     seq = np.random.SeedSequence([root, zlib.crc32(purpose.encode()), index])
     return int(seq.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+@contextmanager
+def deferred_interrupt() -> Iterator[None]:
+    """Hold back Ctrl-C (SIGINT) until the block is done; raise it afterwards.
+
+    Only the main thread can handle signals; elsewhere the block runs as is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
 
 
 def resolve_device(name: str) -> torch.device:
@@ -284,7 +306,11 @@ class Trainer:
     # ------------------------------------------------------------------ the loop
 
     def run_episode(self, final: bool = False) -> dict[str, float]:
-        """Play, learn from and log one episode; update when the rollout is full or ``final``."""
+        """Play, learn from and log one episode; update when the rollout is full or ``final``.
+
+        Playing changes no state; learning and logging run with Ctrl-C deferred,
+        so an interrupted trainer is always between two episodes and can be saved.
+        """
         tr = self.scenario.train
         e = self.episodes_done
         seed = derive_seed(tr.seed, "slots", e)
@@ -295,10 +321,6 @@ class Trainer:
             explore = draws
         play = self._play_des if tr.engine == "des" else self._play_closed
         decision, out = play(seed, generator, explore)
-        self._collect(decision, out)
-        self.buffered_episodes += 1
-        if self.buffered_episodes >= tr.episodes_per_update or final:
-            self._update()
         oracle = self._oracle_reward(out.states)
         reward = float(out.reward.mean())
         row = {
@@ -307,8 +329,13 @@ class Trainer:
             "energy_j": float(out.own_energy_j.sum(1).mean() + out.common_energy_j.sum(1).mean()),
             "oracle_reward": oracle, "optimality_gap": oracle - reward,
         }
-        self.history.append(row)
-        self.episodes_done += 1
+        with deferred_interrupt():
+            self._collect(decision, out)
+            self.buffered_episodes += 1
+            if self.buffered_episodes >= tr.episodes_per_update or final:
+                self._update()
+            self.history.append(row)
+            self.episodes_done += 1
         return row
 
     def _oracle_reward(self, states: SlotState) -> float:

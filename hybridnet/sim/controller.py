@@ -58,25 +58,25 @@ def checked_decision(policy: Policy, state: SlotState, steps: StepsConfig, slot:
     """
     n = state.num_ues
     x, y = (np.asarray(v) for v in policy.decide(state))
-    where = f"policy {getattr(policy, 'name', type(policy).__name__)} in slot {slot}"
-    if x.shape != (n,) or y.shape != (n,):
-        raise HybridnetError(f"{where} returned x of shape {x.shape} and y of shape "
-                             f"{y.shape}; expected ({n},) each")
-    xi, yi = x.astype(np.int64), y.astype(np.int64)
-    if not (np.array_equal(xi, x) and np.array_equal(yi, y)):
-        raise HybridnetError(f"{where} returned non-integer steps")
-    inside = (xi >= 0) & (xi <= steps.x_max) & (yi >= 0) & (yi <= steps.y_max)
-    feasible = inside.copy()
-    feasible[inside] = _feasible(steps, state.allows_common_phase)[xi[inside], yi[inside]]
+
+    def refuse(problem: str) -> HybridnetError:
+        name = getattr(policy, "name", type(policy).__name__)
+        return HybridnetError(f"policy {name} in slot {slot}: {problem}")
+
+    if x.shape != (n,) or y.shape != (n,) or x.dtype.kind not in "iu" or y.dtype.kind not in "iu":
+        raise refuse(f"returned x as {x.dtype} {x.shape} and y as {y.dtype} {y.shape}; "
+                     f"expected integer arrays of shape ({n},)")
+    inside = (x >= 0) & (x <= steps.x_max) & (y >= 0) & (y <= steps.y_max)
+    feasible = inside if not inside.all() else _feasible(steps, state.allows_common_phase)[x, y]
     if not feasible.all():
         ue = int(np.flatnonzero(~feasible)[0])
         only_local = "" if state.allows_common_phase else " (x = 0: the scheme has no common phase)"
-        raise HybridnetError(
-            f"{where}: UE {ue} got infeasible (x, y) = ({xi[ue]}, {yi[ue]}); need "
+        raise refuse(
+            f"UE {ue} got infeasible (x, y) = ({x[ue]}, {y[ue]}); need "
             f"0 <= x <= {steps.x_max}{only_local}, {steps.y_min} <= y <= {steps.y_max} and "
             f"z = {steps.total} - x - y in [{steps.z_min}, {steps.z_max}]"
         )
-    return xi, yi
+    return x.astype(np.int64, copy=False), y.astype(np.int64, copy=False)
 
 
 @dataclass(frozen=True)
@@ -131,23 +131,35 @@ class Controller:
             group_start_s = np.full(state.num_groups, np.inf)
             np.minimum.at(group_start_s, state.group, arrival_s)  # first member's request
         plan = plan_slot(p, state, y, z, first_row, arrival_s)
+        latents = self._start_common_phases(state, x, common_steps, first_group, group_start_s)
+        edge, downlink, cpus, recorder = cell.edge, cell.downlink, cell.cpus, cell.recorder
+        for ue, latent in enumerate(latents):
+            env.process(ue_request(env, ue, plan, latent, edge, downlink, cpus[ue], recorder))
 
-        # The step whose latent each UE waits for: its own x_n with early hand-off
-        # (0: it waits for nothing), else its group's x_m^max (eq. 13).
+    def _start_common_phases(self, state: SlotState, x: np.ndarray, common_steps: np.ndarray,
+                             first_group: int, start_s: np.ndarray) -> list[simpy.Event | None]:
+        """Start every group's common phase; return the hand-off each UE waits for (or None).
+
+        A UE waits for the latent of its own step x_n with early hand-off (none
+        if x_n = 0), else for its group's x_m^max (eq. 13). Each (group, step)
+        some UE waits for is a hand-off of that group's common phase.
+        """
+        s, p, cell = self.scenario, self.params, self.cell
         wait_steps = x if s.sim.early_handoff else common_steps[state.group]
         span = s.steps.x_max + 1
         key = state.group * span + wait_steps
         handoffs = np.unique(key[wait_steps > 0])            # sorted by group, then step
-        latents = {int(h): env.event() for h in handoffs}
-        for m in np.unique(handoffs // span).tolist():
-            group_steps = handoffs[handoffs // span == m] % span
-            work_s = processing_delay_s(np.diff(group_steps, prepend=0), p.es_cycles_per_step,
-                                        p.es_freq_hz).tolist()                       # eq. (1)
-            milestones = [(w, latents[m * span + int(step)])
-                          for w, step in zip(work_s, group_steps.tolist(), strict=True)]
-            env.process(common_phase(env, cell.edge, cell.recorder, first_group + m,
-                                     float(group_start_s[m]), milestones))
-        waits_for = [latents.get(h) for h in key.tolist()]
-        edge, downlink, cpus, recorder = cell.edge, cell.downlink, cell.cpus, cell.recorder
-        for ue, latent in enumerate(waits_for):
-            env.process(ue_request(env, ue, plan, latent, edge, downlink, cpus[ue], recorder))
+        group_of, step = np.divmod(handoffs, span)
+        first_of_group = np.r_[True, group_of[1:] != group_of[:-1]]
+        previous = np.where(first_of_group, 0, np.r_[0, step[:-1]])
+        work_s = processing_delay_s(step - previous, p.es_cycles_per_step,
+                                    p.es_freq_hz).tolist()   # eq. (1), from hand-off to hand-off
+        latents: dict[int, simpy.Event] = {}
+        milestones: dict[int, list[tuple[float, simpy.Event]]] = {}
+        for handoff, m, work in zip(handoffs.tolist(), group_of.tolist(), work_s, strict=True):
+            latents[handoff] = cell.env.event()
+            milestones.setdefault(m, []).append((work, latents[handoff]))
+        for m, group_milestones in milestones.items():
+            cell.env.process(common_phase(cell.env, cell.edge, cell.recorder, first_group + m,
+                                          float(start_s[m]), group_milestones))
+        return [latents.get(h) for h in key.tolist()]
