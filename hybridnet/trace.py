@@ -89,7 +89,12 @@ def closed_form_records(slot: int, state: SlotState, outcome: SlotOutcome, param
 
 def closed_form_events(slot: int, state: SlotState, outcome: SlotOutcome,
                        group_common_s: np.ndarray, t_request_s: float) -> dict[str, np.ndarray]:
-    """Event rows of one closed-form slot: phases back to back, nothing waits."""
+    """Event rows of one closed-form slot: phases back to back, nothing waits.
+
+    Like the DES, only executed phases get a row (a phase of zero steps does not
+    run; the downlink always does), ordered by UE (a group's common phase first,
+    ue = -1) and then by phase.
+    """
     n, m = state.num_ues, state.num_groups
     es_start = t_request_s + outcome.t_common_s
     tx_start = es_start + outcome.t_es_s
@@ -97,12 +102,17 @@ def closed_form_events(slot: int, state: SlotState, outcome: SlotOutcome,
     starts = np.concatenate([np.full(m, t_request_s), es_start, tx_start, ue_start])
     ends = np.concatenate([t_request_s + group_common_s, tx_start, ue_start,
                            ue_start + outcome.t_ue_s])
+    ue = np.concatenate([np.full(m, -1), np.tile(np.arange(n), 3)])
+    phase = np.repeat(np.arange(len(PHASES)), [m, n, n, n])
+    executed = np.concatenate([outcome.common_steps > 0, outcome.y > 0, np.ones(n, bool),
+                               outcome.z > 0])
+    order = np.lexsort((phase, ue))
+    order = order[executed[order]]
     return {
-        "slot": np.full(m + 3 * n, slot),
-        "ue": np.concatenate([np.full(m, -1), np.tile(np.arange(n), 3)]),
-        "group": np.concatenate([np.arange(m), np.tile(state.group, 3)]),
-        "phase": np.repeat(np.array(PHASES), [m, n, n, n]),
-        "t_ready_s": starts, "t_start_s": starts, "t_end_s": ends,
+        "slot": np.full(order.size, slot), "ue": ue[order],
+        "group": np.concatenate([np.arange(m), np.tile(state.group, 3)])[order],
+        "phase": np.array(PHASES, dtype=object)[phase[order]],
+        "t_ready_s": starts[order], "t_start_s": starts[order], "t_end_s": ends[order],
     }
 
 

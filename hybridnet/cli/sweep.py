@@ -69,10 +69,10 @@ def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str, checkpoint: 
     plan = plan_sweep(base, grid, out, policy=policy, engine=engine,
                       seeds=range(base.sim.seed, base.sim.seed + seeds),
                       checkpoint=checkpoint, force=force)
-    where = scheduler or f"a local cluster of {workers or 'one worker per CPU'}"
-    click.echo(f"{len(plan.cells)} runs ({len(plan.cells) // seeds} grid cells x {seeds} seeds): "
-               f"{len(plan.cells) - len(plan.pending)} done, {len(plan.pending)} to run"
-               + (f" on {where}" if plan.pending else ""))
+    where = scheduler or f"a local cluster of {workers or 'one per CPU'} worker processes"
+    click.echo(f"{len(plan.cells)} runs ({len(plan.cells) // seeds} grid cells x {seeds} "
+               f"seed{'s' if seeds > 1 else ''}): {len(plan.cells) - len(plan.pending)} done, "
+               f"{len(plan.pending)} to run" + (f" on {where}" if plan.pending else ""))
     with tqdm(total=len(plan.pending), desc="sweep", unit="cell", disable=None, leave=False,
               dynamic_ncols=True) as bar:
         def advance(row: dict[str, str]) -> None:
@@ -81,7 +81,7 @@ def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str, checkpoint: 
             bar.update(1)
 
         report = run_sweep(plan, scheduler=scheduler, workers=workers, on_row=advance)
-    click.echo(f"wrote {report.ran - report.failed} rows to {out / RESULTS}")
+    click.echo(f"{report.ran - report.failed} new rows in {out / RESULTS}")
     if report.failed:
         raise HybridnetError(
             f"{report.failed} of {report.ran} runs failed; their errors are in the error column "

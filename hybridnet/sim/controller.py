@@ -150,8 +150,9 @@ class Controller:
         key = state.group * span + wait_steps
         handoffs = np.unique(key[wait_steps > 0])            # sorted by group, then step
         group_of, step = np.divmod(handoffs, span)
-        first_of_group = np.r_[True, group_of[1:] != group_of[:-1]]
-        previous = np.where(first_of_group, 0, np.r_[0, step[:-1]])
+        previous = np.zeros_like(step)                       # the group's previous hand-off
+        same_group = group_of[1:] == group_of[:-1]
+        previous[1:][same_group] = step[:-1][same_group]
         work_s = processing_delay_s(step - previous, p.es_cycles_per_step,
                                     p.es_freq_hz).tolist()   # eq. (1), from hand-off to hand-off
         latents: dict[int, simpy.Event] = {}

@@ -57,7 +57,7 @@ class SharedDownlink:
         power_w, noise = params.tx_power_w, params.noise_psd_w_hz
         self.payload_bits = params.payload_bits
         self.band = FluidServer(
-            env, lambda gains: shannon_rate_bps(band_hz / gains.size, power_w, gains, noise))
+            env, lambda gains, n: shannon_rate_bps(band_hz / n, power_w, gains, noise))
 
     def transmit(self, plan: SlotPlan, ue: int) -> simpy.Event:
         return self.band.serve(self.payload_bits, plan.gain[ue])

@@ -88,7 +88,7 @@ class SharingEdge:
     def __init__(self, env: simpy.Environment, config: EdgeConfig) -> None:
         units = float(config.compute_units)
         self.env = env
-        self.server = FluidServer(env, lambda keys: np.full(keys.size, min(1.0, units / keys.size)))
+        self.server = FluidServer(env, lambda keys, n: np.full(keys.size, min(1.0, units / n)))
 
     def acquire(self) -> simpy.Event | None:
         return None

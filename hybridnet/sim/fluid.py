@@ -4,8 +4,8 @@ This models a processor under processor sharing (every task in service
 progresses at once, each at its share of the capacity) and a radio band split
 among the transmissions in progress. Work is continuous (seconds of service,
 bits) and each job in service progresses at its own rate, which a rate
-function computes from the keys of all jobs in service (the number of jobs and,
-for a radio band, each receiver's channel gain).
+function computes from the number of jobs in service and each job's key (a
+receiver's channel gain, say).
 
 SimPy has no such server built in. This one is event-driven: whenever a job
 arrives or leaves, the work done since the last change is booked at the old
@@ -13,7 +13,12 @@ rates, the rates are recomputed and the next departure is scheduled as a
 ``Timeout`` whose value is a generation number. Any change bumps the
 generation, so a departure scheduled before it is recognised as stale and
 ignored when it fires; nothing has to be cancelled or interrupted. Jobs that
-arrive at the same instant are merged into service by one wake-up.
+arrive at the same instant are admitted by one wake-up.
+
+Every change costs O(jobs in service) in numpy, since with heterogeneous
+gains every rate depends on the number sharing the band. Departed jobs stay
+in the arrays, with infinite remaining work, until they outnumber the jobs in
+service, so that a departure does not copy every array.
 """
 
 from __future__ import annotations
@@ -30,23 +35,25 @@ The remaining work is a difference of floating-point products; without a
 tolerance a job could linger for a few ulps after its scheduled departure.
 """
 
+RateFunction = Callable[[np.ndarray, int], np.ndarray]
+"""``rates(keys, n)``: the rate (work/s) of each job with these keys when n are in service."""
+
 
 class FluidServer:
     """Serves every job at once, at rates set by who is in service."""
 
-    def __init__(self, env: simpy.Environment,
-                 rates: Callable[[np.ndarray], np.ndarray]) -> None:
-        """``rates(keys)`` maps the keys of the jobs in service to their rates (work/s)."""
+    def __init__(self, env: simpy.Environment, rates: RateFunction) -> None:
         self.env = env
         self._rates_of = rates
-        # Jobs in service, one array element each, in order of admission.
+        # One element per admitted job not yet compacted away, in order of admission.
         self._id = np.empty(0, dtype=np.int64)
-        self._work = np.empty(0)        # size of the job
-        self._left = np.empty(0)        # its remaining work
-        self._key = np.empty(0)         # its key, passed to the rate function
-        self._rate = np.empty(0)        # its current rate, work/s
-        self._done: dict[int, simpy.Event] = {}   # by id: succeeds when the job is done
-        self._arrivals: list[tuple[float, float]] = []   # (work, key) admitted at the next wake
+        self._left = np.empty(0)        # remaining work; inf once departed
+        self._done_below = np.empty(0)  # remaining work at which the job counts as done
+        self._key = np.empty(0)         # passed to the rate function
+        self._rate = np.empty(0)        # current rate, work/s
+        self._in_service = 0
+        self._done: dict[int, simpy.Event] = {}           # by id: succeeds on departure
+        self._arrivals: list[tuple[float, float]] = []    # (work, key) to admit at next wake
         self._next_id = 0
         self._since = 0.0               # when the remaining work was last booked
         self._generation = 0            # of the only wake-up that is not stale
@@ -75,33 +82,42 @@ class FluidServer:
         if timer.value != self._generation:
             return
         now = self.env.now
-        if self._left.size:
+        if self._in_service:
             self._left -= (now - self._since) * self._rate
-            finished = self._left <= DONE_REL_TOL * self._work
+            finished = self._left <= self._done_below
             if self._target >= 0:
                 finished[self._target] = True
-            if finished.any():
-                for job in self._id[finished].tolist():
-                    self._done.pop(job).succeed()
-                keep = ~finished
-                self._id, self._work, self._left, self._key = (
-                    self._id[keep], self._work[keep], self._left[keep], self._key[keep])
+            departed = np.flatnonzero(finished)
+            for job in self._id[departed].tolist():
+                self._done.pop(job).succeed()
+            self._left[departed] = np.inf
+            self._in_service -= departed.size
+            if 2 * self._in_service < self._id.size:
+                self._compact()
         self._since = now
         if self._arrivals:
-            work, key = np.array(self._arrivals).T
-            ids = np.arange(self._next_id, self._next_id + work.size)
-            self._next_id += work.size
-            self._arrivals = []
-            self._id = np.concatenate([self._id, ids])
-            self._work = np.concatenate([self._work, work])
-            self._left = np.concatenate([self._left, work])
-            self._key = np.concatenate([self._key, key])
-        if not self._id.size:
+            self._admit()
+        if not self._in_service:
             self._target = -1
             self._wake_time = float("inf")
             return
-        self._rate = self._rates_of(self._key)
+        self._rate = self._rates_of(self._key, self._in_service)
         eta = self._left / self._rate
         target = int(eta.argmin())
         self._schedule(float(eta[target]))
         self._target = target
+
+    def _compact(self) -> None:
+        keep = np.isfinite(self._left)
+        self._id, self._left, self._done_below, self._key = (
+            self._id[keep], self._left[keep], self._done_below[keep], self._key[keep])
+
+    def _admit(self) -> None:
+        work, key = np.array(self._arrivals).T
+        self._arrivals = []
+        self._id = np.concatenate([self._id, np.arange(self._next_id, self._next_id + work.size)])
+        self._next_id += work.size
+        self._left = np.concatenate([self._left, work])
+        self._done_below = np.concatenate([self._done_below, DONE_REL_TOL * work])
+        self._key = np.concatenate([self._key, key])
+        self._in_service += work.size
