@@ -86,7 +86,7 @@ def test_events_are_in_order_and_wait_for_the_common_phase(paper_run):
     assert (events.t_end_s >= events.t_start_s).all()
     common_end = events[events.phase == "common"].set_index(["slot", "group"]).t_end_s
     own = events[events.ue >= 0]
-    for (slot, ue), rows in own.groupby(["slot", "ue"]):
+    for (slot, _ue), rows in own.groupby(["slot", "ue"]):
         rows = rows.set_index("phase")
         order = [p for p in ("es", "tx", "ue") if p in rows.index]
         ends = rows.loc[order, "t_end_s"].to_numpy()
