@@ -35,7 +35,7 @@ from hybridnet.policies import FixedPolicy, LocalPolicy, OraclePolicy, RandomPol
 from hybridnet.rl.controller import stack_slots
 from hybridnet.rl.policy import HidPolicy
 from hybridnet.rl.train import Trainer
-from hybridnet.scenario import Scenario, read_scenario
+from hybridnet.scenario import Scenario, parse_overrides, read_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,18 +73,17 @@ def main() -> None:
     parser.add_argument("--sample", action="store_true", help="sampled, not greedy, HID actions")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="K=V", help="extra scenario override (repeatable)")
+    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     parser.add_argument("--out", default=str(ROOT / "experiments" / "out" / "hid_vs_oracle.csv"))
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
 
     rows = []
     for weights in args.weights:
         for mode in args.modes:
             values = {"reward.weights": [float(w) for w in weights.split(",")],
                       "train.mode": mode, "train.seed": args.train_seed}
-            for item in args.overrides:
-                key, _, text = item.partition("=")
-                values[key] = read_value(text)
+            values.update(parse_overrides(args.overrides))
             if args.episodes is not None:
                 values["train.episodes"] = args.episodes
             scenario = resolve_references(read_scenario(args.scenario).with_values(values))
@@ -121,13 +120,6 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(out, index=False)
     print(f"wrote {out}")
-
-
-def read_value(text: str) -> object:
-    """A ``--set`` value read as TOML (as the CLI does)."""
-    from hybridnet.scenario import parse_value
-
-    return parse_value(text)
 
 
 if __name__ == "__main__":

@@ -250,8 +250,8 @@ class SweepPlan:
     """The values this plan sweeps, canonical types, per key."""
     recorded_grid: dict[str, list[Any]]
     """Every value ever swept into ``out`` (this grid merged into the recorded one)."""
-    seeds: tuple[int, ...]
     recorded_seeds: tuple[int, ...]
+    """Every seed ever run in ``out``."""
     policy: str
     engine: str
     checkpoint: str | None
@@ -264,7 +264,12 @@ class SweepPlan:
     @property
     def columns(self) -> tuple[str, ...]:
         """The header of results.csv."""
-        return (*self.grid, *RUN_COLUMNS, *METRICS, *TAIL_COLUMNS)
+        return result_columns(list(self.grid))
+
+
+def result_columns(grid_keys: Sequence[str]) -> tuple[str, ...]:
+    """results.csv's header: the grid keys, the run, the METRICS, the time taken and the error."""
+    return (*grid_keys, *RUN_COLUMNS, *METRICS, *TAIL_COLUMNS)
 
 
 def _settings(scenario: Scenario, policy: str, engine: str,
@@ -309,10 +314,15 @@ def _repair_tail(path: Path) -> None:
 
 
 def _done_keys(path: Path, grid_keys: Sequence[str]) -> set[tuple[str, ...]]:
-    """Keys of the cells with a successful row in results.csv."""
+    """Keys of the cells with a successful row in results.csv (whose header must be ours)."""
     with path.open(newline="", encoding="utf-8") as f:
-        return {tuple(row[k] for k in (*grid_keys, "seed")) for row in csv.DictReader(f)
-                if not row["error"]}
+        reader = csv.DictReader(f)
+        if tuple(reader.fieldnames or ()) != result_columns(grid_keys):
+            raise HybridnetError(
+                f"{path}: its columns are not those this version writes; pass --force to start "
+                "the sweep afresh or choose another --out"
+            )
+        return {tuple(row[k] for k in (*grid_keys, "seed")) for row in reader if not row["error"]}
 
 
 def _merge(old: Sequence[Any], new: Sequence[Any]) -> list[Any]:
@@ -328,9 +338,10 @@ def _merge(old: Sequence[Any], new: Sequence[Any]) -> list[Any]:
 def plan_sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], out: str | Path, *,
                policy: str = "hid", engine: str = "des", seeds: Sequence[int] | None = None,
                checkpoint: str | Path | None = None, force: bool = False) -> SweepPlan:
-    """Validate a sweep and find which of its cells ``out`` still lacks; nothing is written.
+    """Validate a sweep and find which of its cells ``out`` still lacks.
 
-    ``seeds`` defaults to the scenario's ``sim.seed``. An ``out`` that holds a
+    Nothing is written, except that a row torn by a crash mid-write is cut off
+    results.csv. ``seeds`` defaults to the scenario's ``sim.seed``. An ``out`` that holds a
     sweep of another base scenario, policy, engine or grid keys is refused
     unless ``force``, which starts it afresh; one with the same settings is
     extended, its finished cells skipped.
@@ -374,7 +385,7 @@ def plan_sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], out: str |
             _repair_tail(results)
             done = _done_keys(results, list(grid))
     return SweepPlan(
-        out=out, scenario=scenario, grid=canonical, recorded_grid=recorded_grid, seeds=seeds,
+        out=out, scenario=scenario, grid=canonical, recorded_grid=recorded_grid,
         recorded_seeds=recorded_seeds, policy=policy, engine=engine, checkpoint=ckpt,
         cells=tuple(cells), pending=tuple(c for c in cells if c.key not in done), fresh=fresh,
     )

@@ -21,13 +21,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from hybridnet.cli import hiqm, plot, prompts, run, scenario
+    from hybridnet.cli import hiqm, plot, prompts, run, scenario, sweep
 
     cli.add_command(run.run)
     cli.add_command(plot.plot)
     cli.add_command(hiqm.hiqm)
     cli.add_command(prompts.prompts)
     cli.add_command(scenario.scenario)
+    cli.add_command(sweep.sweep)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -57,7 +57,8 @@ def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str, checkpoint: 
     skips the cells already done and retries failed ones. Fig. 4(a)'s reward
     weights in one command:
 
-        hybridnet sweep scenarios/paper.toml --policy oracle --seeds 5
+    \b
+        hybridnet sweep scenarios/paper.toml --policy oracle --seeds 5 \\
         --grid 'reward.weights=[0.2,0.4,0.4];[0.4,0.3,0.3];[0.6,0.2,0.2];[0.8,0.1,0.1]'
     """
     values = parse_overrides(overrides)

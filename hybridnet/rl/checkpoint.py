@@ -9,9 +9,7 @@ leaves the previous checkpoint intact.
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 import tomllib
 import zipfile
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ import torch
 
 from hybridnet.errors import HybridnetError
 from hybridnet.model.reference import resolve_references
+from hybridnet.outputs import atomic_write
 from hybridnet.rl.controller import HidController
 from hybridnet.rl.ppo import Samples
 from hybridnet.scenario import Scenario, from_dict, to_dict, to_toml
@@ -121,15 +120,8 @@ class Checkpoint:
 
 def save_checkpoint(path: str | Path, checkpoint: Checkpoint) -> None:
     """Write ``checkpoint`` to ``path`` atomically (temporary sibling, then rename)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(checkpoint.to_payload(), handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    payload = checkpoint.to_payload()
+    atomic_write(path, lambda tmp: torch.save(payload, tmp), force=True)
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
