@@ -85,7 +85,8 @@ def main() -> None:
     args = parser.parse_args()
     unknown = set(args.studies) - set(STUDIES)
     if unknown:
-        parser.error(f"unknown study {', '.join(sorted(unknown))}; choose from {', '.join(STUDIES)}")
+        parser.error(f"unknown study {', '.join(sorted(unknown))}; "
+                     f"choose from {', '.join(STUDIES)}")
     for name in args.studies or STUDIES:
         run_study(name, args.seeds, args.workers)
 
