@@ -6,16 +6,9 @@ import os
 import socket
 
 import numpy as np
-import pytest
 
 from hybridnet.prompts import embeddings
 from hybridnet.prompts.corpus import resolve_corpus, semct_similarity_matrix
-
-
-@pytest.fixture(autouse=True)
-def session_cache(tmp_path_factory, monkeypatch):
-    """One embedding cache for the whole test session, never the user's own."""
-    monkeypatch.setenv("HYBRIDNET_CACHE", str(tmp_path_factory.getbasetemp() / "hybridnet-cache"))
 
 
 def test_eq10_reproduces_the_authors_similarity_matrix():

@@ -29,12 +29,6 @@ CATS = [0, *range(2, 12)]
 DOGS = [1, *range(12, 22)]
 
 
-@pytest.fixture(autouse=True)
-def session_cache(tmp_path_factory, monkeypatch):
-    """One embedding cache for the whole test session, never the user's own."""
-    monkeypatch.setenv("HYBRIDNET_CACHE", str(tmp_path_factory.getbasetemp() / "hybridnet-cache"))
-
-
 # --- corpora -----------------------------------------------------------------
 
 
@@ -153,9 +147,9 @@ def test_his_public_prompts_are_fluent_and_name_the_group_subject():
     for g, public in enumerate(result.public):
         members = [texts[i] for i in np.flatnonzero(result.group == g)]
         subjects = [parse_prompt(t).subject for t in members]
-        top = max(set(subjects), key=subjects.count)
+        most = max(subjects.count(s) for s in subjects)
         assert public[0].isupper() and public.split()[0] in {"A", "An"}
-        assert top in public
+        assert any(s in public for s in subjects if subjects.count(s) == most)
         if len(set(members)) > 1:
             assert public not in members
 

@@ -18,6 +18,15 @@ from hybridnet.rl.ppo import PpoSettings, RewardScaler, Samples, gae, ppo_update
 from hybridnet.scenario import from_dict
 
 
+@pytest.fixture(autouse=True)
+def one_thread() -> object:
+    """Tiny networks gain nothing from threads, and a busy machine makes them slow."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def test_stacked_mlp_equals_per_agent_modules() -> None:
     torch.manual_seed(0)
     net = StackedMLP(4, 5, (16, 16), 7, out_gain=1.0)
@@ -79,7 +88,10 @@ def _random_samples(agents: int, batch: int, obs_dim: int, actions: int) -> Samp
     )
 
 
-def test_one_update_equals_per_agent_loop() -> None:
+@pytest.mark.parametrize("chunk", [32, 2])
+def test_one_update_equals_per_agent_loop(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also when the update differentiates the agents in several chunks."""
+    monkeypatch.setattr("hybridnet.rl.ppo.AGENT_CHUNK", chunk)
     torch.manual_seed(2)
     model = ActorCritic(3, 5, (6,), (16, 16))
     # A small max_grad_norm so that the per-agent clipping is exercised.

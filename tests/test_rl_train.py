@@ -28,6 +28,15 @@ SMALL = {
 }
 
 
+@pytest.fixture(autouse=True)
+def one_thread() -> object:
+    """Tiny networks gain nothing from threads, and a busy machine makes them slow."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def small(**train: object) -> Scenario:
     raw = {k: dict(v) for k, v in SMALL.items()}
     raw["train"].update(train)
@@ -70,6 +79,7 @@ def test_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
     whole.train(6)
     part = Trainer(small())
     part.train(3)                         # stops mid-rollout (2 episodes per update)
+    assert part.buffered_episodes == 1
     save_checkpoint(tmp_path / "c.pt", Checkpoint.from_trainer(part))
     resumed = load_checkpoint(tmp_path / "c.pt").resume(small(), "test")
     resumed.train(6)

@@ -49,7 +49,7 @@ def prompts() -> None:
     """Prompt similarity (eq. 10) and grouping under the schemes his, ppgfis, gfis, iis."""
 
 
-@prompts.command(epilog=_PROMPTS_HELP)
+@prompts.command(epilog=_PROMPTS_HELP, short_help="Eq. (10) similarity matrix as CSV.")
 @click.argument("source", metavar="PROMPTS")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="CSV file to write (default: stdout).")
@@ -66,7 +66,7 @@ def similarity(source: str, out: Path | None, force: bool) -> None:
     _write(buf.getvalue(), out, force)
 
 
-@prompts.command(epilog=_PROMPTS_HELP)
+@prompts.command(epilog=_PROMPTS_HELP, short_help="Groups, public prompts and phi as CSV.")
 @click.argument("source", metavar="PROMPTS")
 @click.option("--groups", "groups", required=True, metavar="M",
               help="Number of groups M, or 'auto' (ignored by gfis and iis).")

@@ -11,7 +11,9 @@ it happens lazily, once per process, and only when a text is not already in
 the on-disk cache. The cache keeps one small file per text, named by the
 SHA-256 of the text, under ``$HYBRIDNET_CACHE`` (default ``~/.cache/hybridnet``);
 one file per text lets parallel workers share a cache without locking, since
-each file is written to a temporary name and renamed into place.
+each file is written to a temporary name and renamed into place. (A text's
+vector depends on the batch it was encoded with only at float32 rounding,
+about 1e-7; the cache pins the first one, so reruns agree exactly.)
 """
 
 from __future__ import annotations

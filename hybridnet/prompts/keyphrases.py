@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 STOPWORDS = frozenset(
     """
@@ -25,8 +26,8 @@ STOPWORDS = frozenset(
     should may might must shall it its it's he his him she her hers they them their theirs
     we our us you your i my me mine who whom whose which what where when while as than
     then there here very just also too only even more most much many some any each every
-    all both either neither no not such own same other another few several one two three next
-    four five six seven eight nine ten
+    all both either neither no not such own same other another few several next
+    one two three four five six seven eight nine ten
     """.split()
 )
 """Function words: never a subject, never a shared feature."""
@@ -122,6 +123,7 @@ _CLAUSE_SPLIT = re.compile(r"[,;:!?()\[\]{}|\"]+|\.(?=\s|$)|\s[-\u2013\u2014]+\s
 _STRIP = "'\"\u2018\u2019\u201c\u201d*.#"
 
 
+@lru_cache(maxsize=65536)
 def lemma(word: str) -> str:
     """Lower-case singular of an English word; plural rules cover prompt vocabulary."""
     w = word.lower().strip(_STRIP)
@@ -140,6 +142,7 @@ def lemma(word: str) -> str:
     return w
 
 
+@lru_cache(maxsize=65536)
 def _norm(token: str) -> str:
     return token.lower().strip(_STRIP)
 
@@ -152,6 +155,7 @@ def _is_content(word: str) -> bool:
     return bool(word) and word not in STOPWORDS and any(ch.isalpha() for ch in word)
 
 
+@lru_cache(maxsize=65536)
 def _is_noun_candidate(word: str) -> bool:
     return _is_content(word) and not _is_adverb(word) and not any(ch.isdigit() for ch in word)
 
@@ -303,6 +307,7 @@ def _is_lone_verb(tokens: list[str]) -> bool:
     return len(words) == 1 and _starts_verb_phrase(words[0], None)
 
 
+@lru_cache(maxsize=65536)
 def parse_prompt(text: str) -> ParsedPrompt:
     """Key subject, its modifiers and the remaining phrases of one prompt.
 
@@ -319,10 +324,9 @@ def parse_prompt(text: str) -> ParsedPrompt:
     chunks = [c for clause in _CLAUSE_SPLIT.split(text) for c in _chunks(clause.strip())]
     chunks = [c for c in chunks if c]
     named = [i for i, c in enumerate(chunks) if _head(_subject_np(c)[1]) is not None]
-    opening = [i for i in named if _norm(chunks[i][0]) not in _PREPOSITIONS]
     if not named:
         return ParsedPrompt(text.strip().lower(), (), ())
-    subject_at = (opening or named)[0]
+    subject_at = next((i for i in named if _norm(chunks[i][0]) not in _PREPOSITIONS), named[0])
     frame, np_tokens, tail = _subject_np(chunks[subject_at])
     frame_head = _head(frame)
     if frame_head is None or lemma(frame[frame_head]) not in _STYLE_FRAMES:

@@ -11,6 +11,7 @@ servers that want one. Any failure becomes one clear HybridnetError line.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import urllib.error
@@ -50,8 +51,6 @@ def _one_line(text: str, limit: int = 200) -> str:
 class OpenAIAgent:
     """Key subjects and public prompts from a chat model at ``base_url``."""
 
-    name = "openai"
-
     def __init__(self, base_url: str, model: str) -> None:
         if not base_url or not model:
             raise HybridnetError(
@@ -82,7 +81,8 @@ class OpenAIAgent:
             raise HybridnetError(
                 f"openai agent: {self.url} answered HTTP {err.code}: {detail}"
             ) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
+        except (urllib.error.URLError, TimeoutError, ConnectionError,
+                http.client.HTTPException) as err:
             reason = getattr(err, "reason", err)
             raise HybridnetError(f"openai agent: cannot reach {self.url}: {reason}") from None
         except (json.JSONDecodeError, UnicodeDecodeError):

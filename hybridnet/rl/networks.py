@@ -91,6 +91,10 @@ class ActorCritic(nn.Module):
         """State values (A, B)."""
         return self.critic(obs).squeeze(-1)
 
+    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits (A, B, sum(heads)) and values (A, B)."""
+        return self.actor(obs), self.value(obs)
+
 
 @torch.no_grad()
 def clip_grad_norm_per_agent_(params: list[nn.Parameter], max_norm: float) -> torch.Tensor:

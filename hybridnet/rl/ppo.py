@@ -18,6 +18,9 @@ import torch
 from hybridnet.rl.distributions import joint_log_prob_entropy
 from hybridnet.rl.networks import ActorCritic, clip_grad_norm_per_agent_
 
+AGENT_CHUNK = 32
+"""Agents whose loss is differentiated together in one update step (see ppo_update)."""
+
 
 @dataclass(frozen=True)
 class PpoSettings:
@@ -127,44 +130,62 @@ class RewardScaler:
 
 def ppo_update(model: ActorCritic, optimizer: torch.optim.Optimizer, samples: Samples,
                settings: PpoSettings, generator: torch.Generator) -> dict[str, float]:
-    """Run ``epochs`` passes of minibatch PPO over ``samples``; return mean diagnostics."""
-    params = [p for group in optimizer.param_groups for p in group["params"]]
-    num = samples.obs.shape[1]
-    chunks = max(1, -(-num // settings.batch_size))
+    """Run ``epochs`` passes of minibatch PPO over ``samples``; return mean diagnostics.
+
+    The loss of each minibatch is built and differentiated ``AGENT_CHUNK`` agents
+    at a time, on detached slices of the stacked weights whose gradients are then
+    written into the matching slices of the full gradient. Agents do not interact,
+    so this is exact; it keeps each step's tensors small, which at N = 1,000 is
+    several times faster than one graph over all agents.
+    """
+    named = dict(model.named_parameters())
+    for p in named.values():
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+    num_agents, num = samples.obs.shape[:2]
+    chunks = [slice(a, min(a + AGENT_CHUNK, num_agents))
+              for a in range(0, num_agents, AGENT_CHUNK)]
+    minibatches = max(1, -(-num // settings.batch_size))
     stats: dict[str, list[float]] = {"policy_loss": [], "value_loss": [], "entropy": [],
                                      "approx_kl": [], "clip_fraction": []}
     for _ in range(settings.epochs):
         order = torch.randperm(num, generator=generator).to(samples.obs.device)
-        for idx in order.tensor_split(chunks):
-            obs = samples.obs[:, idx]
-            logits = model.actor(obs)
-            values = model.value(obs)
-            log_prob, entropy = joint_log_prob_entropy(
-                logits, samples.masks[:, idx], model.heads, samples.actions[:, idx])
-            log_ratio = log_prob - samples.log_probs[:, idx]
-            ratio = log_ratio.exp()
-            adv = samples.advantages[:, idx]
-            if settings.advantage_norm:
-                # Per agent: each learner normalises its own minibatch.
-                adv = (adv - adv.mean(1, keepdim=True)) / (adv.std(1, keepdim=True,
-                                                                   correction=0) + 1e-8)
-            # eq. (21): L = E[min(r A, clip(r, 1 - eps, 1 + eps) A)], maximised.
-            surrogate = torch.min(ratio * adv,
-                                  ratio.clamp(1 - settings.clip, 1 + settings.clip) * adv)
-            policy_loss = -surrogate.mean(1)
-            value_loss = 0.5 * (values - samples.returns[:, idx]).pow(2).mean(1)
-            entropy_mean = entropy.mean(1)
-            loss = (policy_loss - settings.entropy_coef * entropy_mean
-                    + settings.value_coef * value_loss)
-            optimizer.zero_grad()
-            loss.sum().backward()
-            clip_grad_norm_per_agent_(params, settings.max_grad_norm)
+        for idx in order.tensor_split(minibatches):
+            for agents in chunks:
+                leaves = {k: p[agents].detach().requires_grad_() for k, p in named.items()}
+                logits, values = torch.func.functional_call(model, leaves,
+                                                            (samples.obs[agents][:, idx],))
+                log_prob, entropy = joint_log_prob_entropy(
+                    logits, samples.masks[agents][:, idx], model.heads,
+                    samples.actions[agents][:, idx])
+                log_ratio = log_prob - samples.log_probs[agents][:, idx]
+                ratio = log_ratio.exp()
+                adv = samples.advantages[agents][:, idx]
+                if settings.advantage_norm:
+                    # Per agent: each learner normalises its own minibatch.
+                    adv = (adv - adv.mean(1, keepdim=True)) / (
+                        adv.std(1, keepdim=True, correction=0) + 1e-8)
+                # eq. (21): L = E[min(r A, clip(r, 1 - eps, 1 + eps) A)], maximised.
+                surrogate = torch.min(ratio * adv,
+                                      ratio.clamp(1 - settings.clip, 1 + settings.clip) * adv)
+                policy_loss = -surrogate.mean(1)
+                value_loss = 0.5 * (values - samples.returns[agents][:, idx]).pow(2).mean(1)
+                entropy_mean = entropy.mean(1)
+                # Each agent's own loss; their sum gives every agent its own gradient.
+                loss = (policy_loss - settings.entropy_coef * entropy_mean
+                        + settings.value_coef * value_loss)
+                grads = torch.autograd.grad(loss.sum(), list(leaves.values()))
+                for p, g in zip(named.values(), grads, strict=True):
+                    p.grad[agents] = g
+                with torch.no_grad():
+                    n = agents.stop - agents.start
+                    stats["policy_loss"].append(policy_loss.mean().item() * n)
+                    stats["value_loss"].append(value_loss.mean().item() * n)
+                    stats["entropy"].append(entropy_mean.mean().item() * n)
+                    stats["approx_kl"].append(((ratio - 1) - log_ratio).mean().item() * n)
+                    stats["clip_fraction"].append(
+                        ((ratio - 1).abs() > settings.clip).float().mean().item() * n)
+            clip_grad_norm_per_agent_(list(named.values()), settings.max_grad_norm)
             optimizer.step()
-            with torch.no_grad():
-                stats["policy_loss"].append(policy_loss.mean().item())
-                stats["value_loss"].append(value_loss.mean().item())
-                stats["entropy"].append(entropy_mean.mean().item())
-                stats["approx_kl"].append(((ratio - 1) - log_ratio).mean().item())
-                stats["clip_fraction"].append(
-                    ((ratio - 1).abs() > settings.clip).float().mean().item())
-    return {k: float(np.mean(v)) for k, v in stats.items()}
+    steps = settings.epochs * minibatches
+    return {k: float(np.sum(v)) / (steps * num_agents) for k, v in stats.items()}

@@ -305,8 +305,11 @@ class Trainer:
 
     # ------------------------------------------------------------------ the loop
 
-    def run_episode(self, final: bool = False) -> dict[str, float]:
-        """Play, learn from and log one episode; update when the rollout is full or ``final``.
+    def run_episode(self) -> dict[str, float]:
+        """Play, learn from and log one episode; update once ``episodes_per_update`` are in.
+
+        Updates fall on fixed episode counts whatever the run's length, so extending a
+        finished run continues exactly as the longer run would have.
 
         Playing changes no state; learning and logging run with Ctrl-C deferred,
         so an interrupted trainer is always between two episodes and can be saved.
@@ -332,7 +335,7 @@ class Trainer:
         with deferred_interrupt():
             self._collect(decision, out)
             self.buffered_episodes += 1
-            if self.buffered_episodes >= tr.episodes_per_update or final:
+            if self.buffered_episodes >= tr.episodes_per_update:
                 self._update()
             self.history.append(row)
             self.episodes_done += 1
@@ -359,7 +362,7 @@ class Trainer:
                 f"the checkpoint has {self.episodes_done} episodes already; asked for {total}")
         every = self.scenario.train.checkpoint_every
         while self.episodes_done < total:
-            row = self.run_episode(final=self.episodes_done + 1 == total)
+            row = self.run_episode()
             if on_episode is not None:
                 on_episode(row)
             if on_checkpoint is not None and (self.episodes_done % every == 0

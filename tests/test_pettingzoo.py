@@ -1,0 +1,68 @@
+"""hybridnet.parallel_env passes PettingZoo's own conformance tests and handles bad actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pettingzoo.test import parallel_api_test, parallel_seed_test
+
+import hybridnet
+from hybridnet.model.actions import action_mask, local_split
+from hybridnet.rl.pettingzoo_env import parallel_env
+from hybridnet.scenario import Scenario
+
+PAPER = Path(__file__).resolve().parent.parent / "scenarios" / "paper.toml"
+
+
+def test_parallel_api_test_on_the_paper_scenario() -> None:
+    parallel_api_test(hybridnet.parallel_env(str(PAPER)), num_cycles=1000)
+
+
+def test_parallel_seed_test_on_the_paper_scenario() -> None:
+    parallel_seed_test(lambda: hybridnet.parallel_env(PAPER))
+
+
+def test_agents_spaces_and_overrides() -> None:
+    env = parallel_env(PAPER, network__num_ues=3, overrides={"sim.slots": 2})
+    steps = env.scenario.steps
+    assert env.possible_agents == ["ue_0", "ue_1", "ue_2"]
+    obs, infos = env.reset(seed=1)
+    assert set(obs) == set(infos) == set(env.agents)
+    assert np.array_equal(obs["ue_0"]["action_mask"], action_mask(steps).ravel().astype(np.int8))
+    assert env.action_space("ue_0").n == (steps.x_max + 1) * (steps.y_max + 1)
+    assert env.observation_space("ue_0").contains(obs["ue_0"])
+
+
+def test_invalid_actions_run_the_local_split() -> None:
+    env = parallel_env(Scenario(), network__num_ues=3, sim__slots=1)
+    env.reset(seed=0)
+    steps = env.scenario.steps
+    infeasible = int(np.flatnonzero(~action_mask(steps).ravel())[0])
+    feasible = 5 * (steps.y_max + 1) + 2                      # x = 5, y = 2
+    _, rewards, _, truncations, infos = env.step({"ue_0": feasible, "ue_1": infeasible})
+    assert (infos["ue_0"]["x"], infos["ue_0"]["y"], infos["ue_0"]["invalid_action"]) == (5, 2,
+                                                                                        False)
+    for agent in ("ue_1", "ue_2"):                          # infeasible, missing
+        assert infos[agent]["invalid_action"]
+        assert (infos[agent]["x"], infos[agent]["y"]) == local_split(steps)
+    assert len(set(rewards.values())) == 1                  # the team reward (20)
+    assert all(truncations.values()) and env.agents == []
+
+
+def test_reset_without_seed_moves_to_the_next_episode() -> None:
+    env = parallel_env(Scenario(), network__num_ues=4, sim__slots=1)
+    first, _ = env.reset(seed=3)
+    second, _ = env.reset()
+    again, _ = env.reset(seed=3)
+    assert not np.array_equal(first["ue_0"]["observation"], second["ue_0"]["observation"])
+    assert np.array_equal(first["ue_0"]["observation"], again["ue_0"]["observation"])
+
+
+def test_step_after_the_end_is_an_error() -> None:
+    env = parallel_env(Scenario(), network__num_ues=2, sim__slots=1)
+    env.reset(seed=0)
+    env.step({})
+    with pytest.raises(hybridnet.errors.HybridnetError, match="reset"):
+        env.step({})
