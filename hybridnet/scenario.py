@@ -449,6 +449,11 @@ def _check_consistency(s: Scenario) -> None:
             f"{src}: [network] num_groups = {s.network.num_groups} must be <= num_ues = "
             f"{s.network.num_ues}"
         )
+    if s.network.num_groups == AUTO and s.prompts.phi_source != "embedding":
+        raise HybridnetError(
+            f"{src}: [network] num_groups = \"auto\" needs [prompts] phi_source = "
+            f"\"embedding\" (there are no prompts to cluster with synthetic phi)"
+        )
     if not any(s.reward.weights):
         raise HybridnetError(f"{src}: [reward] weights = {list(s.reward.weights)} are all zero")
     if s.prompts.agent == "openai" and not (s.prompts.openai_base_url and s.prompts.openai_model):

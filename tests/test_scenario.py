@@ -127,3 +127,9 @@ def test_scenario_reference_is_current():
 
     assert (ROOT / "docs" / "scenarios.md").read_text() == render(), (
         "regenerate: python -m hybridnet.scenario_reference > docs/scenarios.md")
+
+
+def test_auto_groups_need_real_prompts():
+    assert "phi_source" in _error({"network": {"num_groups": "auto"}})
+    assert from_dict({"network": {"num_groups": "auto"},
+                      "prompts": {"phi_source": "embedding"}}).network.num_groups == "auto"
