@@ -53,4 +53,5 @@ def simulate_closed_form(scenario: Scenario, policy: Policy, seed: int, *,
     return RunResult(
         ues=ues, groups=groups, events=frame(EVENT_COLUMNS, event_chunks),
         slots=summarise_slots(ues, groups, params, scenario.network.num_ues),
+        prompts=conditions.prompt_frame(),
     )

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from hybridnet.model.channel import channel_gain
 from hybridnet.model.slot import SlotState
@@ -39,6 +40,7 @@ class Conditions:
     def __post_init__(self) -> None:
         self.rngs = seeded_streams(self.seed, self.episode)
         self.prompts: PromptAssignment | None = None
+        self._prompt_log: list[pd.DataFrame] = []
         self._distance_m: np.ndarray | None = None
         self._f_ue_hz: np.ndarray | None = None
 
@@ -68,6 +70,7 @@ class Conditions:
         first = index == 0
         if first or s.prompts.redraw == "slot":
             self.prompts = self._draw_prompts()
+            self._log_prompts(index, self.prompts)
         if first or s.channel.position_redraw == "slot":
             self._distance_m = self._draw_distances()
         if first or s.ue.freq_redraw == "slot":
@@ -84,6 +87,21 @@ class Conditions:
             num_groups=self.prompts.num_groups,
             allows_common_phase=self.prompts.allows_common_phase,
         )
+
+    def _log_prompts(self, slot: int, assignment: PromptAssignment) -> None:
+        """Keep the texts behind each draw: phi is only a number without them."""
+        if assignment.personal is None:
+            return
+        public = assignment.public
+        self._prompt_log.append(pd.DataFrame({
+            "from_slot": slot, "ue": np.arange(self.num_ues), "group": assignment.group,
+            "phi": assignment.phi, "personal_prompt": assignment.personal,
+            "public_prompt": [public[g] if public else "" for g in assignment.group],
+        }))
+
+    def prompt_frame(self) -> pd.DataFrame | None:
+        """Every UE's personal and public prompt per draw, or None for synthetic phi."""
+        return pd.concat(self._prompt_log, ignore_index=True) if self._prompt_log else None
 
     def slots(self) -> Iterator[SlotState]:
         """Every slot of the episode, in order."""

@@ -100,6 +100,8 @@ def write_run_dir(out: str | Path, scenario: Scenario, result: RunResult, policy
         (tmp / "config.toml").write_text(to_toml(scenario), encoding="utf-8")
         for name in ("ues", "slots", "events", "groups"):
             getattr(result, name).to_csv(tmp / f"{name}.csv", index=False, float_format="%.17g")
+        if result.prompts is not None:
+            result.prompts.to_csv(tmp / "prompts.csv", index=False, float_format="%.17g")
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         if plot:
             from hybridnet.plots import plot_timeline

@@ -40,6 +40,8 @@ class RunResult:
     """One row per slot: totals and the reward (SLOT_COLUMNS)."""
     events: pd.DataFrame
     """One row per executed phase (EVENT_COLUMNS); ue = -1 for a group's common phase."""
+    prompts: pd.DataFrame | None = None
+    """The prompt texts behind phi, one row per UE per draw (None for synthetic phi)."""
 
 
 def summarise_slots(ues: pd.DataFrame, groups: pd.DataFrame, params: ModelParams,

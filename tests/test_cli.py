@@ -168,3 +168,16 @@ def test_plot_timeline_and_scenario_show(paper_run, tmp_path, capsys):
     code, out, _ = run_cli(capsys, "scenario", "show", PAPER, "--set", "network.num_ues=7")
     assert code == 0 and "num_ues = 7" in out
     assert not math.isnan(float(out.split("qos_ref = ")[1].split()[0]))
+
+
+def test_embedding_prompts_are_kept_with_the_run(tmp_path, capsys):
+    out = tmp_path / "emb"
+    code, _, _ = run_cli(capsys, "run", PAPER, "--policy", "oracle", "--slots", "2", "--no-plot",
+                         "--set", "prompts.phi_source=embedding", "--set", "network.num_ues=12",
+                         "--out", str(out))
+    assert code == 0
+    prompts = pd.read_csv(out / "prompts.csv")
+    ues = pd.read_csv(out / "ues.csv")
+    assert len(prompts) == 12 and prompts.personal_prompt.str.len().min() > 5
+    first = ues[ues.slot == 0].set_index("ue")
+    np.testing.assert_allclose(prompts.set_index("ue").phi, first.phi, rtol=1e-12)

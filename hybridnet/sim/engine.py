@@ -15,6 +15,7 @@ launched request has its final content.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,11 +54,12 @@ def simulate_des(scenario: Scenario, policy: Policy, seed: int, *, slots: int | 
     cell = Cell(env=env, edge=make_edge(env, scenario.edge),
                 downlink=make_downlink(env, scenario.channel, params),
                 cpus=ue_cpus(env, num_ues), recorder=recorder)
-    controller = Controller(scenario, params, policy, Conditions(scenario, seed), cell)
+    conditions = Conditions(scenario, seed)
+    controller = Controller(scenario, params, policy, conditions, cell)
     env.process(controller.run(num_slots, progress))
     with _collector_paused():
         env.run()
-    return recorder.result()
+    return dataclasses.replace(recorder.result(), prompts=conditions.prompt_frame())
 
 
 @contextmanager
