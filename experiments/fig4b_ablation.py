@@ -30,7 +30,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
-import torch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = {
@@ -40,14 +39,12 @@ VARIANTS = {
 }
 
 
-def train_one(scenario_path: str, variant: str, seed: int, episodes: int | None,
-              overrides: dict[str, object]) -> pd.DataFrame:
+def train_one(scenario_path: str, variant: str, seed: int, episodes: int | None) -> pd.DataFrame:
     """One training run; its per-episode log tagged with variant and seed."""
     from hybridnet.api import load_scenario
     from hybridnet.rl.train import Trainer
 
-    torch.set_num_threads(1)
-    values = {"train.mode": "paper", "train.seed": seed, **overrides, **VARIANTS[variant]}
+    values = {"train.mode": "paper", "train.seed": seed, **VARIANTS[variant]}
     if episodes is not None:
         values["train.episodes"] = episodes
     start = time.perf_counter()
@@ -84,10 +81,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--episodes", type=int, default=None, help="default: train.episodes")
     parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (processes)")
-    parser.add_argument("--out", type=Path, default=ROOT / "experiments" / "out")
+    parser.add_argument("--out", type=Path, default=ROOT / "experiments" / "results" / "fig4b")
     args = parser.parse_args()
 
-    runs = [(args.scenario, v, s, args.episodes, {}) for v in VARIANTS for s in args.seeds]
+    runs = [(args.scenario, v, s, args.episodes) for v in VARIANTS for s in args.seeds]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         frames = list(pool.map(train_one, *zip(*runs, strict=True)))
     log = pd.concat(frames, ignore_index=True)

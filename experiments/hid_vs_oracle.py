@@ -13,7 +13,7 @@ the DES reproduces in this configuration. The figure of merit is
 with R the mean slot reward (17a). HID acts greedily (argmax) unless
 --sample is given. Writes one CSV row per (weights, mode, policy).
 
-    .venv/bin/python experiments/hid_vs_oracle.py --out experiments/out/hid_vs_oracle.csv
+    .venv/bin/python experiments/hid_vs_oracle.py    # writes experiments/results/hid_vs_oracle/
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from hybridnet.api import policy_rng
 from hybridnet.conditions import Conditions
 from hybridnet.model.actions import action_mask
 from hybridnet.model.objective import evaluate
@@ -73,10 +74,9 @@ def main() -> None:
     parser.add_argument("--sample", action="store_true", help="sampled, not greedy, HID actions")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="K=V", help="extra scenario override (repeatable)")
-    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
-    parser.add_argument("--out", default=str(ROOT / "experiments" / "out" / "hid_vs_oracle.csv"))
+    parser.add_argument("--out", type=Path,
+                        default=ROOT / "experiments" / "results" / "hid_vs_oracle" / "results.csv")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
 
     rows = []
     for weights in args.weights:
@@ -93,7 +93,7 @@ def main() -> None:
             trainer = Trainer(scenario)
             trainer.train()
             train_s = time.perf_counter() - start
-            rng = np.random.default_rng(args.eval_seed)
+            rng = policy_rng(args.eval_seed)     # as `hybridnet run --seed` draws it
             hid = HidPolicy(trainer.controller, sample=args.sample,
                             generator=torch.Generator().manual_seed(args.eval_seed))
             scores = {
@@ -116,10 +116,9 @@ def main() -> None:
                 print(f"{weights:>12} {mode:>8} {policy:>12} reward {reward:+.5f} "
                       f"share {rows[-1]['share']:.4f}", flush=True)
             print(f"{'':>12} {mode:>8} trained in {train_s:.1f} s", flush=True)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(out, index=False)
-    print(f"wrote {out}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(args.out, index=False)
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

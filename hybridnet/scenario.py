@@ -213,9 +213,10 @@ class TrainConfig:
     """The HID controller's training (IPPO, one actor and one critic per UE).
 
     ``mode = "paper"`` is the paper's HID as described: independent per-UE actors
-    over all (x, y) pairs, the shared team reward (20). ``mode = "default"`` keeps
-    per-UE PPO actors but adds an ES-level actor per group that picks the group's
-    common steps X_m; each UE actor then picks its offset X_m - x_n and y_n and is
+    and critics over all (x, y) pairs, the shared team reward (20). ``mode =
+    "default"`` keeps per-UE PPO actors and critics but adds an ES-level group
+    actor (one network, asked once per group) that picks the group's common
+    steps X_m; each UE actor then picks its offset X_m - x_n and y_n and is
     rewarded with its own terms of (17a), which removes the coupling through the
     max in (1) that defeats the team-reward IPPO (see hybridnet/rl/train.py).
     """
@@ -229,18 +230,22 @@ class TrainConfig:
                                        "(default mode); lower, so X_m does not commit before the "
                                        "UE actors have learnt their best responses",
                                        lo=1e-9, hi=1.0)
-    batch_size: int = _spec(128, "minibatch size of the PPO update, in samples per agent",
-                            source="paper", lo=1, hi=1_000_000)
+    batch_size: int = _spec(128, "largest PPO minibatch, in samples per agent (a rollout of "
+                            "one 20-slot episode is one minibatch)", source="paper",
+                            lo=1, hi=1_000_000)
     hidden: tuple[int, ...] = _spec([128, 128, 128], "hidden layer widths of actor and critic",
                                     source="paper", lo=1, hi=65536)
     episodes: int = _spec(500, "training episodes (each [sim] slots slots)", source="paper",
                           lo=1, hi=10_000_000)
-    episodes_per_update: int = _spec(8, "episodes collected per PPO update (the rollout)",
+    episodes_per_update: int = _spec(1, "episodes collected per PPO update (the rollout); "
+                                     "updating after every episode is what lets the paper-mode "
+                                     "HID converge within 500 episodes",
                                      lo=1, hi=1_000_000)
     epochs: int = _spec(4, "passes over each rollout per update", lo=1, hi=1000)
-    gamma: float | str = _spec(AUTO, "discount factor (auto: 0 in default mode, since a slot's "
-                               "action does not change the next slot; 0.99 in paper mode)",
-                               lo=0.0, hi=1.0, auto=True, kind="number")
+    gamma: float = _spec(0.0, "discount factor; 0 because a slot's action never changes the "
+                         "next slot's conditions (0.99 makes the paper-mode HID learn nothing "
+                         "in 500 episodes: the other slots' rewards only add noise)",
+                         lo=0.0, hi=1.0)
     gae_lambda: float = _spec(0.95, "GAE lambda", lo=0.0, hi=1.0)
     clip: float = _spec(0.2, "PPO clipping range epsilon of the surrogate (21)", lo=0.0, hi=10.0)
     entropy_coef: float = _spec(0.01, "weight of the entropy bonus in the loss", lo=0.0, hi=100.0)
@@ -253,9 +258,10 @@ class TrainConfig:
     reward_scaling: bool = _spec(True, "divide rewards by the running std of the discounted "
                                  "return, no mean subtraction (Gymnasium NormalizeReward)",
                                  source="paper")
-    bound_exploration: float = _spec(0.5, "default mode: share of training episodes in which "
-                                     "X_m is drawn uniformly instead of by the group actor, so "
-                                     "the UE actors learn their best response to every X_m",
+    bound_exploration: float = _spec(0.5, "default mode: share of the first training episodes "
+                                     "in which X_m is drawn uniformly instead of by the group "
+                                     "actor, so the UE actors learn their best response to "
+                                     "every X_m; annealed linearly to 0 at the last episode",
                                      lo=0.0, hi=1.0)
     engine: str = _spec("closed", "what evaluates the training decisions: closed (the "
                         "closed-form model, fast) or des (the discrete-event simulation)",
@@ -266,6 +272,9 @@ class TrainConfig:
                       "evaluation runs draw their slots from [sim] seed", lo=0, hi=2**63 - 1)
     checkpoint_every: int = _spec(25, "episodes between checkpoints written during training",
                                   lo=1, hi=10_000_000)
+    threads: int = _spec(1, "torch CPU threads while training (0: torch's default); each "
+                         "agent's network is small, and on a busy machine extra threads "
+                         "slow training down several-fold", lo=0, hi=1024)
 
 
 @dataclass(frozen=True)

@@ -88,10 +88,10 @@ def _random_samples(agents: int, batch: int, obs_dim: int, actions: int) -> Samp
     )
 
 
-@pytest.mark.parametrize("chunk", [32, 2])
+@pytest.mark.parametrize("chunk", [4096, 128])
 def test_one_update_equals_per_agent_loop(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Also when the update differentiates the agents in several chunks."""
-    monkeypatch.setattr("hybridnet.rl.ppo.AGENT_CHUNK", chunk)
+    monkeypatch.setattr("hybridnet.rl.ppo.CHUNK_SAMPLES", chunk)
     torch.manual_seed(2)
     model = ActorCritic(3, 5, (6,), (16, 16))
     # A small max_grad_norm so that the per-agent clipping is exercised.

@@ -21,7 +21,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from hybridnet.cli import hiqm, plot, prompts, run, scenario, sweep
+    from hybridnet.cli import hiqm, plot, prompts, run, scenario, sweep, train
 
     cli.add_command(run.run)
     cli.add_command(plot.plot)
@@ -29,6 +29,7 @@ def _register() -> None:
     cli.add_command(prompts.prompts)
     cli.add_command(scenario.scenario)
     cli.add_command(sweep.sweep)
+    cli.add_command(train.train)
 
 
 def main(argv: list[str] | None = None) -> None:

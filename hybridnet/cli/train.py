@@ -139,13 +139,14 @@ def train(scenario: Path | None, out: Path | None, episodes: int | None, seed: i
     plot_training([work], work / "reward.png")
     _finish(work, out)
     elapsed = time.perf_counter() - start
+    origin = trainer.scenario.source
     tail = history.iloc[-max(1, len(history) // 10):]
     click.echo(
-        f"HID ({tr.mode} mode) on {resolved.source}: {len(history)} episodes "
+        f"HID ({tr.mode} mode) on {origin}: {len(history)} episodes "
         f"({elapsed:.1f} s this session)\n"
         f"  last {len(tail)} episodes: reward per slot {tail['reward'].mean():+.4f}, "
         f"oracle {tail['oracle_reward'].mean():+.4f} (gap {tail['optimality_gap'].mean():.4f})\n"
         f"  wrote {out}\n"
-        f"  evaluate: hybridnet run{f' {scenario}' if scenario else ''} "
+        f"  evaluate: hybridnet run{f' {origin}' if Path(origin).is_file() else ''} "
         f"--policy {out / 'checkpoint.pt'}"
     )

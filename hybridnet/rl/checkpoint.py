@@ -47,11 +47,13 @@ class Checkpoint:
     """The resolved scenario as TOML."""
     weights: dict[str, torch.Tensor]
     training: dict[str, Any]
+    source: str = "<checkpoint>"
+    """Where the scenario was read from when training started."""
     version: str = field(default_factory=package_version)
 
     @property
     def scenario(self) -> Scenario:
-        return from_dict(tomllib.loads(self.config), "<checkpoint>")
+        return from_dict(tomllib.loads(self.config), self.source)
 
     @classmethod
     def from_trainer(cls, trainer: Trainer) -> Checkpoint:
@@ -68,7 +70,8 @@ class Checkpoint:
                        for level, parts in trainer.buffer.items()},
             "history": [dict(row) for row in trainer.history],
         }
-        return cls(config=to_toml(trainer.scenario), weights=weights, training=training)
+        return cls(config=to_toml(trainer.scenario), weights=weights, training=training,
+                   source=trainer.scenario.source)
 
     def controller(self) -> HidController:
         """The trained actors and critics, on the CPU."""
@@ -113,7 +116,7 @@ class Checkpoint:
 
     def to_payload(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": self.version, "config": self.config,
-                "weights": self.weights, "training": self.training}
+                "source": self.source, "weights": self.weights, "training": self.training}
 
 
 def save_checkpoint(path: str | Path, checkpoint: Checkpoint) -> None:
@@ -140,7 +143,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             f"{path}: not a HID checkpoint of format {FORMAT} (found {found!r}); "
             "write one with `hybridnet train`")
     checkpoint = Checkpoint(config=payload["config"], weights=payload["weights"],
-                            training=payload["training"], version=payload["version"])
+                            training=payload["training"], source=payload["source"],
+                            version=payload["version"])
     try:
         checkpoint.controller()
     except (RuntimeError, HybridnetError, tomllib.TOMLDecodeError) as err:

@@ -105,8 +105,8 @@ def clip_grad_norm_per_agent_(params: list[nn.Parameter], max_norm: float) -> to
     separate optimisers each with its own clipping. Returns the norms (A,).
     """
     grads = [p.grad for p in params if p.grad is not None]
-    squares = torch.stack([g.pow(2).flatten(1).sum(1) for g in grads]).sum(0)
-    norms = squares.sqrt()
+    norms = torch.stack([torch.linalg.vector_norm(g.flatten(1), dim=1) for g in grads])
+    norms = torch.linalg.vector_norm(norms, dim=0)
     coef = (max_norm / (norms + 1e-6)).clamp(max=1.0)
     for g in grads:
         g.mul_(coef.view(-1, *([1] * (g.dim() - 1))))

@@ -23,7 +23,7 @@ from hybridnet.model.reference import resolve_references
 from hybridnet.model.slot import SlotState
 from hybridnet.rl.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from hybridnet.rl.controller import HidController
-from hybridnet.scenario import Scenario, to_dict, to_toml
+from hybridnet.scenario import Scenario, from_dict, to_dict, to_toml
 
 CACHE_ENV = "HYBRIDNET_CACHE"
 """Environment variable naming the cache directory (default ~/.cache/hybridnet)."""
@@ -65,8 +65,6 @@ def scenario_key(scenario: Scenario) -> str:
     resolved = resolve_references(scenario)
     raw = to_dict(resolved)
     raw["sim"]["seed"] = 0
-    from hybridnet.scenario import from_dict
-
     text = to_toml(from_dict(raw, "<key>"))
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
     return hashlib.sha256(body.encode()).hexdigest()[:20]

@@ -18,8 +18,8 @@ import torch
 from hybridnet.rl.distributions import joint_log_prob_entropy
 from hybridnet.rl.networks import ActorCritic, clip_grad_norm_per_agent_
 
-AGENT_CHUNK = 32
-"""Agents whose loss is differentiated together in one update step (see ppo_update)."""
+CHUNK_SAMPLES = 4096
+"""Samples (agents x minibatch) whose loss is differentiated together (see ppo_update)."""
 
 
 @dataclass(frozen=True)
@@ -132,20 +132,21 @@ def ppo_update(model: ActorCritic, optimizer: torch.optim.Optimizer, samples: Sa
                settings: PpoSettings, generator: torch.Generator) -> dict[str, float]:
     """Run ``epochs`` passes of minibatch PPO over ``samples``; return mean diagnostics.
 
-    The loss of each minibatch is built and differentiated ``AGENT_CHUNK`` agents
-    at a time, on detached slices of the stacked weights whose gradients are then
-    written into the matching slices of the full gradient. Agents do not interact,
-    so this is exact; it keeps each step's tensors small, which at N = 1,000 is
-    several times faster than one graph over all agents.
+    The loss of each minibatch is built and differentiated for a chunk of agents
+    at a time (about ``CHUNK_SAMPLES`` samples), on detached slices of the stacked
+    weights whose gradients are then written into the matching slices of the full
+    gradient. Agents do not interact, so this is exact; it keeps each step's
+    tensors small, which at N = 1,000 is several times faster than one graph
+    over all agents.
     """
     named = dict(model.named_parameters())
     for p in named.values():
         if p.grad is None:
             p.grad = torch.zeros_like(p)
     num_agents, num = samples.obs.shape[:2]
-    chunks = [slice(a, min(a + AGENT_CHUNK, num_agents))
-              for a in range(0, num_agents, AGENT_CHUNK)]
     minibatches = max(1, -(-num // settings.batch_size))
+    per_chunk = max(1, CHUNK_SAMPLES // -(-num // minibatches))
+    chunks = [slice(a, min(a + per_chunk, num_agents)) for a in range(0, num_agents, per_chunk)]
     stats: dict[str, list[float]] = {"policy_loss": [], "value_loss": [], "entropy": [],
                                      "approx_kl": [], "clip_fraction": []}
     for _ in range(settings.epochs):

@@ -17,13 +17,18 @@ Rewards:
   phase's energy) per member. The sum over UEs and groups is N times the slot
   reward, so nothing is rewarded that the objective does not reward.
 
-What we learnt making the default controller work (Table I, 500 episodes):
-the team-reward IPPO with gamma 0.99 closes well under half of the
-random-to-oracle distance, because X_m is a max over ~25 independent actors:
-early exploration pushes it up and pulling it down needs all members to move
-together. Choosing X_m once per group, encoding the UE's action as the offset
-X_m - x_n, and letting the UE actors respond to uniformly drawn X_m in a share
-of the episodes (``bound_exploration``) are what make it near-optimal.
+Why two modes (scenarios/paper.toml, 500 episodes, greedy actions on 100
+fresh slots; experiments/hid_vs_oracle.py): the paper's team-reward IPPO
+closes about three quarters of the random-to-oracle distance with gamma 0 and
+an update after every episode, and none of it with gamma 0.99. X_m is a max
+over ~25 independent actors: early exploration pushes it up, and pulling it
+down needs every member to move at once, which a shared reward barely
+rewards. The default controller closes all of it at weights (0.6, 0.2, 0.2),
+(0.2, 0.4, 0.4) and (0.4, 0.3, 0.3). What makes it work: choosing X_m once per
+group where its cost is paid, encoding the UE's action as the offset
+X_m - x_n, rewarding each actor with its own terms, and letting the UE actors
+answer uniformly drawn X_m early on (``bound_exploration``) so the group actor
+compares bounds under good responses.
 
 Every random draw derives from ``[train] seed`` and the episode (or update)
 index, never from a stream that lives across episodes, so a run resumed from
@@ -52,7 +57,7 @@ from hybridnet.model.slot import SlotState
 from hybridnet.policies.oracle import OraclePolicy
 from hybridnet.rl.controller import Decision, GroupRows, HidController, LevelStep, stack_slots
 from hybridnet.rl.ppo import PpoSettings, RewardScaler, Samples, gae, ppo_update
-from hybridnet.scenario import AUTO, Scenario
+from hybridnet.scenario import Scenario
 
 HISTORY_COLUMNS = ("episode", "reward", "qos", "delay_s", "energy_j", "oracle_reward",
                    "optimality_gap")
@@ -60,9 +65,6 @@ HISTORY_COLUMNS = ("episode", "reward", "qos", "delay_s", "energy_j", "oracle_re
 normalised in [reward]; qos, delay_s, energy_j are the slot totals Q, T, E of eq. 15-16);
 ``oracle_reward`` is the exact optimum on the same slots and ``optimality_gap`` the
 difference."""
-
-PAPER_GAMMA = 0.99
-"""Discount of paper mode when ``gamma = "auto"`` (the paper does not state one)."""
 
 
 def derive_seed(root: int, purpose: str, index: int = 0) -> int:
@@ -97,12 +99,16 @@ def resolve_device(name: str) -> torch.device:
     return torch.device("cpu")
 
 
-def discount(scenario: Scenario) -> float:
-    """The discount factor of training, ``auto`` resolved by mode."""
-    gamma = scenario.train.gamma
-    if gamma == AUTO:
-        return 0.0 if scenario.train.mode == "default" else PAPER_GAMMA
-    return float(gamma)
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run the block with ``count`` torch CPU threads (0: leave torch's setting)."""
+    previous = torch.get_num_threads()
+    if count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @dataclass
@@ -148,6 +154,27 @@ def _concat_decisions(decisions: list[Decision]) -> Decision:
     )
 
 
+class _RecordingPolicy:
+    """The DES controller's policy while training: sample, and remember what was seen and done."""
+
+    name = "hid"
+
+    def __init__(self, controller: HidController, generator: torch.Generator,
+                 explore: np.random.Generator | None) -> None:
+        self.controller = controller
+        self.generator = generator
+        self.explore = explore
+        self.states: list[SlotState] = []
+        self.decisions: list[Decision] = []
+
+    def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
+        decision = self.controller.act(state, greedy=False, generator=self.generator,
+                                       random_bound=self.explore, values=True)
+        self.states.append(state)
+        self.decisions.append(decision)
+        return decision.x[0], decision.y[0]
+
+
 class Trainer:
     """The training state of one HID controller, advanced one episode at a time."""
 
@@ -159,7 +186,7 @@ class Trainer:
         self.device = resolve_device(tr.device)
         init = torch.Generator().manual_seed(derive_seed(tr.seed, "init"))
         self.controller = HidController(self.scenario, init).to(self.device)
-        self.gamma = discount(self.scenario)
+        self.gamma = self.scenario.train.gamma
         self.settings = PpoSettings(
             clip=tr.clip, epochs=tr.epochs, batch_size=tr.batch_size,
             entropy_coef=tr.entropy_coef, value_coef=tr.value_coef,
@@ -198,36 +225,20 @@ class Trainer:
                   explore: np.random.Generator | None) -> tuple[Decision, EpisodeOutcome]:
         from hybridnet.sim import simulate_des
 
-        controller = self.controller
-        seen: list[SlotState] = []
-        decisions: list[Decision] = []
-
-        class Recorder:
-            """The controller process's policy during training: sample and remember."""
-
-            name = "hid"
-
-            def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
-                decision = controller.act(state, greedy=False, generator=generator,
-                                          random_bound=explore, values=True)
-                seen.append(state)
-                decisions.append(decision)
-                return decision.x[0], decision.y[0]
-
-        result = simulate_des(self.scenario, Recorder(), seed)
-        states = stack_slots(seen)
+        policy = _RecordingPolicy(self.controller, generator, explore)
+        result = simulate_des(self.scenario, policy, seed)
+        states = stack_slots(policy.states)
         s_count, n = states.phi.shape
         ues = result.ues.sort_values(["slot", "ue"])
 
-        def per_ue(column: str | list[str]) -> np.ndarray:
-            values = ues[column].to_numpy()
-            return (values.sum(1) if values.ndim == 2 else values).reshape(s_count, n)
+        def per_ue(columns: list[str]) -> np.ndarray:
+            return ues[columns].to_numpy().sum(1).reshape(s_count, n)
 
         common = np.zeros((s_count, states.num_groups))
         g = result.groups
         common[g["slot"].to_numpy(), g["group"].to_numpy()] = g["e_common_j"].to_numpy()
-        return _concat_decisions(decisions), EpisodeOutcome(
-            states=states, qos=per_ue("qos"), delay_s=per_ue("delay_s"),
+        return _concat_decisions(policy.decisions), EpisodeOutcome(
+            states=states, qos=per_ue(["qos"]), delay_s=per_ue(["delay_s"]),
             own_energy_j=per_ue(["e_es_j", "e_tx_j", "e_ue_j"]), common_energy_j=common,
             reward=result.slots.sort_values("slot")["reward"].to_numpy(),
         )
@@ -320,7 +331,8 @@ class Trainer:
         generator = torch.Generator().manual_seed(derive_seed(tr.seed, "actions", e))
         draws = np.random.default_rng(derive_seed(tr.seed, "explore", e))
         explore = None
-        if self.controller.mode == "default" and draws.random() < tr.bound_exploration:
+        share = tr.bound_exploration * max(0.0, 1.0 - e / tr.episodes)
+        if self.controller.mode == "default" and draws.random() < share:
             explore = draws
         play = self._play_des if tr.engine == "des" else self._play_closed
         decision, out = play(seed, generator, explore)
@@ -361,13 +373,14 @@ class Trainer:
             raise HybridnetError(
                 f"the checkpoint has {self.episodes_done} episodes already; asked for {total}")
         every = self.scenario.train.checkpoint_every
-        while self.episodes_done < total:
-            row = self.run_episode()
-            if on_episode is not None:
-                on_episode(row)
-            if on_checkpoint is not None and (self.episodes_done % every == 0
-                                              or self.episodes_done == total):
-                on_checkpoint(self)
+        with torch_threads(self.scenario.train.threads):
+            while self.episodes_done < total:
+                row = self.run_episode()
+                if on_episode is not None:
+                    on_episode(row)
+                if on_checkpoint is not None and (self.episodes_done % every == 0
+                                                  or self.episodes_done == total):
+                    on_checkpoint(self)
         return self.history_frame()
 
     def history_frame(self) -> pd.DataFrame:

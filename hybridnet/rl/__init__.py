@@ -1,0 +1,14 @@
+"""The HID controller: batched per-UE actor-critics trained with IPPO, and a PettingZoo env.
+
+- :mod:`~hybridnet.rl.networks`: N independent MLPs as stacked weights.
+- :mod:`~hybridnet.rl.distributions`: masked categoricals over feasible splits.
+- :mod:`~hybridnet.rl.controller`: what the actors observe and how a slot is decided.
+- :mod:`~hybridnet.rl.ppo`: GAE, reward scaling and the clipped-surrogate update.
+- :mod:`~hybridnet.rl.train`: episodes, rewards and the training loop.
+- :mod:`~hybridnet.rl.checkpoint`: saving, loading and resuming.
+- :mod:`~hybridnet.rl.policy`: the trained controller as a Policy, and its cache.
+- :mod:`~hybridnet.rl.pettingzoo_env`: the scenario as a PettingZoo ``ParallelEnv``.
+
+Nothing is imported here, so ``import hybridnet.rl.pettingzoo_env`` does not pull
+in the trainer, and the rest of hybridnet does not pull in torch.
+"""
