@@ -45,19 +45,20 @@ def policy_rng(seed: int) -> np.random.Generator:
 
 def simulate(scenario: Scenario | str | Path, policy: str | Policy = "oracle", *,
              seed: int | None = None, slots: int | None = None, engine: str = "des",
-             checkpoint: str | Path | None = None,
+             checkpoint: str | Path | None = None, sample: bool = False,
              progress: Callable[[int], None] | None = None) -> RunResult:
     """Simulate ``slots`` slots of ``scenario`` under ``policy`` and return the traces.
 
     ``seed`` defaults to the scenario's ``sim.seed``; ``engine`` is "des" (SimPy,
-    with queues) or "closed" (eq. 1-17 directly, no queues).
+    with queues) or "closed" (eq. 1-17 directly, no queues); ``sample`` makes the
+    HID controller draw its actions rather than act greedily.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     scenario = resolve_references(scenario)
     seed = scenario.sim.seed if seed is None else seed
     if isinstance(policy, str):
-        policy = make_policy(policy, scenario, policy_rng(seed), checkpoint)
+        policy = make_policy(policy, scenario, policy_rng(seed), checkpoint, sample)
     if engine == "des":
         from hybridnet.sim import simulate_des
 

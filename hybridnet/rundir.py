@@ -60,12 +60,13 @@ def _stats(values: pd.Series) -> dict[str, float]:
 
 
 def summarise(result: RunResult, scenario: Scenario, policy_name: str, seed: int,
-              engine: str) -> dict[str, Any]:
+              engine: str, sample: bool = False) -> dict[str, Any]:
     """Totals, means and percentiles of a run, and what produced it."""
     ues, slots = result.ues, result.slots
     return {
         "scenario": scenario.source,
         "policy": policy_name,
+        "actions": "sampled" if sample else "greedy",
         "seed": seed,
         "engine": engine,
         "slots": int(len(slots)),
@@ -93,9 +94,9 @@ def summarise(result: RunResult, scenario: Scenario, policy_name: str, seed: int
 
 def write_run_dir(out: str | Path, scenario: Scenario, result: RunResult, policy_name: str,
                   seed: int, engine: str = "des", force: bool = False,
-                  plot: bool = True) -> dict[str, Any]:
+                  plot: bool = True, sample: bool = False) -> dict[str, Any]:
     """Write the whole run directory atomically and return its summary."""
-    summary = summarise(result, scenario, policy_name, seed, engine)
+    summary = summarise(result, scenario, policy_name, seed, engine, sample)
     with atomic_dir(out, force=force) as tmp:
         (tmp / "config.toml").write_text(to_toml(scenario), encoding="utf-8")
         for name in ("ues", "slots", "events", "groups"):

@@ -181,3 +181,10 @@ def test_embedding_prompts_are_kept_with_the_run(tmp_path, capsys):
     assert len(prompts) == 12 and prompts.personal_prompt.str.len().min() > 5
     first = ues[ues.slot == 0].set_index("ue")
     np.testing.assert_allclose(prompts.set_index("ue").phi, first.phi, rtol=1e-12)
+
+
+def test_cli_reference_is_current():
+    from hybridnet.cli.reference import render
+
+    assert (ROOT / "docs" / "cli.md").read_text() == render(), (
+        "regenerate: python -m hybridnet.cli.reference > docs/cli.md")

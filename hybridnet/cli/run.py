@@ -26,11 +26,13 @@ from hybridnet.scenario import parse_overrides
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: sim.seed).")
 @click.option("--engine", type=click.Choice(["des", "closed"]), default="des", show_default=True,
               help="des: SimPy network with queues; closed: eq. (1)-(17) directly.")
+@click.option("--sample", is_flag=True,
+              help="HID draws its actions from its policies instead of acting greedily.")
 @click.option("--no-plot", is_flag=True, help="Skip timeline.png.")
 @set_option
 @force_option
 def run(scenario: Path | None, out: Path | None, policy: str, checkpoint: Path | None,
-        slots: int | None, seed: int | None, engine: str, no_plot: bool,
+        slots: int | None, seed: int | None, engine: str, sample: bool, no_plot: bool,
         overrides: tuple[str, ...], force: bool) -> None:
     """Simulate SCENARIO and write config, traces, summary and a timeline to a run directory.
 
@@ -45,9 +47,9 @@ def run(scenario: Path | None, out: Path | None, policy: str, checkpoint: Path |
     start = time.perf_counter()
     with progress_bar(num_slots, f"simulating {resolved.network.num_ues} UEs") as tick:
         result = simulate(resolved, policy, seed=seed, slots=num_slots, engine=engine,
-                          checkpoint=checkpoint, progress=tick)
+                          checkpoint=checkpoint, sample=sample, progress=tick)
     summary = write_run_dir(out, resolved, result, policy, seed, engine, force=force,
-                            plot=not no_plot)
+                            plot=not no_plot, sample=sample)
     elapsed = time.perf_counter() - start
     per_ue = summary["per_ue"]
     click.echo(

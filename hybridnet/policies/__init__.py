@@ -35,8 +35,12 @@ def _parse_fixed(spec: str) -> tuple[int, int]:
 
 
 def make_policy(spec: str, scenario: Scenario, rng: np.random.Generator,
-                checkpoint: str | Path | None = None) -> Policy:
-    """Build the policy named by ``spec`` for ``scenario``."""
+                checkpoint: str | Path | None = None, sample: bool = False) -> Policy:
+    """Build the policy named by ``spec`` for ``scenario``.
+
+    ``sample`` makes HID draw its actions instead of taking each actor's most
+    likely one; the other policies ignore it.
+    """
     steps = scenario.steps
     if spec == "random":
         return RandomPolicy(steps, rng)
@@ -50,7 +54,7 @@ def make_policy(spec: str, scenario: Scenario, rng: np.random.Generator,
         from hybridnet.rl.policy import load_hid_policy
 
         path = checkpoint if spec == "hid" else spec
-        return load_hid_policy(scenario, path, rng)
+        return load_hid_policy(scenario, path, rng, sample=sample)
     raise HybridnetError(
         f"unknown policy '{spec}'; allowed: {', '.join(POLICY_CHOICES)}"
     )

@@ -92,7 +92,7 @@ def train_cached(scenario: Scenario, progress: bool = True) -> Checkpoint:
 
     trainer = Trainer(scenario)
     bar = tqdm(total=scenario.train.episodes, desc="training HID", unit="ep", file=sys.stderr,
-               disable=not progress, dynamic_ncols=True)
+               disable=None if progress else True, dynamic_ncols=True)
     with bar:
         def on_episode(row: dict[str, float]) -> None:
             bar.update(1)
