@@ -95,7 +95,7 @@ def training(run_dirs: tuple[Path, ...], out: Path | None, force: bool) -> None:
 @click.option("--out", type=_PNG, help="PNG to write (default: schemes.png beside CSV).")
 @force_option
 def schemes(csv: Path, out: Path | None, force: bool) -> None:
-    """Fig. 5(b) bars: normalised QoS, delay, energy per scheme.
+    """Bars of normalised QoS, delay and energy per prompt scheme, as in Fig. 5(b).
 
     CSV has columns scheme (or prompts.scheme: the results.csv of a sweep over
     the schemes), qos, delay_s and energy_j.

@@ -12,12 +12,15 @@ import click
 from hybridnet.cli import _register, cli
 
 
-def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
-    out = [(path, command)]
+def _help_pages(command: click.Command, ctx: click.Context) -> list[tuple[str, str]]:
+    """(full name, help text) of ``command`` and of every subcommand below it."""
+    pages = [(ctx.command_path, command.get_help(ctx))]
     if isinstance(command, click.Group):
         for name in sorted(command.commands):
-            out.extend(_walk(command.commands[name], [*path, name]))
-    return out
+            sub = command.commands[name]
+            with click.Context(sub, info_name=name, parent=ctx) as sub_ctx:
+                pages.extend(_help_pages(sub, sub_ctx))
+    return pages
 
 
 def render() -> str:
@@ -26,12 +29,10 @@ def render() -> str:
     parts = ["# CLI reference", "",
              "Generated from the commands' own help "
              "(`python -m hybridnet.cli.reference > docs/cli.md`).", ""]
-    for path, command in _walk(cli, ["hybridnet"]):
-        name = " ".join(path)
-        with click.Context(command, info_name=name, terminal_width=100,
-                           max_content_width=100) as ctx:
-            text = command.get_help(ctx)
-        parts += [f"## `{name}`", "", "```text", text, "```", ""]
+    with click.Context(cli, info_name="hybridnet", terminal_width=100,
+                       max_content_width=100, **cli.context_settings) as ctx:
+        for name, text in _help_pages(cli, ctx):
+            parts += [f"## `{name}`", "", "```text", text, "```", ""]
     return "\n".join(parts)
 
 
