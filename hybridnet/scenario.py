@@ -291,6 +291,8 @@ class SimConfig:
     early_handoff: bool = _spec(False, "phase I of UE n starts when common step x_n is done, "
                                 "not after all x_m^max steps (eq. 13 waits)")
     seed: int = _spec(0, "root random seed", lo=0, hi=2**63 - 1)
+    policy: str = _spec("hid", "the policy `hybridnet run` uses when --policy is not given: "
+                        "hid, oracle, random, local, fixed:X,Y or a checkpoint path")
 
 
 SECTIONS: dict[str, type] = {

@@ -18,8 +18,8 @@ from hybridnet.scenario import parse_overrides
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Run directory (default: a fresh folder under runs/).")
-@click.option("--policy", default="hid", show_default=True,
-              help=f"One of {', '.join(POLICY_CHOICES)}.")
+@click.option("--policy", help=f"One of {', '.join(POLICY_CHOICES)} "
+              "(default: the scenario's sim.policy, hid unless it says otherwise).")
 @click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path),
               help="HID checkpoint for --policy hid (default: train or reuse a cached one).")
 @click.option("--slots", type=click.IntRange(min=1), help="Slots to simulate (default: sim.slots).")
@@ -31,7 +31,7 @@ from hybridnet.scenario import parse_overrides
 @click.option("--no-plot", is_flag=True, help="Skip timeline.png.")
 @set_option
 @force_option
-def run(scenario: Path | None, out: Path | None, policy: str, checkpoint: Path | None,
+def run(scenario: Path | None, out: Path | None, policy: str | None, checkpoint: Path | None,
         slots: int | None, seed: int | None, engine: str, sample: bool, no_plot: bool,
         overrides: tuple[str, ...], force: bool) -> None:
     """Simulate SCENARIO and write config, traces, summary and a timeline to a run directory.
@@ -40,6 +40,7 @@ def run(scenario: Path | None, out: Path | None, policy: str, checkpoint: Path |
     """
     resolved = load_scenario(scenario, parse_overrides(overrides))
     seed = resolved.sim.seed if seed is None else seed
+    policy = policy or resolved.sim.policy
     num_slots = resolved.sim.slots if slots is None else slots
     out = out or default_run_dir(resolved, policy, seed)
     if out.exists() and not force:

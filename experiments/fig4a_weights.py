@@ -1,0 +1,162 @@
+"""Fig. 4(a) of the paper: QoS, delay and energy as the reward weights (w1, w2, w3) vary.
+
+For each weighting (0.2,0.4,0.4), (0.4,0.3,0.3), (0.6,0.2,0.2), (0.8,0.1,0.1) on
+scenarios/paper.toml this trains HID (``train.mode`` default and paper, one
+training seed each) and scores it with greedy actions, next to the exact
+oracle, on fresh evaluation slots (``[sim] seed`` = --eval-seed, never used in
+training; closed form). Reported per UE: QoS (HIQM, eq. 12), delay (eq. 13, s)
+and energy (eq. 14 plus the UE's share of eq. 2, J), raw and normalised (each
+metric divided by its largest value across the weightings, per policy). The
+paper's claim: raising the QoS weight w1 raises QoS, delay and energy together;
+``trend.csv`` says whether each metric rises monotonically with w1 here.
+
+Writes into experiments/results/fig4a_weights/: ``training.csv`` (per-episode
+logs), ``results.csv`` (one row per weighting and policy), ``trend.csv`` and
+``fig4a_weights.png`` (normalised metrics, one panel per policy).
+
+    .venv/bin/python experiments/fig4a_weights.py --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+import torch  # noqa: E402
+
+from hybridnet.api import load_scenario, simulate  # noqa: E402
+from hybridnet.policies.base import Policy  # noqa: E402
+from hybridnet.rl.policy import HidPolicy  # noqa: E402
+from hybridnet.rl.train import Trainer  # noqa: E402
+from hybridnet.scenario import Scenario  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+WEIGHTS = ("0.2,0.4,0.4", "0.4,0.3,0.3", "0.6,0.2,0.2", "0.8,0.1,0.1")
+METRICS = {"qos": "QoS per UE", "delay_s": "delay per UE (s)", "energy_j": "energy per UE (J)"}
+
+
+def evaluate_policy(scenario: Scenario, policy: str | Policy, seed: int,
+                    slots: int) -> dict[str, float]:
+    """Mean reward per slot and per-UE QoS, delay and energy on fresh slots (closed form)."""
+    result = simulate(scenario, policy, seed=seed, slots=slots, engine="closed")
+    n = scenario.network.num_ues
+    frame = result.slots
+    return {"reward": float(frame["reward"].mean()),
+            "qos": float(frame["qos"].mean()) / n,
+            "delay_s": float(frame["delay_s"].mean()) / n,
+            "energy_j": float(frame["energy_j"].mean()) / n}
+
+
+def run_cell(scenario_path: str, weights: str, policy: str, seed: int, episodes: int | None,
+             eval_seed: int, eval_slots: int) -> tuple[pd.DataFrame, dict[str, float | str]]:
+    """Train (HID policies) and evaluate one (weighting, policy); its log and its row."""
+    torch.set_num_threads(1)
+    values: dict[str, object] = {"reward.weights": [float(w) for w in weights.split(",")],
+                                 "train.seed": seed}
+    if policy.startswith("hid-"):
+        values["train.mode"] = policy.removeprefix("hid-")
+    if episodes is not None:
+        values["train.episodes"] = episodes
+    scenario = load_scenario(scenario_path, values)
+    row: dict[str, float | str] = {"weights": weights, "w1": values["reward.weights"][0],
+                                   "policy": policy}
+    if policy == "oracle":
+        return pd.DataFrame(), {**row, **evaluate_policy(scenario, "oracle", eval_seed,
+                                                         eval_slots)}
+    start = time.perf_counter()
+    trainer = Trainer(scenario)
+    history = trainer.train()
+    row["train_s"] = time.perf_counter() - start
+    row.update(evaluate_policy(scenario, HidPolicy(trainer.controller, sample=False),
+                               eval_seed, eval_slots))
+    print(f"{weights:>12} {policy:>11}: eval reward {row['reward']:+.4f}, "
+          f"{row['train_s']:.0f} s", flush=True)
+    return history.assign(weights=weights, policy=policy), row
+
+
+def trend(results: pd.DataFrame) -> pd.DataFrame:
+    """Per policy and metric: does it rise with w1 (monotone), and by how much from end to end."""
+    rows = []
+    for policy, frame in results.sort_values("w1").groupby("policy", sort=False):
+        for metric in METRICS:
+            values = frame[metric].to_numpy()
+            steps = np.diff(values)
+            rows.append({"policy": policy, "metric": metric,
+                         "at_lowest_w1": values[0], "at_highest_w1": values[-1],
+                         "change_pct": 100 * (values[-1] - values[0]) / abs(values[0]),
+                         "rises_monotonically": bool(np.all(steps >= 0)),
+                         "falls_monotonically": bool(np.all(steps <= 0))})
+    return pd.DataFrame(rows)
+
+
+def plot(results: pd.DataFrame, out: Path) -> None:
+    """Grouped bars of the normalised metrics against the weighting, one panel per policy."""
+    policies = list(results["policy"].unique())
+    order = list(results.sort_values("w1")["weights"].unique())
+    long = results.melt(id_vars=["weights", "policy"], value_vars=[f"{m}_norm" for m in METRICS],
+                        var_name="metric", value_name="value")
+    long["metric"] = long["metric"].str.removesuffix("_norm").map(METRICS)
+    sns.set_theme(style="whitegrid")
+    fig, axes = plt.subplots(1, len(policies), figsize=(5.5 * len(policies), 4.5), sharey=True,
+                             squeeze=False)
+    for ax, policy in zip(axes[0], policies, strict=True):
+        sns.barplot(data=long[long["policy"] == policy], x="weights", y="value", hue="metric",
+                    order=order, errorbar=None, ax=ax)
+        ax.set_xlabel("reward weights (w1 QoS, w2 delay, w3 energy)")
+        ax.set_ylabel("metric ÷ its largest value across weightings")
+        ax.set_title(policy)
+        ax.legend(title="metric (per UE, evaluation slots)", fontsize=8)
+    fig.suptitle("Fig. 4(a): QoS, delay and energy under different reward weights")
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "paper.toml"))
+    parser.add_argument("--weights", nargs="+", default=list(WEIGHTS))
+    parser.add_argument("--modes", nargs="+", default=["default", "paper"],
+                        choices=["default", "paper"], help="HID training modes")
+    parser.add_argument("--episodes", type=int, default=None, help="default: [train] episodes")
+    parser.add_argument("--train-seed", type=int, default=0)
+    parser.add_argument("--eval-seed", type=int, default=2025)
+    parser.add_argument("--eval-slots", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (processes)")
+    parser.add_argument("--out", type=Path,
+                        default=ROOT / "experiments" / "results" / "fig4a_weights")
+    args = parser.parse_args()
+
+    policies = [f"hid-{m}" for m in args.modes] + ["oracle"]
+    cells = [(args.scenario, w, p, args.train_seed, args.episodes, args.eval_seed,
+              args.eval_slots) for p in policies for w in args.weights]
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        outcomes = list(pool.map(run_cell, *zip(*cells, strict=True)))
+    log = pd.concat([h for h, _ in outcomes], ignore_index=True)
+    results = pd.DataFrame([r for _, r in outcomes])
+    for metric in METRICS:
+        results[f"{metric}_norm"] = results[metric] / results.groupby("policy")[metric].transform(
+            "max")
+    rising = trend(results)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    log.to_csv(args.out / "training.csv", index=False, float_format="%.10g")
+    results.to_csv(args.out / "results.csv", index=False, float_format="%.10g")
+    rising.to_csv(args.out / "trend.csv", index=False, float_format="%.10g")
+    plot(results, args.out / "fig4a_weights.png")
+    print(results.to_string(float_format=lambda v: f"{v:.4f}"))
+    print(rising.to_string(float_format=lambda v: f"{v:.2f}"))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
