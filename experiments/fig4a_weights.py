@@ -113,8 +113,10 @@ def plot(results: pd.DataFrame, out: Path) -> None:
                     order=order, errorbar=None, ax=ax)
         ax.set_xlabel("reward weights (w1 QoS, w2 delay, w3 energy)")
         ax.set_ylabel("metric ÷ its largest value across weightings")
+        ax.set_ylim(0, 1.25)
         ax.set_title(policy)
-        ax.legend(title="metric (per UE, evaluation slots)", fontsize=8)
+        ax.legend(title="per UE, evaluation slots", fontsize=8, title_fontsize=8, ncol=3,
+                  loc="upper center")
     fig.suptitle("Fig. 4(a): QoS, delay and energy under different reward weights")
     fig.tight_layout()
     fig.savefig(out, dpi=120)

@@ -29,8 +29,8 @@ def default_sweep_dir(scenario: Path, grid_keys: list[str], policy: str, engine:
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--grid", "grid_items", multiple=True, required=True, metavar="KEY=V1,V2,...",
               help=f"A scenario key and its values (repeat for more keys): {GRID_HELP}.")
-@click.option("--policy", default="hid", show_default=True,
-              help=f"One of {', '.join(POLICY_CHOICES)}.")
+@click.option("--policy", help=f"One of {', '.join(POLICY_CHOICES)} "
+              "(default: the scenario's sim.policy).")
 @click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path),
               help="HID checkpoint for --policy hid, a path every worker can read.")
 @click.option("--slots", type=click.IntRange(min=1),
@@ -48,7 +48,7 @@ def default_sweep_dir(scenario: Path, grid_keys: list[str], policy: str, engine:
               help="Worker processes of the embedded cluster [default: one per CPU].")
 @set_option
 @force_option
-def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str, checkpoint: Path | None,
+def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str | None, checkpoint: Path | None,
           slots: int | None, seeds: int, engine: str, out: Path | None, scheduler: str | None,
           workers: int | None, overrides: tuple[str, ...], force: bool) -> None:
     """Simulate every combination of --grid values x --seeds on Dask, into DIR/results.csv.
@@ -65,6 +65,7 @@ def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str, checkpoint: 
     if slots is not None:
         values["sim.slots"] = slots
     base = read_scenario(scenario, values)
+    policy = policy or base.sim.policy
     grid = parse_grid(grid_items)
     out = out or default_sweep_dir(scenario, list(grid), policy, engine)
     plan = plan_sweep(base, grid, out, policy=policy, engine=engine,
