@@ -116,8 +116,17 @@ def test_fitted_is_sensible_for_any_similarity():
     np.testing.assert_array_equal(fit.model.qos(x, np.array(-1.0)), fit.model.qos(x, np.array(lo)))
     np.testing.assert_array_equal(fit.model.qos(x, np.array(1.0)), fit.model.qos(x, np.array(hi)))
     # without common steps the public prompt costs nothing; with many, similar prompts lose less
-    assert np.ptp(fit.model.qos(0, np.linspace(0, 1, 101))) < 0.01
+    np.testing.assert_allclose(fit.model.qos(0, np.linspace(-1, 1, 101)), fit.model.q0,
+                               rtol=1e-12)
     assert np.all(np.diff(fit.model.qos(27, np.linspace(0, 1, 101))) >= 0)
+
+
+def test_fitted_with_q0_takes_no_d_and_free_d_still_works():
+    with pytest.raises(HybridnetError, match="D follows from q0"):
+        FittedHIQM({"L": (0.1,), "K": (0.2,), "B": (13.0,), "D": (0.2,)}, (0.2, 0.8), 0.3)
+    free = FittedHIQM({"L": (0.1,), "K": (0.2,), "B": (13.0,), "D": (0.2,)}, (0.2, 0.8))
+    # eq. (12) with constant coefficients: 0.1 / (1 + exp(0.2 (5 - 13))) + 0.2
+    assert free.qos(5, 0.5) == pytest.approx(0.1 / (1 + np.exp(-1.6)) + 0.2)
 
 
 def test_fitted_rejects_a_surface_that_rises_with_steps():
@@ -149,9 +158,11 @@ def test_shipped_fit_beats_a_constant_out_of_sample(shipped_csv: Path):
 
 def test_refit_reproduces_the_shipped_json(refit: HiqmFit):
     shipped = load_shipped_fit()
-    for name in ("L", "K", "B", "D"):
+    assert refit.model.free_parameters == ("L", "K", "B")
+    for name in ("L", "K", "B"):
         np.testing.assert_allclose(refit.model.coefficients[name],
                                    shipped.model.coefficients[name], rtol=1e-6, atol=1e-9)
+    assert refit.model.q0 == pytest.approx(shipped.model.q0, rel=1e-12)
     assert refit.model.phi_range == shipped.model.phi_range
     assert refit.rmse_in_sample == pytest.approx(shipped.rmse_in_sample, rel=1e-6)
     assert refit.rmse_lopo == pytest.approx(shipped.rmse_lopo, rel=1e-6)
@@ -159,16 +170,17 @@ def test_refit_reproduces_the_shipped_json(refit: HiqmFit):
 
 
 def test_fit_recovers_a_known_surface():
-    truth = {"L": (0.35, -0.35), "K": (0.2, 0.05), "B": (16.0, -6.0), "D": (-0.03, 0.36)}
+    truth = {"L": (0.35, -0.35), "K": (0.2, 0.05), "B": (16.0, -6.0)}
     # phi depends on the personal prompt only, so every fold still spans phi in [0.2, 0.8]
     # and no held-out row is clamped
     pairs = [(pub, per) for pub in range(5) for per in range(5) if pub != per]
     rows = pd.DataFrame([(pub, per, 0.2 + 0.15 * per, x)
                          for pub, per in pairs for x in range(28)],
                         columns=["public", "personal", "similarity", "common_steps"])
-    rows["clip_score"] = FittedHIQM(truth, (0.2, 0.8)).qos(rows["common_steps"].to_numpy(),
-                                                          rows["similarity"].to_numpy())
+    rows["clip_score"] = FittedHIQM(truth, (0.2, 0.8), 0.31).qos(
+        rows["common_steps"].to_numpy(), rows["similarity"].to_numpy())
     model = fit_surface(rows)
+    assert model.q0 == pytest.approx(0.31, rel=1e-12)
     for name, coefficients in truth.items():
         np.testing.assert_allclose(model.coefficients[name], coefficients, rtol=1e-5, atol=1e-6)
     held_out, constant = lopo_rmse(rows)

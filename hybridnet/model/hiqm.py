@@ -109,7 +109,13 @@ class PaperHIQM:
 class FittedHIQM:
     """Eq. (12) with each of L, K, B, D a polynomial in phi: a continuous Q(x, phi).
 
-    ``coefficients[name][k]`` multiplies ``phi**k`` (increasing powers). The
+    ``coefficients[name][k]`` multiplies ``phi**k`` (increasing powers). With
+    ``q0`` set (the shipped fit), D is not free: it is the value that makes
+    ``Q(0, phi) = q0`` for every phi, because without common steps the public
+    prompt is never used and cannot change the image. Left free, D(phi) picks
+    up which personal prompts happen to fall at which similarity, and that
+    spurious slope at x = 0 is as large as the differences between prompt
+    schemes. The
     polynomials are only trusted where they were fitted, so phi is clamped
     into ``phi_range`` (the similarities seen in the data) before they are
     evaluated: a UE with phi below the range gets the least-similar curve,
@@ -120,14 +126,24 @@ class FittedHIQM:
 
     coefficients: Mapping[str, Sequence[float]]
     phi_range: tuple[float, float]
+    q0: float | None = None
+    """Quality without common steps, shared by every phi; None: D is a free polynomial."""
+
+    @property
+    def free_parameters(self) -> tuple[str, ...]:
+        """The parameters given as polynomials: L, K, B, and D unless ``q0`` fixes it."""
+        return PARAMETER_NAMES[:3] if self.q0 is not None else PARAMETER_NAMES
 
     def __post_init__(self) -> None:
-        if sorted(self.coefficients) != sorted(PARAMETER_NAMES):
+        names = self.free_parameters
+        if sorted(self.coefficients) != sorted(names):
             raise HybridnetError(f"fitted HIQM: coefficients for {', '.join(self.coefficients)}; "
-                                 f"need exactly {', '.join(PARAMETER_NAMES)}")
+                                 f"need exactly {', '.join(names)}"
+                                 + (" (D follows from q0)" if self.q0 is not None else ""))
+        if self.q0 is not None and not math.isfinite(float(self.q0)):
+            raise HybridnetError(f"fitted HIQM: q0 = {self.q0} must be finite")
         # Read-only tuples of floats: the shipped model is shared by every caller.
-        coefficients = {name: tuple(float(c) for c in self.coefficients[name])
-                        for name in PARAMETER_NAMES}
+        coefficients = {name: tuple(float(c) for c in self.coefficients[name]) for name in names}
         for name, values in coefficients.items():
             if not values or not all(math.isfinite(c) for c in values):
                 raise HybridnetError(f"fitted HIQM: {name} needs one or more finite coefficients, "
@@ -152,7 +168,11 @@ class FittedHIQM:
     def qos(self, common_steps: ArrayLike, phi: ArrayLike) -> np.ndarray:
         """Q at ``common_steps`` for similarity ``phi`` (clamped into ``phi_range``)."""
         p = np.clip(np.asarray(phi, dtype=float), *self.phi_range)
-        L, K, B, D = (self._parameter(name, p) for name in PARAMETER_NAMES)
+        L, K, B = (self._parameter(name, p) for name in PARAMETER_NAMES[:3])
+        if self.q0 is None:
+            D = self._parameter("D", p)
+        else:
+            D = self.q0 - logistic_hiqm(0.0, L, K, B, 0.0)   # Q(0, phi) = q0, eq. (12)
         return logistic_hiqm(common_steps, L, K, B, D)
 
 
@@ -180,9 +200,11 @@ class HiqmFit:
         return {
             "format": FIT_FORMAT,
             "form": "Q(x, phi) = L(phi) / (1 + exp(K(phi) * (x - B(phi)))) + D(phi)  [eq. (12)]; "
-                    "P(phi) = sum_k P[k] * phi**k; phi clamped into phi_range",
+                    "P(phi) = sum_k P[k] * phi**k; with q0, D(phi) makes Q(0, phi) = q0; "
+                    "phi clamped into phi_range",
             "coefficients": {name: list(self.model.coefficients[name])
-                             for name in PARAMETER_NAMES},
+                             for name in self.model.free_parameters},
+            "q0": self.model.q0,
             "phi_range": [float(v) for v in self.model.phi_range],
             "rmse_in_sample": self.rmse_in_sample,
             "rmse_lopo": self.rmse_lopo,
@@ -209,7 +231,9 @@ class HiqmFit:
             raise HybridnetError(f"{path}: HIQM fit lacks key '{missing[0]}'")
         try:
             lo, hi = raw["phi_range"]
-            model = FittedHIQM(dict(raw["coefficients"]), (float(lo), float(hi)))
+            q0 = raw.get("q0")
+            model = FittedHIQM(dict(raw["coefficients"]), (float(lo), float(hi)),
+                               None if q0 is None else float(q0))
             return cls(model=model, rmse_in_sample=float(raw["rmse_in_sample"]),
                        rmse_lopo=float(raw["rmse_lopo"]),
                        rmse_constant_lopo=float(raw["rmse_constant_lopo"]),
@@ -222,9 +246,11 @@ class HiqmFit:
         """Coefficients and errors, as printed by ``hybridnet hiqm fit`` and ``show``."""
         lines = ["fitted HIQM, eq. (12) with L, K, B, D polynomials in phi "
                  "(coefficients of phi^0, phi^1, ...):"]
-        for name in PARAMETER_NAMES:
+        for name in self.model.free_parameters:
             coeffs = ", ".join(f"{c:+.6g}" for c in self.model.coefficients[name])
             lines.append(f"  {name}(phi): [{coeffs}]")
+        if self.model.q0 is not None:
+            lines.append(f"  D(phi) such that Q(0, phi) = q0 = {self.model.q0:.6f} for every phi")
         lo, hi = self.model.phi_range
         lines += [
             f"  phi clamped into [{lo:.4f}, {hi:.4f}]",
