@@ -1,0 +1,468 @@
+"""The Markdown tables of experiments/README.md, generated from the result CSVs.
+
+Every table in experiments/README.md sits between two markers,
+
+    <!-- table:NAME -->
+    ...generated Markdown...
+    <!-- end -->
+
+and is produced here from experiments/results/*/*.csv; the prose around the
+markers is hand-written. Without options this prints every table (with its
+marker name) to stdout; ``--write`` replaces the blocks in the README in
+place. A table whose CSV is missing or incomplete is reported on stderr, left
+as it stands in the README under --write, and makes the exit status 1.
+
+The paper's numbers (the "paper" rows and columns) are constants below, quoted
+from DESIGN.md section 5 (Zhuang et al., IEEE ICC 2025, Fig. 4(b) and Fig. 5(a)).
+
+    .venv/bin/python experiments/report.py            # print the tables
+    .venv/bin/python experiments/report.py --write    # regenerate the README's tables
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import re
+import sys
+import tomllib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "experiments" / "results"
+README = ROOT / "experiments" / "README.md"
+
+# The paper's numbers, DESIGN.md section 5.
+PAPER_GAIN_PCT = {"ppgfis": 12.6, "gfis": 24.1, "iis": 102.2}
+"""Reward gain of HIS over each scheme, Fig. 5(a), %."""
+PAPER_FIG5A = {"his": 7.27, "ppgfis": 6.53, "gfis": 5.86, "iis": 3.68}
+"""Digitised Fig. 5(a) means over episodes 300-500."""
+PAPER_FIG4B = {"HID": "7.27", "without advantage normalisation": "~7.0",
+               "without reward scaling": "~6.1-6.3"}
+"""Fig. 4(b): converged reward per variant."""
+
+SCHEMES = ("his", "ppgfis", "gfis", "iis")
+SCHEME_LABELS = {"his": "HIS", "ppgfis": "PPGFIS", "gfis": "GFIS", "iis": "IIS"}
+WAY_LABELS = {"hid-paper": "paper-mode HID", "hid-default": "default HID", "oracle": "oracle"}
+MEASURE_LABELS = {"converged_reward": "converged, ep. 300-499",
+                  "eval_reward": "evaluation slots"}
+SWEEP_METRICS = {"reward": "reward", "qos_per_ue": "QoS per request",
+                 "delay_per_ue_s": "delay per request (s)",
+                 "t_wait_s": "queueing per request (s)",
+                 "energy_per_ue_j": "energy per request (J)"}
+SWEEP_KEY_LABELS = {"edge.scheduler": "scheduler", "edge.compute_units": "ES units",
+                    "sim.early_handoff": "early hand-off", "qos.model": "QoS model",
+                    "reward.weights": "weights", "channel.downlink": "downlink",
+                    "network.num_ues": "N"}
+
+
+class MissingData(Exception):
+    """A CSV a table needs is missing or incomplete."""
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def sig(value: float, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits, trailing zeros kept (0.2030, -0.4753)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if value == 0:
+        return "0"
+    return f"{value:#.{digits}g}".rstrip(".")
+
+
+def dec(value: float) -> str:
+    """A QoS, delay, energy or waiting time: four decimals, exact zero as 0."""
+    return "0" if value == 0 else f"{value:.4f}"
+
+
+def pct(value: float) -> str:
+    """A signed percentage with one decimal: +1.7, -13.0."""
+    return f"{value:+.1f}"
+
+
+def share(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def weights_label(text: str) -> str:
+    """'0.6,0.2,0.2' or '[0.6, 0.2, 0.2]' -> '(0.6, 0.2, 0.2)'."""
+    parts = [p.strip() for p in str(text).strip("[]() ").split(",")]
+    return "(" + ", ".join(f"{float(p):g}" for p in parts) + ")"
+
+
+def markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def shown(relative: str) -> str:
+    """A results file as the messages name it: relative to the repository when inside it."""
+    path = RESULTS / relative
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def read_csv(relative: str, command: str, expected_rows: int | None = None) -> pd.DataFrame:
+    """experiments/results/<relative>, or MissingData naming the file and the command."""
+    path = RESULTS / relative
+    if not path.is_file():
+        raise MissingData(f"{shown(relative)}: missing (run `{command}`)")
+    frame = pd.read_csv(path)
+    if expected_rows is not None and len(frame) != expected_rows:
+        raise MissingData(f"{shown(relative)}: {len(frame)} rows, expected "
+                          f"{expected_rows} (incomplete or from another run; rerun `{command}`)")
+    return frame
+
+
+FIG5 = ".venv/bin/python experiments/fig5_schemes.py --jobs 2"
+FIG4A = ".venv/bin/python experiments/fig4a_weights.py --jobs 2"
+FIG4B = ".venv/bin/python experiments/fig4b_ablation.py --seeds 0 1 2 --jobs 2"
+HVO = ".venv/bin/python experiments/hid_vs_oracle.py"
+SCALING = ".venv/bin/python experiments/scaling_n.py --jobs 2"
+BEYOND = ".venv/bin/python experiments/beyond_paper.py {study} --seeds 3 --workers 2"
+
+
+def read_sweep(study: str) -> tuple[pd.DataFrame, dict[str, list], list[int]]:
+    """A beyond_paper.py sweep: its rows (failed ones dropped), grid and seeds.
+
+    MissingData unless every grid cell has a row for every seed of sweep.toml.
+    """
+    command = BEYOND.format(study=study)
+    settings_path = RESULTS / study / "sweep.toml"
+    if not settings_path.is_file():
+        raise MissingData(f"{shown(study + '/sweep.toml')}: missing (run `{command}`)")
+    with settings_path.open("rb") as f:
+        settings = tomllib.load(f)["sweep"]
+    grid, seeds = settings["grid"], list(settings["seeds"])
+    path = RESULTS / study / "results.csv"
+    if not path.is_file():
+        raise MissingData(f"{shown(study + '/results.csv')}: missing (run `{command}`)")
+    frame = pd.read_csv(path, keep_default_na=False, na_values=[""],
+                        dtype={key: str for key in grid})
+    if "error" in frame:
+        frame = frame[frame["error"].isna()]
+    expected = math.prod(len(v) for v in grid.values()) * len(seeds)
+    if len(frame) < expected:
+        raise MissingData(f"{shown(study + '/results.csv')}: {len(frame)} of {expected} "
+                          f"cells x seeds done (rerun `{command}`, it skips finished cells)")
+    return frame, grid, seeds
+
+
+def grid_text(value: object) -> str:
+    """A grid value as results.csv writes it (TOML-ish text)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(grid_text(v) for v in value) + "]"
+    return str(value)
+
+
+def cell_label(key: str, text: str) -> str:
+    if key == "reward.weights":
+        return weights_label(text)
+    if key == "sim.early_handoff":
+        return {"true": "yes", "false": "no"}.get(text.lower(), text)
+    if key == "edge.scheduler":
+        return text.upper()
+    return text
+
+
+def sweep_means(study: str) -> tuple[pd.DataFrame, dict[str, list], list[int]]:
+    """Per grid cell (in grid order), the mean of each SWEEP_METRICS column over seeds."""
+    frame, grid, seeds = read_sweep(study)
+    keys = list(grid)
+    means = frame.groupby(keys, sort=False)[list(SWEEP_METRICS)].mean()
+    order = list(itertools.product(*([grid_text(v) for v in grid[k]] for k in keys)))
+    if len(keys) == 1:
+        order = [o[0] for o in order]
+    return means.reindex(order), grid, seeds
+
+
+def seeds_line(seeds: Sequence[int]) -> str:
+    return (f"Means over {len(seeds)} seeds per cell (seeds "
+            f"{', '.join(str(s) for s in seeds)}), `results.csv`:")
+
+
+# --------------------------------------------------------------------------- Fig. 5
+
+
+def fig5_gains() -> str:
+    gains = read_csv("fig5_schemes/gains.csv", FIG5, expected_rows=15)
+    others = [s for s in SCHEMES if s != "his"]
+    header = ["way", "measure"] + [f"over {SCHEME_LABELS[s]}" for s in others]
+    rows = [["paper (Fig. 5(a))", "converged, ep. 300-500"]
+            + [pct(PAPER_GAIN_PCT[s]) for s in others]]
+    for (way, measure), frame in gains.groupby(["way", "measure"], sort=False):
+        by_other = frame.set_index("over")["gain_pct"]
+        rows.append([WAY_LABELS.get(way, way), MEASURE_LABELS.get(measure, measure)]
+                    + [pct(by_other[s]) for s in others])
+    return markdown(header, rows)
+
+
+def fig5_rewards() -> str:
+    conv = read_csv("fig5_schemes/converged.csv", FIG5, expected_rows=12)
+    table = conv.set_index(["scheme", "way"])
+    columns: list[tuple[str, str, str]] = []
+    for way in conv["way"].unique():
+        for measure in ("converged_reward", "eval_reward"):
+            if table.xs(way, level="way")[measure].notna().any():
+                short = "ep. 300-499" if measure == "converged_reward" else "eval"
+                columns.append((way, measure, f"{WAY_LABELS.get(way, way)}, {short}"))
+    header = ["scheme", "paper"] + [label for _, _, label in columns]
+    rows = [[SCHEME_LABELS[s], f"{PAPER_FIG5A[s]:.2f}"]
+            + [sig(table.at[(s, w), m]) for w, m, _ in columns] for s in SCHEMES]
+    return markdown(header, rows)
+
+
+def fig5b() -> str:
+    conv = read_csv("fig5_schemes/converged.csv", FIG5, expected_rows=12)
+    metrics = ["qos", "delay_s", "energy_j"]
+    by_way = {w: f.set_index("scheme")[metrics] for w, f in conv.groupby("way", sort=False)}
+    same = ("hid-default" in by_way and "oracle" in by_way
+            and (by_way["hid-default"] - by_way["oracle"]).abs().to_numpy().max() < 1e-12)
+    rows = []
+    for way, frame in by_way.items():
+        if same and way == "hid-default":
+            continue
+        label = "oracle (= default HID)" if same and way == "oracle" else WAY_LABELS[way]
+        rows += [[SCHEME_LABELS[s], label] + [dec(frame.at[s, m]) for m in metrics]
+                 for s in SCHEMES]
+    return markdown(["scheme", "way", "QoS", "delay (s)", "energy (J)"], rows)
+
+
+def fig5_train_time() -> str:
+    conv = read_csv("fig5_schemes/converged.csv", FIG5, expected_rows=12)
+    hid = conv[conv["way"].str.startswith("hid")]
+    header = ["way"] + [SCHEME_LABELS[s] for s in SCHEMES]
+    rows = [[WAY_LABELS[w]] + [f"{f.set_index('scheme').at[s, 'train_s']:.0f}" for s in SCHEMES]
+            for w, f in hid.groupby("way", sort=False)]
+    return "Training time per scheme (s, one process of two):\n\n" + markdown(header, rows)
+
+
+# --------------------------------------------------------------------------- Fig. 4
+
+
+def fig4a_results() -> str:
+    res = read_csv("fig4a_weights/results.csv", FIG4A, expected_rows=12)
+    rows = []
+    for policy, frame in res.groupby("policy", sort=False):
+        for _, r in frame.sort_values("w1").iterrows():
+            rows.append([weights_label(r["weights"]), WAY_LABELS.get(policy, policy),
+                         sig(r["reward"]), dec(r["qos"]), dec(r["delay_s"]),
+                         dec(r["energy_j"])])
+    return markdown(["weights (w1, w2, w3)", "policy", "reward", "QoS", "delay (s)",
+                     "energy (J)"], rows)
+
+
+def fig4a_trend() -> str:
+    trend = read_csv("fig4a_weights/trend.csv", FIG4A, expected_rows=9)
+    names = {"qos": "QoS", "delay_s": "delay", "energy_j": "energy"}
+    rows = [["paper (Fig. 4(a))", "rises", "rises", "rises", "yes"]]
+    for policy, frame in trend.groupby("policy", sort=False):
+        frame = frame.set_index("metric")
+        rising = [m for m in names if bool(frame.at[m, "rises_monotonically"])]
+        if len(rising) == len(names):
+            verdict = "yes"
+        else:
+            not_rising = [names[m] for m in names if m not in rising]
+            verdict = (f"{', '.join(names[m] for m in rising) or 'none'} yes; "
+                       f"{', '.join(not_rising)} not monotone")
+        rows.append([WAY_LABELS.get(policy, policy)]
+                    + [f"{frame.at[m, 'change_pct']:+.1f} %" for m in names] + [verdict])
+    return markdown(["policy", "QoS", "delay", "energy", "all three rise monotonically?"], rows)
+
+
+def fig4b() -> str:
+    summary = read_csv("fig4b/fig4b_summary.csv", FIG4B)
+    counts = summary.groupby("variant")["seed"].nunique()
+    if set(counts.index) != set(PAPER_FIG4B) or counts.nunique() != 1:
+        raise MissingData(f"{shown('fig4b/fig4b_summary.csv')}: not every variant "
+                          f"has the same seeds (rerun `{FIG4B}`)")
+    n = int(counts.iloc[0])
+    stats = summary.groupby("variant", sort=False)[["reward", "share"]].agg(["mean", "std"])
+    rows = [[variant, PAPER_FIG4B[variant],
+             f"{sig(stats.at[variant, ('reward', 'mean')])} "
+             f"({sig(stats.at[variant, ('reward', 'std')], 1)})",
+             f"{share(stats.at[variant, ('share', 'mean')])} "
+             f"({sig(stats.at[variant, ('share', 'std')], 1)})"]
+            for variant in stats.index]
+    return markdown(["variant", "paper", f"ours: reward, mean (std) over {n} seeds",
+                     "ours: share, mean (std)"], rows)
+
+
+# --------------------------------------------------------------------------- HID vs oracle
+
+
+def hid_vs_oracle() -> str:
+    res = read_csv("hid_vs_oracle/results.csv", HVO, expected_rows=20)
+    rows = []
+    for weights, frame in res.groupby("weights", sort=False):
+        label = weights_label(weights)
+        first = frame.drop_duplicates("policy").set_index("policy")
+        fixed = [p for p in first.index if p.startswith("fixed:")]
+        if len(set(fixed)) != 1:
+            raise MissingData(f"{shown('hid_vs_oracle/results.csv')}: {label} has "
+                              f"best fixed splits {fixed} that differ between the modes")
+        entries = [("oracle", "oracle")]
+        entries += [(p, f"HID, {p.removeprefix('hid-')} mode")
+                    for p in ("hid-default", "hid-paper") if p in first.index]
+        entries += [("local", "local"), (fixed[0], f"best fixed (`{fixed[0]}`)"),
+                    ("random", "random")]
+        for policy, name in entries:
+            r = first.loc[policy]
+            time_s = f"{r['train_s']:.0f}" if pd.notna(r["train_s"]) else ""
+            rows.append([label, name, sig(r["reward"]), share(r["share"]), time_s])
+    return markdown(["weights", "policy", "reward", "share", "training (s)"], rows)
+
+
+# --------------------------------------------------------------------------- scaling with N
+
+
+def scaling_n() -> str:
+    res = read_csv("scaling_n/results.csv", SCALING)
+    table = res.set_index(["num_ues", "policy"])
+    counts = res.groupby("num_ues")["policy"].nunique()
+    if (counts != 4).any():
+        raise MissingData(f"{shown('scaling_n/results.csv')}: incomplete "
+                          f"(rerun `{SCALING}`)")
+    rows = []
+    for n in sorted(res["num_ues"].unique()):
+        hid = table.loc[(n, "hid-default")]
+        rows.append([str(n), str(int(hid["episodes"])), f"{hid['train_s']:.0f}",
+                     f"{hid['train_s'] / hid['episodes']:.2f}",
+                     sig(hid["reward"]), sig(table.at[(n, "oracle"), "reward"]),
+                     sig(table.at[(n, "local"), "reward"]),
+                     sig(table.at[(n, "random"), "reward"]), share(hid["share"]),
+                     share(table.at[(n, "local"), "share"]), sig(hid["train_tail_gap"], 2)])
+    return markdown(["N", "episodes", "training (s)", "s per episode", "R_HID", "R_oracle",
+                     "R_local", "R_random", "share HID", "share local",
+                     "training gap, last 40 %"], rows)
+
+
+# --------------------------------------------------------------------------- DES studies
+
+
+def fmt(metric: str, value: float) -> str:
+    return sig(value) if metric == "reward" else dec(value)
+
+
+def sweep_table(study: str, pair: str | None = None) -> str:
+    """One row per grid cell, or, with ``pair``, one row per value of the other keys and
+    each metric as 'a / b' over ``pair``'s two values."""
+    means, grid, seeds = sweep_means(study)
+    keys = list(grid)
+    if pair is None:
+        header = [SWEEP_KEY_LABELS.get(k, k) for k in keys] + list(SWEEP_METRICS.values())
+        rows = [[cell_label(k, v) for k, v in zip(keys, idx, strict=True)]
+                + [fmt(m, r[m]) for m in SWEEP_METRICS] for idx, r in means.iterrows()]
+        return seeds_line(seeds) + "\n\n" + markdown(header, rows)
+    values = [grid_text(v) for v in grid[pair]]
+    rest = [k for k in keys if k != pair]
+    split = " / ".join(cell_label(pair, v) for v in values)
+    header = ([SWEEP_KEY_LABELS.get(k, k) for k in rest]
+              + [f"{name}, {split}" for name in SWEEP_METRICS.values()])
+    flat = means.reset_index()
+    rows = []
+    for combo in itertools.product(*([grid_text(v) for v in grid[k]] for k in rest)):
+        selected = flat
+        for k, v in zip(rest, combo, strict=True):
+            selected = selected[selected[k] == v]
+        by_value = selected.set_index(pair)
+        rows.append([cell_label(k, v) for k, v in zip(rest, combo, strict=True)]
+                    + [" / ".join(fmt(m, by_value.at[v, m]) for v in values)
+                       for m in SWEEP_METRICS])
+    return seeds_line(seeds) + "\n\n" + markdown(header, rows)
+
+
+# --------------------------------------------------------------------------- the README
+
+
+TABLES: dict[str, Callable[[], str]] = {
+    "fig5-gains": fig5_gains,
+    "fig5-rewards": fig5_rewards,
+    "fig5b": fig5b,
+    "fig5-train-time": fig5_train_time,
+    "fig4a-results": fig4a_results,
+    "fig4a-trend": fig4a_trend,
+    "fig4b": fig4b,
+    "hid-vs-oracle": hid_vs_oracle,
+    "scaling-n": scaling_n,
+    "es-capacity": lambda: sweep_table("es_capacity"),
+    "early-handoff": lambda: sweep_table("early_handoff", pair="sim.early_handoff"),
+    "downlink": lambda: sweep_table("downlink", pair="channel.downlink"),
+}
+"""Marker name -> the function that renders its block."""
+
+BLOCK = re.compile(r"(<!-- table:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- end -->)", re.S)
+
+
+def render() -> tuple[dict[str, str], dict[str, str]]:
+    """Every table that can be rendered, and why each other one cannot."""
+    tables, problems = {}, {}
+    for name, make in TABLES.items():
+        try:
+            tables[name] = make()
+        except MissingData as err:
+            problems[name] = str(err)
+    return tables, problems
+
+
+def write_readme(path: Path, tables: dict[str, str]) -> list[str]:
+    """Replace every marked block of ``path`` that has a table; the names it has no block for."""
+    text = path.read_text()
+    found: set[str] = set()
+
+    def replace(match: re.Match[str]) -> str:
+        name = match["name"]
+        found.add(name)
+        if name not in TABLES:
+            raise SystemExit(f"{path}: unknown table marker {name!r}; known: {', '.join(TABLES)}")
+        if name not in tables:
+            return match[0]
+        return f"{match[1]}{tables[name]}\n{match[4]}"
+
+    new = BLOCK.sub(replace, text)
+    if new != text:
+        path.write_text(new)
+    return [name for name in TABLES if name not in found]
+
+
+def main() -> int:
+    global RESULTS
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--write", action="store_true",
+                        help=f"replace the marked tables in {README.relative_to(ROOT)}")
+    parser.add_argument("--readme", type=Path, default=README)
+    parser.add_argument("--results", type=Path, default=ROOT / "experiments" / "results",
+                        help="the results directory (default: experiments/results)")
+    args = parser.parse_args()
+    RESULTS = args.results
+
+    tables, problems = render()
+    if args.write:
+        unmarked = write_readme(args.readme, tables)
+        for name in unmarked:
+            print(f"note: {args.readme} has no <!-- table:{name} --> block", file=sys.stderr)
+        print(f"wrote {len(tables) - len(set(unmarked) & set(tables))} tables into {args.readme}",
+              file=sys.stderr)
+    else:
+        for name in TABLES:
+            if name in tables:
+                print(f"<!-- table:{name} -->\n{tables[name]}\n<!-- end -->\n")
+    for name, problem in problems.items():
+        kept = " (left as it was in the README)" if args.write else ""
+        print(f"table {name}: {problem}{kept}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
