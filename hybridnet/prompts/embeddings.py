@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from hybridnet.outputs import atomic_write
 
 EMBEDDING_DIM = 384
 """Width of an all-MiniLM-L6-v2 sentence embedding."""
@@ -105,15 +106,8 @@ def _read(path: Path) -> np.ndarray | None:
 
 
 def _write(path: Path, vector: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(np.ascontiguousarray(vector, dtype="<f4").tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    data = np.ascontiguousarray(vector, dtype="<f4").tobytes()
+    atomic_write(path, lambda tmp: tmp.write_bytes(data), force=True)
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:
