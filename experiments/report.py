@@ -291,9 +291,9 @@ def fig4b() -> str:
     stats = summary.groupby("variant", sort=False)[["reward", "share"]].agg(["mean", "std"])
     rows = [[variant, PAPER_FIG4B[variant],
              f"{sig(stats.at[variant, ('reward', 'mean')])} "
-             f"({sig(stats.at[variant, ('reward', 'std')], 1)})",
+             f"({sig(stats.at[variant, ('reward', 'std')], 2)})",
              f"{share(stats.at[variant, ('share', 'mean')])} "
-             f"({sig(stats.at[variant, ('share', 'std')], 1)})"]
+             f"({sig(stats.at[variant, ('share', 'std')], 2)})"]
             for variant in stats.index]
     return markdown(["variant", "paper", f"ours: reward, mean (std) over {n} seeds",
                      "ours: share, mean (std)"], rows)
