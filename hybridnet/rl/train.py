@@ -185,7 +185,11 @@ class Trainer:
         self.oracle = OraclePolicy(self.scenario.steps, self.params)
         self.device = resolve_device(tr.device)
         init = torch.Generator().manual_seed(derive_seed(tr.seed, "init"))
-        self.controller = HidController(self.scenario, init).to(self.device)
+        # Orthogonal init runs a QR decomposition whose last bits depend on the
+        # thread count: build under the same setting as training, so the same
+        # seed gives the same weights whatever the caller's torch threads are.
+        with torch_threads(tr.threads):
+            self.controller = HidController(self.scenario, init).to(self.device)
         self.gamma = self.scenario.train.gamma
         self.settings = PpoSettings(
             clip=tr.clip, epochs=tr.epochs, batch_size=tr.batch_size,
