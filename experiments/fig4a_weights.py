@@ -33,27 +33,14 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 
-from hybridnet.api import load_scenario, simulate  # noqa: E402
-from hybridnet.policies.base import Policy  # noqa: E402
+from hybridnet.api import load_scenario  # noqa: E402
+from hybridnet.evaluation import policy_metrics  # noqa: E402
 from hybridnet.rl.policy import HidPolicy  # noqa: E402
 from hybridnet.rl.train import Trainer  # noqa: E402
-from hybridnet.scenario import Scenario  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = ("0.2,0.4,0.4", "0.4,0.3,0.3", "0.6,0.2,0.2", "0.8,0.1,0.1")
 METRICS = {"qos": "QoS per UE", "delay_s": "delay per UE (s)", "energy_j": "energy per UE (J)"}
-
-
-def evaluate_policy(scenario: Scenario, policy: str | Policy, seed: int,
-                    slots: int) -> dict[str, float]:
-    """Mean reward per slot and per-UE QoS, delay and energy on fresh slots (closed form)."""
-    result = simulate(scenario, policy, seed=seed, slots=slots, engine="closed")
-    n = scenario.network.num_ues
-    frame = result.slots
-    return {"reward": float(frame["reward"].mean()),
-            "qos": float(frame["qos"].mean()) / n,
-            "delay_s": float(frame["delay_s"].mean()) / n,
-            "energy_j": float(frame["energy_j"].mean()) / n}
 
 
 def run_cell(scenario_path: str, weights: str, policy: str, seed: int, episodes: int | None,
@@ -70,13 +57,13 @@ def run_cell(scenario_path: str, weights: str, policy: str, seed: int, episodes:
     row: dict[str, float | str] = {"weights": weights, "w1": values["reward.weights"][0],
                                    "policy": policy}
     if policy == "oracle":
-        return pd.DataFrame(), {**row, **evaluate_policy(scenario, "oracle", eval_seed,
+        return pd.DataFrame(), {**row, **policy_metrics(scenario, "oracle", eval_seed,
                                                          eval_slots)}
     start = time.perf_counter()
     trainer = Trainer(scenario)
     history = trainer.train()
     row["train_s"] = time.perf_counter() - start
-    row.update(evaluate_policy(scenario, HidPolicy(trainer.controller, sample=False),
+    row.update(policy_metrics(scenario, HidPolicy(trainer.controller, sample=False),
                                eval_seed, eval_slots))
     print(f"{weights:>12} {policy:>11}: eval reward {row['reward']:+.4f}, "
           f"{row['train_s']:.0f} s", flush=True)

@@ -43,7 +43,8 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 
-from hybridnet.api import load_scenario, simulate  # noqa: E402
+from hybridnet.api import load_scenario  # noqa: E402
+from hybridnet.evaluation import policy_metrics  # noqa: E402
 from hybridnet.plots import plot_schemes  # noqa: E402
 from hybridnet.policies.base import Policy  # noqa: E402
 from hybridnet.rl.policy import HidPolicy  # noqa: E402
@@ -60,14 +61,9 @@ PAPER_FIG5A = {"his": 7.27, "ppgfis": 6.53, "gfis": 5.86, "iis": 3.68}
 
 def evaluate_policy(scenario: Scenario, policy: str | Policy, seed: int,
                     slots: int) -> dict[str, float]:
-    """Mean reward per slot and per-UE QoS, delay and energy on fresh slots (closed form)."""
-    result = simulate(scenario, policy, seed=seed, slots=slots, engine="closed")
-    n = scenario.network.num_ues
-    frame = result.slots
-    return {"eval_reward": float(frame["reward"].mean()),
-            "qos": float(frame["qos"].mean()) / n,
-            "delay_s": float(frame["delay_s"].mean()) / n,
-            "energy_j": float(frame["energy_j"].mean()) / n}
+    """:func:`policy_metrics` with the reward named as the evaluation reward of Fig. 5."""
+    metrics = policy_metrics(scenario, policy, seed, slots)
+    return {"eval_reward": metrics.pop("reward"), **metrics}
 
 
 def run_cell(scenario_path: str, scheme: str, way: str, phi_source: str, seed: int,

@@ -33,7 +33,8 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 
-from hybridnet.api import load_scenario, policy_rng, simulate  # noqa: E402
+from hybridnet.api import load_scenario, policy_rng  # noqa: E402
+from hybridnet.evaluation import policy_metrics  # noqa: E402
 from hybridnet.policies import RandomPolicy  # noqa: E402
 from hybridnet.policies.base import Policy  # noqa: E402
 from hybridnet.rl.policy import HidPolicy  # noqa: E402
@@ -43,10 +44,9 @@ from hybridnet.scenario import Scenario  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def mean_reward(scenario: Scenario, policy: str | Policy, seed: int, slots: int) -> float:
+def reward_of(scenario: Scenario, policy: str | Policy, seed: int, slots: int) -> float:
     """Mean slot reward of ``policy`` on the evaluation slots (closed form)."""
-    result = simulate(scenario, policy, seed=seed, slots=slots, engine="closed")
-    return float(result.slots["reward"].mean())
+    return policy_metrics(scenario, policy, seed, slots)["reward"]
 
 
 def run_n(scenario_path: str, num_ues: int, episodes: int, seed: int, eval_seed: int,
@@ -60,12 +60,12 @@ def run_n(scenario_path: str, num_ues: int, episodes: int, seed: int, eval_seed:
     history = trainer.train()
     train_s = time.perf_counter() - start
     scores = {
-        "hid-default": mean_reward(scenario, HidPolicy(trainer.controller, sample=False),
+        "hid-default": reward_of(scenario, HidPolicy(trainer.controller, sample=False),
                                    eval_seed, eval_slots),
-        "random": mean_reward(scenario, RandomPolicy(scenario.steps, policy_rng(eval_seed)),
+        "random": reward_of(scenario, RandomPolicy(scenario.steps, policy_rng(eval_seed)),
                               eval_seed, eval_slots),
-        "local": mean_reward(scenario, "local", eval_seed, eval_slots),
-        "oracle": mean_reward(scenario, "oracle", eval_seed, eval_slots),
+        "local": reward_of(scenario, "local", eval_seed, eval_slots),
+        "oracle": reward_of(scenario, "oracle", eval_seed, eval_slots),
     }
     span = scores["oracle"] - scores["random"]
     tail = history[history["episode"] >= int(0.6 * episodes)]
