@@ -17,14 +17,7 @@ from hybridnet.rl.networks import ActorCritic, StackedMLP
 from hybridnet.rl.ppo import PpoSettings, RewardScaler, Samples, gae, ppo_update
 from hybridnet.scenario import from_dict
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> object:
-    """Tiny networks gain nothing from threads, and a busy machine makes them slow."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_stacked_mlp_equals_per_agent_modules() -> None:

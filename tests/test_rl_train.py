@@ -28,13 +28,7 @@ SMALL = {
 }
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> object:
-    """Tiny networks gain nothing from threads, and a busy machine makes them slow."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def small(**train: object) -> Scenario:
