@@ -35,6 +35,7 @@ from scipy.optimize import least_squares
 
 from hybridnet.errors import HybridnetError
 from hybridnet.model.hiqm import (
+    FIT_FORMAT,
     PARAMETER_NAMES,
     FittedHIQM,
     HiqmFit,
@@ -42,7 +43,8 @@ from hybridnet.model.hiqm import (
     QosModel,
     logistic_hiqm,
 )
-from hybridnet.outputs import atomic_write
+from hybridnet.outputs import figure_signature, has_signature, write_output
+from hybridnet.plots import save_figure
 
 COLUMNS = ("seed", "public", "personal", "similarity", "common_steps", "clip_score")
 """Columns a CLIP-score CSV must have (extra columns are ignored)."""
@@ -187,7 +189,8 @@ def binned_means(frame: pd.DataFrame, centres: Sequence[float] = BIN_CENTRES) ->
 def save_fit_json(fit: HiqmFit, path: Path, *, overwrite: bool = False) -> None:
     """Write ``fit`` in the layout of the shipped ``hybridnet/data/hiqm_fitted.json``."""
     text = json.dumps(fit.to_dict(), indent=2) + "\n"
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=overwrite)
+    write_output(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), kind="hiqm fit",
+                 force=overwrite, signature=has_signature(FIT_FORMAT.encode()))
 
 
 def plot_hiqm(binned: pd.DataFrame, model: QosModel, path: Path, *, model_label: str,
@@ -229,4 +232,5 @@ def plot_hiqm(binned: pd.DataFrame, model: QosModel, path: Path, *, model_label:
     ax.legend(handles=styles, loc="upper right", fontsize="small")
     ax.set_xlabel("common steps x_n")
     ax.set_ylabel("QoS (CLIP score)")
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=150), force=overwrite)
+    write_output(path, lambda tmp: save_figure(fig, tmp, fmt=fmt, dpi=150), kind="figure",
+                 force=overwrite, signature=figure_signature)

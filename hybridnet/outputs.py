@@ -1,20 +1,51 @@
-"""Atomic outputs: nothing half-written, nothing a user made lost without ``--force``.
+"""The output discipline every command follows: claim, write aside, rename, release.
 
-Every file or directory is first written to a temporary sibling and renamed
-into place only once it is complete, so an interrupted or failed command
-leaves either the old output or the new one, never a mixture.
+A command that writes an output first *claims* its path: it takes an exclusive
+lock beside it (``.NAME.hybridnet.lock`` in the parent, an ``flock`` the
+kernel drops when the process dies, even by SIGKILL), so a second writer is
+refused at once instead of silently losing the first one's work. Holding the
+claim, it checks what it may replace (nothing without ``--force``; with it,
+only what hybridnet wrote: a directory carrying the :data:`MARKER` file, or one
+of the layouts hybridnet wrote before the marker existed, holding nothing
+else; a file carrying hybridnet's signature), cleans the temporaries of
+earlier killed writers of the same path (no live process can own them while
+the lock is held), and only then does the work. Every result is written to a
+temporary sibling and renamed into place once complete, so an interrupted
+command leaves the old output or the new one, never a mixture.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import json
 import os
+import re
+import secrets
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
-from hybridnet.errors import HybridnetError
+from hybridnet.errors import HybridnetError, SystemFailure
+
+MARKER = ".hybridnet"
+"""File inside every directory hybridnet writes: its kind (run, train, sweep), as JSON."""
+
+TEMP_TAG = "hybridnet"
+"""Every temporary is ``.NAME.hybridnet-PID-TOKEN.tmp``: recognisable, and its writer known."""
+
+LEGACY_LAYOUTS = {
+    "run": {"config.toml", "summary.json", "ues.csv"},
+    "train": {"checkpoint.pt", "training.csv"},
+    "sweep": {"results.csv", "sweep.toml"},
+}
+"""Files that identify a directory hybridnet wrote before :data:`MARKER` existed."""
+
+OWN_SUFFIXES = (".csv", ".png", ".pdf", ".svg", ".toml", ".json", ".pt")
+"""What hybridnet puts in its directories; anything else there is the user's."""
 
 
 def _default_mode(directory: bool) -> int:
@@ -24,48 +55,379 @@ def _default_mode(directory: bool) -> int:
     return (0o777 if directory else 0o666) & ~umask
 
 
-def check_target(path: Path, force: bool) -> None:
-    """Refuse to replace an existing output unless ``force``."""
-    if path.exists() and not force:
-        raise HybridnetError(f"{path}: already exists; pass --force to overwrite it")
+def describe_os_error(err: OSError) -> str:
+    """One line for an OSError: the path, what went wrong and what to do about it."""
+    where = err.filename or "output"
+    hints = {
+        errno.ENOSPC: "free some space or write elsewhere with --out",
+        errno.EDQUOT: "free some space or write elsewhere with --out",
+        errno.EROFS: "the file system is read-only; write elsewhere with --out",
+        errno.EACCES: "check its permissions or write elsewhere with --out",
+        errno.EPERM: "the file system does not allow it (immutable?); write elsewhere with --out",
+        errno.ENOTDIR: "a part of the path is a file, not a directory; choose another --out",
+        errno.ENOENT: "check the path",
+        errno.EISDIR: "it is a directory; name a file",
+        errno.ENAMETOOLONG: "choose a shorter --out",
+    }
+    reason = err.strerror or str(err)
+    hint = hints.get(err.errno or 0, "check the path and try again")
+    return f"{where}: {reason}; {hint}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def temp_sibling(target: Path, label: str = "", keep_suffix: bool = False) -> Path:
+    """A fresh temporary name beside ``target`` that names this process.
+
+    ``keep_suffix`` ends it in the target's suffix too, for writers (matplotlib)
+    that pick the format from it.
+    """
+    token = secrets.token_hex(4)
+    suffix = target.suffix if keep_suffix else ""
+    return target.with_name(f".{target.name}.{TEMP_TAG}-{os.getpid()}-{token}{label}.tmp{suffix}")
+
+
+_TEMP_RE = re.compile(rf"\.{TEMP_TAG}-(\d+)-[0-9a-f]{{8}}(?:-[a-z]+)?\.tmp(?:\.\w+)?$")
+_LEGACY_TEMP_RE = re.compile(r"\.[A-Za-z0-9_]{8}\.tmp$")
+
+
+def stale_temporaries(target: Path) -> list[Path]:
+    """Temporaries of ``target`` whose writers are gone: this process's lock proves it.
+
+    Besides the current ``.NAME.hybridnet-PID-TOKEN.tmp`` names, the
+    ``.NAME.XXXXXXXX.tmp`` directories of versions before the lock count too.
+    """
+    prefix = f".{target.name}."
+    found = []
+    with suppress(OSError):
+        for entry in target.parent.iterdir():
+            name = entry.name
+            if not name.startswith(prefix):
+                continue
+            rest = name[len(prefix) - 1:]
+            match = _TEMP_RE.fullmatch(rest)
+            if match and int(match.group(1)) != os.getpid() and not _pid_alive(
+                    int(match.group(1))):
+                found.append(entry)
+            elif not match and _LEGACY_TEMP_RE.fullmatch(rest) and entry.is_dir():
+                found.append(entry)
+    return sorted(found)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def marker_kind(path: Path) -> str | None:
+    """The kind of hybridnet output directory ``path`` is, or None if it is not one."""
+    marker = path / MARKER
+    if marker.is_file():
+        with suppress(OSError, ValueError, AttributeError):
+            return str(json.loads(marker.read_text(encoding="utf-8"))["kind"])
+        return None
+    with suppress(OSError):
+        names = {entry.name for entry in path.iterdir()}
+        for kind, layout in LEGACY_LAYOUTS.items():
+            if layout <= names:
+                return kind
+    return None
+
+
+def foreign_entries(path: Path) -> list[str]:
+    """What is in directory ``path`` that hybridnet did not put there."""
+    out = []
+    for entry in sorted(path.iterdir()):
+        if entry.name == MARKER and entry.is_file():
+            continue
+        if entry.is_symlink() or not entry.is_file() or entry.suffix not in OWN_SUFFIXES:
+            out.append(entry.name)
+    return out
+
+
+def write_marker(directory: Path, kind: str) -> None:
+    """Mark ``directory`` as a hybridnet output of ``kind``."""
+    try:
+        version = metadata.version("hybridnet")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    text = json.dumps({"kind": kind, "written_by": f"hybridnet {version}"}) + "\n"
+    (directory / MARKER).write_text(text, encoding="utf-8")
+
+
+def _unsafe_target(target: Path) -> str | None:
+    """Why ``target`` can never be an output path (the working directory, one of its parents)."""
+    resolved = target.resolve()
+    cwd = Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        return "is the current directory or one of its parents"
+    if resolved == Path(resolved.anchor) or resolved == Path.home().resolve():
+        return "is the root or home directory"
+    return None
+
+
+@dataclass
+class Claim:
+    """An output path this process holds exclusively until the claim is released."""
+
+    target: Path
+    kind: str
+    force: bool
+    _lock_path: Path
+    _lock_fd: int
+
+    def check_replaceable(self, *, directory: bool,
+                          signature: Callable[[Path], bool] | None = None) -> None:
+        """Refuse an existing target unless ``force`` and hybridnet wrote it (this kind)."""
+        target = self.target
+        if not (target.exists() or target.is_symlink()):
+            return
+        if not self.force:
+            raise HybridnetError(f"{target}: already exists; pass --force to overwrite it")
+        if directory:
+            if not target.is_dir() or target.is_symlink():
+                raise HybridnetError(f"{target}: exists and is not a directory; --force replaces "
+                                     "only a directory hybridnet wrote")
+            self._check_own_dir()
+            return
+        if not target.is_file() or target.is_symlink():
+            raise HybridnetError(f"{target}: exists and is not a file; --force replaces only a "
+                                 "file hybridnet wrote")
+        if signature is not None and not signature(target):
+            raise HybridnetError(f"{target}: not written by hybridnet; --force replaces only "
+                                 "what hybridnet wrote: move it away or choose another --out")
+
+    def _check_own_dir(self) -> None:
+        target = self.target
+        kind = marker_kind(target)
+        if kind is None:
+            if not any(target.iterdir()):
+                return
+            raise HybridnetError(f"{target}: not a directory hybridnet wrote (no {MARKER} "
+                                 "marker); --force replaces only hybridnet's outputs: move it "
+                                 "away or choose another --out")
+        if kind != self.kind:
+            raise HybridnetError(f"{target}: holds a hybridnet {kind} output, not a {self.kind};"
+                                 " remove it yourself or choose another --out")
+        foreign = foreign_entries(target)
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+            raise HybridnetError(f"{target}: holds files hybridnet did not write ({shown}); "
+                                 "--force would lose them: move them away first")
+
+    @contextmanager
+    def write_dir(self) -> Iterator[Path]:
+        """Yield a temporary sibling directory; once complete it replaces the target."""
+        self.check_replaceable(directory=True)
+        tmp = temp_sibling(self.target)
+        tmp.mkdir(mode=_default_mode(directory=True))
+        try:
+            write_marker(tmp, self.kind)
+            yield tmp
+            self.install(tmp)
+        except BaseException:
+            _remove(tmp)
+            raise
+
+    def write_file(self, write: Callable[[Path], None],
+                   signature: Callable[[Path], bool] | None = None) -> Path:
+        """Call ``write(tmp)`` on a temporary sibling and rename it onto the target."""
+        self.check_replaceable(directory=False, signature=signature)
+        tmp = temp_sibling(self.target, keep_suffix=True)
+        try:
+            write(tmp)
+            if tmp.exists():
+                tmp.chmod(_default_mode(directory=False))
+            os.replace(tmp, self.target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return self.target
+
+    def install(self, ready: Path) -> None:
+        """Put the finished ``ready`` in place of the target, the old one removed after."""
+        old = None
+        if self.target.exists():
+            old = temp_sibling(self.target, "-old")
+            os.replace(self.target, old)
+        os.replace(ready, self.target)
+        if old is not None:
+            _remove(old)
+
+    def release(self) -> None:
+        """Drop the lock; the lock file goes first, while it is still held."""
+        with suppress(OSError):
+            self._lock_path.unlink()
+        os.close(self._lock_fd)
+
+
+def _lock(target: Path) -> tuple[Path, int]:
+    """Take the lock of ``target`` or raise; robust to a holder that unlinks as it releases."""
+    lock_path = target.with_name(f".{target.name}.{TEMP_TAG}.lock")
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = ""
+            with suppress(OSError, ValueError):
+                holder = f" (pid {int(os.pread(fd, 32, 0).decode().split()[0])})"
+            os.close(fd)
+            raise SystemFailure(f"{target}: another hybridnet process{holder} is writing it; "
+                                "wait for it to finish or choose another --out") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        # The previous holder may have unlinked the file between our open and our lock:
+        # then we hold a lock on an orphan, and must take the one at the path instead.
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(lock_path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            return lock_path, fd
+        os.close(fd)
+
+
+def _prepare_parent(target: Path) -> None:
+    """Make the parent directory, or say in one line why it cannot be."""
+    parent = target.parent
+    for ancestor in (parent, *parent.parents):
+        if ancestor.exists() or ancestor.is_symlink():
+            if not ancestor.is_dir():
+                raise HybridnetError(f"{target}: {ancestor} is a file, not a directory; "
+                                     "choose another --out")
+            break
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SystemFailure(describe_os_error(err)) from None
+
+
+def claim(target: str | Path, *, kind: str, force: bool = False) -> Claim:
+    """Claim ``target`` for writing: checked, locked and swept of stale temporaries.
+
+    Raises at once, before any work, when the path can never be written (the
+    working directory or a parent of it, under a file, read-only), or another
+    process holds it. Release with :meth:`Claim.release` or use :func:`claimed`.
+    """
+    target = Path(target)
+    why = _unsafe_target(target)
+    if why:
+        raise HybridnetError(f"{target}: {why}; hybridnet never writes or replaces it, "
+                             "choose another --out")
+    if not target.name or target.name in (".", ".."):
+        raise HybridnetError(f"{target}: not a valid output path; name a new directory or file")
+    _prepare_parent(target)
+    try:
+        lock_path, fd = _lock(target)
+    except OSError as err:
+        raise SystemFailure(describe_os_error(err)) from None
+    held = Claim(target=target, kind=kind, force=force, _lock_path=lock_path, _lock_fd=fd)
+    for stale in stale_temporaries(target):
+        _remove(stale)
+    return held
 
 
 @contextmanager
-def atomic_dir(target: str | Path, force: bool = False) -> Iterator[Path]:
-    """Yield a temporary sibling directory; on success it replaces ``target``."""
-    target = Path(target)
-    check_target(target, force)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    tmp.chmod(_default_mode(directory=True))
+def claimed(target: str | Path, *, kind: str, force: bool = False) -> Iterator[Claim]:
+    """:func:`claim` as a context manager that always releases."""
+    held = claim(target, kind=kind, force=force)
     try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(tmp, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+        yield held
+    finally:
+        held.release()
 
 
-def atomic_write(target: str | Path, write: Callable[[Path], None], force: bool = False) -> Path:
-    """Call ``write(tmp_path)`` and rename the result onto ``target``."""
+def claim_fresh(base: str | Path, *, kind: str) -> Claim:
+    """Claim ``base``, or ``base-2``, ``base-3``, ...: the first free name no one else holds.
+
+    For default output names: two commands started in the same second get two
+    directories instead of one overwriting the other.
+    """
+    base = Path(base)
+    for n in range(1, 10_000):
+        candidate = base if n == 1 else base.with_name(f"{base.name}-{n}")
+        if candidate.exists():
+            continue
+        try:
+            held = claim(candidate, kind=kind)
+        except SystemFailure:
+            if candidate.parent.is_dir():
+                continue
+            raise
+        if not candidate.exists():
+            return held
+        held.release()
+    raise SystemFailure(f"{base}: no free name after 10,000 tries; choose an --out")
+
+
+def replace_file(target: str | Path, write: Callable[[Path], None]) -> Path:
+    """Atomically (re)write a file inside an output this process already holds.
+
+    For the files of a claimed directory, caches and checkpoints: ``write(tmp)``
+    then rename, so a reader sees the old file or the new one.
+    """
     target = Path(target)
-    check_target(target, force)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix or ".tmp",
-                                dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    tmp.chmod(_default_mode(directory=False))
+    tmp = temp_sibling(target, keep_suffix=True)
     try:
         write(tmp)
+        if tmp.exists():
+            tmp.chmod(_default_mode(directory=False))
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return target
+
+
+def write_output(target: str | Path, write: Callable[[Path], None], *, kind: str,
+                 force: bool = False, signature: Callable[[Path], bool] | None = None) -> Path:
+    """Claim a single-file output, write it atomically, release.
+
+    ``signature`` tells whether an existing file is one hybridnet wrote; with
+    ``force`` only such a file is replaced.
+    """
+    with claimed(target, kind=kind, force=force) as held:
+        return held.write_file(write, signature)
+
+
+def has_signature(text: bytes) -> Callable[[Path], bool]:
+    """A signature test: the file's first 64 KiB contain ``text``."""
+    def test(path: Path) -> bool:
+        try:
+            with path.open("rb") as f:
+                return text in f.read(65536)
+        except OSError:
+            return False
+    return test
+
+
+def starts_with(prefix: str) -> Callable[[Path], bool]:
+    """A signature test: the file's first line starts with ``prefix`` (our CSV headers)."""
+    def test(path: Path) -> bool:
+        try:
+            with path.open(encoding="utf-8", errors="replace") as f:
+                return f.readline().startswith(prefix)
+        except OSError:
+            return False
+    return test
+
+
+FIGURE_SIGNATURE = b"hybridnet"
+"""Written into every figure's metadata (see :func:`hybridnet.plots.save_figure`)."""
+
+figure_signature = has_signature(FIGURE_SIGNATURE)

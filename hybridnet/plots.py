@@ -18,10 +18,26 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from hybridnet.errors import HybridnetError  # noqa: E402
+from hybridnet.outputs import FIGURE_SIGNATURE  # noqa: E402
 from hybridnet.scenario import SECTIONS  # noqa: E402
+
+_METADATA_KEY = {"png": "Software", "pdf": "Creator", "svg": "Creator"}
+
+
+def save_figure(fig: Figure, out: str | Path, *, fmt: str | None = None, dpi: int = 120) -> None:
+    """Save ``fig`` signed as hybridnet's, so that ``--force`` knows it may replace it.
+
+    The format follows ``fmt`` or the suffix of ``out``.
+    """
+    fmt = (fmt or Path(out).suffix.lstrip(".") or "png").lower()
+    key = _METADATA_KEY.get(fmt)
+    metadata = {key: FIGURE_SIGNATURE.decode()} if key else None
+    fig.savefig(out, format=fmt, dpi=dpi, bbox_inches="tight", metadata=metadata)
+
 
 PHASE_COLOURS = {
     "common": "#8c8c8c",
@@ -82,7 +98,7 @@ def plot_timeline(events: pd.DataFrame, ues: pd.DataFrame, out: str | Path,
               ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     out = Path(out)
-    fig.savefig(out, dpi=120, bbox_inches="tight")
+    save_figure(fig, out)
     plt.close(fig)
     return out
 
@@ -128,7 +144,7 @@ def axis_label(column: str) -> str:
 def _save(fig: plt.Figure, out: str | Path) -> Path:
     fig.tight_layout()
     out = Path(out)
-    fig.savefig(out, dpi=120, bbox_inches="tight")
+    save_figure(fig, out)
     plt.close(fig)
     return out
 

@@ -8,9 +8,11 @@ the closed form.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import re
+import shlex
 import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -19,25 +21,43 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hybridnet.outputs import atomic_dir
-from hybridnet.scenario import Scenario, to_toml
+from hybridnet.outputs import Claim
+from hybridnet.scenario import ORIGIN_PREFIX, Scenario, to_toml
 from hybridnet.trace import RunResult
 
 PERCENTILES = (50, 90, 95, 99)
 
 
 def default_run_dir(scenario: Scenario, policy_name: str, seed: int, root: str = "runs") -> Path:
-    """``runs/{scenario}__{policy}__{seed}__{time}``: every run traceable to its inputs."""
+    """``runs/{scenario}__{policy}__{seed}__{time}``: every run traceable to its inputs.
+
+    Claim it with :func:`hybridnet.outputs.claim_fresh`, which moves on to
+    ``-2``, ``-3``, ... when another run took the name in the same second.
+    """
     stem = Path(scenario.source).stem or "scenario"
     safe_policy = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(policy_name).stem if "/" in policy_name
                          else policy_name)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = Path(root) / f"{stem}__{safe_policy}__{seed}__{stamp}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
+    return Path(root) / f"{stem}__{safe_policy}__{seed}__{stamp}"
+
+
+def effective_scenario(scenario: Scenario, *, policy: str, seed: int, slots: int,
+                       engine: str) -> Scenario:
+    """``scenario`` with what a run actually used written into ``[sim]``.
+
+    Its config.toml then reproduces the run on its own, whatever flags made it.
+    """
+    values = {"sim.policy": policy, "sim.seed": seed, "sim.slots": slots, "sim.engine": engine}
+    return dataclasses.replace(scenario.with_values(values), origin=scenario.origin)
+
+
+def config_toml(scenario: Scenario, origin: str) -> str:
+    """A run's config.toml: the resolved scenario under a header that reruns do not change."""
+    return to_toml(scenario, header=[
+        "hybridnet run configuration, every key resolved: `hybridnet run config.toml` "
+        "reproduces this run.",
+        f"{ORIGIN_PREFIX[2:]}{origin}",
+    ])
 
 
 def _versions() -> dict[str, str]:
@@ -60,11 +80,18 @@ def _stats(values: pd.Series) -> dict[str, float]:
 
 
 def summarise(result: RunResult, scenario: Scenario, policy_name: str, seed: int,
-              engine: str, sample: bool = False) -> dict[str, Any]:
-    """Totals, means and percentiles of a run, and what produced it."""
+              engine: str, sample: bool = False, origin: str = "") -> dict[str, Any]:
+    """Totals, means and percentiles of a run, and what produced it.
+
+    ``origin`` is the command that first made the configuration; its scenario
+    file is reported as ``scenario``, so a rerun of the run's config.toml
+    writes the same summary.
+    """
     ues, slots = result.ues, result.slots
+    origin = origin or scenario.source
     return {
-        "scenario": scenario.source,
+        "scenario": shlex.split(origin)[0] if origin.strip() else scenario.source,
+        "origin": origin,
         "policy": policy_name,
         "actions": "sampled" if sample else "greedy",
         "seed": seed,
@@ -92,13 +119,18 @@ def summarise(result: RunResult, scenario: Scenario, policy_name: str, seed: int
     }
 
 
-def write_run_dir(out: str | Path, scenario: Scenario, result: RunResult, policy_name: str,
-                  seed: int, engine: str = "des", force: bool = False,
-                  plot: bool = True, sample: bool = False) -> dict[str, Any]:
-    """Write the whole run directory atomically and return its summary."""
-    summary = summarise(result, scenario, policy_name, seed, engine, sample)
-    with atomic_dir(out, force=force) as tmp:
-        (tmp / "config.toml").write_text(to_toml(scenario), encoding="utf-8")
+def write_run_dir(held: Claim, scenario: Scenario, result: RunResult, policy_name: str,
+                  seed: int, engine: str = "des", plot: bool = True, sample: bool = False,
+                  origin: str = "") -> dict[str, Any]:
+    """Write the whole run directory into the claimed path, atomically; return its summary.
+
+    ``held`` is the claim of the output (:func:`hybridnet.outputs.claim`), taken
+    before the simulation so that no other writer can race it.
+    """
+    origin = origin or scenario.origin or scenario.source
+    summary = summarise(result, scenario, policy_name, seed, engine, sample, origin)
+    with held.write_dir() as tmp:
+        (tmp / "config.toml").write_text(config_toml(scenario, origin), encoding="utf-8")
         for name in ("ues", "slots", "events", "groups"):
             getattr(result, name).to_csv(tmp / f"{name}.csv", index=False, float_format="%.17g")
         if result.prompts is not None:

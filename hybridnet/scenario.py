@@ -235,8 +235,12 @@ class TrainConfig:
                             lo=1, hi=1_000_000)
     hidden: tuple[int, ...] = _spec([128, 128, 128], "hidden layer widths of actor and critic",
                                     source="paper", lo=1, hi=65536)
-    episodes: int = _spec(500, "training episodes (each [sim] slots slots)", source="paper",
-                          lo=1, hi=10_000_000)
+    episodes: int = _spec(500, "training episodes (each train.episode_slots slots)",
+                          source="paper", lo=1, hi=10_000_000)
+    episode_slots: int | str = _spec(AUTO, "slots per training episode (auto: sim.slots, "
+                                     "written as a number into a resolved config, so a run "
+                                     "of other length keeps its controller)",
+                                     lo=1, hi=10_000_000, auto=True, kind="int")
     episodes_per_update: int = _spec(1, "episodes collected per PPO update (the rollout); "
                                      "updating after every episode is what lets the paper-mode "
                                      "HID converge within 500 episodes",
@@ -291,6 +295,9 @@ class SimConfig:
     early_handoff: bool = _spec(False, "phase I of UE n starts when common step x_n is done, "
                                 "not after all x_m^max steps (eq. 13 waits)")
     seed: int = _spec(0, "root random seed", lo=0, hi=2**63 - 1)
+    engine: str = _spec("des", "the engine `hybridnet run` uses when --engine is not given: "
+                        "des (SimPy network with queues) or closed (eq. 1-17 directly)",
+                        choices=("des", "closed"))
     policy: str = _spec("hid", "the policy `hybridnet run` uses when --policy is not given: "
                         "hid, oracle, random, local, fixed:X,Y or a checkpoint path")
 
@@ -326,6 +333,9 @@ class Scenario:
     train: TrainConfig = field(default_factory=TrainConfig)
     sim: SimConfig = field(default_factory=SimConfig)
     source: str = "defaults"
+    origin: str = ""
+    """The command that first produced this configuration, carried by a run's config.toml
+    (its ``# origin:`` line) so that rerunning it keeps the same header."""
 
     def replace(self, **sections: Any) -> Scenario:
         """A copy with whole sections replaced (``scenario.replace(sim=...)``)."""
@@ -543,7 +553,7 @@ def read_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise HybridnetError(f"{source}: invalid TOML: {err}") from None
-    scenario = from_dict(raw, source)
+    scenario = dataclasses.replace(from_dict(raw, source), origin=_read_origin(text))
     if overrides:
         for dotted, value in overrides.items():
             section, key = _split_key(f"{source} (--set)", dotted)
@@ -551,6 +561,19 @@ def read_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
         scenario = from_dict(raw, f"{source} (with --set)")
         scenario = dataclasses.replace(scenario, source=source)
     return scenario
+
+
+ORIGIN_PREFIX = "# origin: "
+
+
+def _read_origin(text: str) -> str:
+    """The ``# origin:`` line of a run's config.toml, from the comments that open it."""
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        if line.startswith(ORIGIN_PREFIX):
+            return line[len(ORIGIN_PREFIX):].strip()
+    return ""
 
 
 # --------------------------------------------------------------------------- writing
@@ -571,9 +594,12 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
-def to_toml(scenario: Scenario) -> str:
-    """The scenario as TOML, every key written, floats round-tripping bit for bit."""
-    lines = [f"# resolved from {scenario.source}"]
+def to_toml(scenario: Scenario, header: list[str] | None = None) -> str:
+    """The scenario as TOML, every key written, floats round-tripping bit for bit.
+
+    ``header`` replaces the opening comment (by default, where it was read from).
+    """
+    lines = [f"# {line}" for line in header] if header else [f"# resolved from {scenario.source}"]
     for section, table in to_dict(scenario).items():
         lines.append(f"\n[{section}]")
         lines.extend(f"{key} = {_toml_value(value)}" for key, value in table.items())

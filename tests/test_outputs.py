@@ -1,44 +1,223 @@
-"""Atomic outputs: complete or absent, never overwritten without force."""
+"""The output discipline: claimed, complete or absent, replaced only when hybridnet wrote it."""
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 
 import pytest
 
-from hybridnet.errors import HybridnetError
-from hybridnet.outputs import atomic_dir, atomic_write
+from hybridnet.errors import HybridnetError, SystemFailure
+from hybridnet.outputs import (
+    MARKER,
+    claim,
+    claim_fresh,
+    claimed,
+    figure_signature,
+    marker_kind,
+    replace_file,
+    stale_temporaries,
+    starts_with,
+    temp_sibling,
+    write_output,
+)
 
 
-def test_atomic_dir_replaces_only_with_force(tmp_path):
+def _write_run(target, force=False, files=("a.csv",)):
+    with claimed(target, kind="run", force=force) as held, held.write_dir() as tmp:
+        for name in files:
+            (tmp / name).write_text(name)
+
+
+def test_a_directory_is_replaced_only_with_force_and_only_when_ours(tmp_path):
     target = tmp_path / "run"
-    with atomic_dir(target) as tmp:
-        (tmp / "a.txt").write_text("first")
-    assert (target / "a.txt").read_text() == "first"
-    with pytest.raises(HybridnetError, match="--force"), atomic_dir(target):
+    _write_run(target)
+    assert marker_kind(target) == "run"
+    assert sorted(p.name for p in target.iterdir()) == [MARKER, "a.csv"]
+    with pytest.raises(HybridnetError, match="--force"):
+        _write_run(target)
+    _write_run(target, force=True, files=("b.csv",))
+    assert sorted(p.name for p in target.iterdir()) == [MARKER, "b.csv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no lock, no temporary left
+
+
+def test_force_refuses_a_directory_hybridnet_did_not_write(tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "thesis.tex").write_text("years of work")
+    with pytest.raises(HybridnetError, match="not a directory hybridnet wrote"):
+        _write_run(notes, force=True)
+    assert (notes / "thesis.tex").read_text() == "years of work"
+
+
+def test_force_refuses_our_directory_once_the_user_added_to_it(tmp_path):
+    target = tmp_path / "run"
+    _write_run(target)
+    (target / "my-notes.txt").write_text("mine")
+    (target / "analysis").mkdir()
+    with pytest.raises(HybridnetError, match="did not write.*analysis, my-notes.txt"):
+        _write_run(target, force=True)
+    assert (target / "my-notes.txt").read_text() == "mine"
+
+
+def test_force_refuses_another_kind_of_hybridnet_output(tmp_path):
+    target = tmp_path / "hid"
+    with claimed(target, kind="train") as held, held.write_dir():
         pass
-    with atomic_dir(target, force=True) as tmp:
-        (tmp / "b.txt").write_text("second")
-    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
-    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+    with pytest.raises(HybridnetError, match="holds a hybridnet train output, not a run"):
+        _write_run(target, force=True)
 
 
-def test_failed_write_leaves_nothing_behind(tmp_path):
+def test_a_directory_of_an_older_version_is_recognised_by_its_layout(tmp_path):
+    target = tmp_path / "old-run"
+    target.mkdir()
+    for name in ("config.toml", "summary.json", "ues.csv", "timeline.png"):
+        (target / name).write_text("x")
+    assert marker_kind(target) == "run"
+    _write_run(target, force=True)
+    assert (target / MARKER).is_file()
+
+
+@pytest.mark.parametrize("name", [".", ".."])
+def test_the_working_directory_and_its_parents_are_refused(tmp_path, monkeypatch, name):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    with pytest.raises(HybridnetError, match="never writes"):
+        claim(name, kind="run", force=True)
+    with pytest.raises(HybridnetError, match="never writes"):
+        claim(work, kind="run", force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
+    assert list(work.iterdir()) == []
+
+
+def test_an_output_under_a_file_is_one_line_before_any_work(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(HybridnetError, match="is a file, not a directory"):
+        claim(blocker / "deeper" / "run", kind="run")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_a_read_only_parent_is_a_system_failure(tmp_path):
+    parent = tmp_path / "ro"
+    parent.mkdir()
+    parent.chmod(0o555)
+    try:
+        with pytest.raises(SystemFailure, match="Permission denied"):
+            claim(parent / "run", kind="run")
+    finally:
+        parent.chmod(0o755)
+
+
+def test_a_second_claim_is_refused_while_the_first_holds(tmp_path):
     target = tmp_path / "run"
-    with pytest.raises(RuntimeError), atomic_dir(target) as tmp:
+    with claimed(target, kind="run"):
+        with pytest.raises(SystemFailure, match=rf"pid {os.getpid()}.*another --out"):
+            claim(target, kind="run")
+    with claimed(target, kind="run"):  # released: free again
+        pass
+
+
+def test_a_lock_held_by_another_process_is_refused_and_freed_when_it_dies(tmp_path):
+    target = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from hybridnet.outputs import claim; "
+         f"claim({str(target)!r}, kind='run'); print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(SystemFailure, match=f"pid {holder.pid}"):
+            claim(target, kind="run")
+    finally:
+        holder.kill()
+        holder.wait()
+    with claimed(target, kind="run"):  # the kernel dropped the dead holder's lock
+        pass
+
+
+def test_default_names_never_collide(tmp_path):
+    base = tmp_path / "runs" / "paper__oracle__0__20261201-000000"
+    first = claim_fresh(base, kind="run")
+    second = claim_fresh(base, kind="run")
+    assert (first.target.name, second.target.name) == (base.name, f"{base.name}-2")
+    first.release()
+    second.release()
+
+
+def test_stale_temporaries_of_dead_writers_are_swept_live_ones_kept(tmp_path):
+    target = tmp_path / "run"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead_tmp = tmp_path / f".run.hybridnet-{dead.stdout.strip()}-0123abcd.tmp"
+    dead_tmp.mkdir()
+    legacy_tmp = tmp_path / ".run.k3j_x9a2.tmp"  # mkdtemp's name, before the lock existed
+    legacy_tmp.mkdir()
+    mine = temp_sibling(target)
+    mine.mkdir()
+    other_target = tmp_path / f".runs.hybridnet-{dead.stdout.strip()}-0123abcd.tmp"
+    other_target.mkdir()
+    assert stale_temporaries(target) == sorted([dead_tmp, legacy_tmp])
+    with claimed(target, kind="run"):
+        pass
+    assert not dead_tmp.exists() and not legacy_tmp.exists()
+    assert mine.exists() and other_target.exists()
+
+
+def test_a_failed_write_leaves_nothing_behind(tmp_path):
+    target = tmp_path / "run"
+    with pytest.raises(RuntimeError), claimed(target, kind="run") as held, \
+            held.write_dir() as tmp:
         (tmp / "half.csv").write_text("x")
         raise RuntimeError("simulated crash")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_atomic_write_file_mode_and_force(tmp_path):
-    target = tmp_path / "fig.png"
-    atomic_write(target, lambda p: p.write_bytes(b"1"))
+def test_single_files_mode_force_and_signature(tmp_path):
+    target = tmp_path / "groups.csv"
+    ours = starts_with("prompt,")
+    write_output(target, lambda p: p.write_text("prompt,text\n"), kind="prompts csv",
+                 signature=ours)
     assert stat.S_IMODE(target.stat().st_mode) & 0o044  # readable by others, like open()
-    with pytest.raises(HybridnetError):
-        atomic_write(target, lambda p: p.write_bytes(b"2"))
-    atomic_write(target, lambda p: p.write_bytes(b"2"), force=True)
-    assert target.read_bytes() == b"2"
+    with pytest.raises(HybridnetError, match="--force"):
+        write_output(target, lambda p: p.write_text("prompt,x\n"), kind="prompts csv")
+    write_output(target, lambda p: p.write_text("prompt,y\n"), kind="prompts csv", force=True,
+                 signature=ours)
+    assert target.read_text() == "prompt,y\n"
+    foreign = tmp_path / "budget.csv"
+    foreign.write_text("item,cost\n")
+    with pytest.raises(HybridnetError, match="not written by hybridnet"):
+        write_output(foreign, lambda p: p.write_text("prompt,z\n"), kind="prompts csv",
+                     force=True, signature=ours)
+    assert foreign.read_text() == "item,cost\n"
     with pytest.raises(ValueError):
-        atomic_write(tmp_path / "other.png", lambda p: (_ for _ in ()).throw(ValueError("boom")))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png"]
+        write_output(tmp_path / "other.csv", lambda p: (_ for _ in ()).throw(ValueError("boom")),
+                     kind="prompts csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["budget.csv", "groups.csv"]
+
+
+def test_figures_are_signed(tmp_path):
+    from matplotlib.figure import Figure
+
+    from hybridnet.plots import save_figure
+
+    for suffix in ("png", "pdf", "svg"):
+        out = tmp_path / f"fig.{suffix}"
+        fig = Figure()
+        fig.subplots().plot([0, 1])
+        save_figure(fig, out)
+        assert figure_signature(out), suffix
+    alien = tmp_path / "photo.png"
+    alien.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    assert not figure_signature(alien)
+
+
+def test_replace_file_rewrites_in_place(tmp_path):
+    target = tmp_path / "cache" / "a.npy"
+    replace_file(target, lambda p: p.write_bytes(b"1"))
+    replace_file(target, lambda p: p.write_bytes(b"2"))
+    assert target.read_bytes() == b"2"
+    assert [p.name for p in target.parent.iterdir()] == ["a.npy"]

@@ -1,20 +1,37 @@
 """The ``hybridnet`` command line: a thin shell over the library.
 
 Each command group lives in its own module and only parses arguments, calls
-the library and prints. Every :class:`~hybridnet.errors.HybridnetError` becomes
-one line on stderr and exit code 2, never a traceback.
+the library and prints. Every :class:`~hybridnet.errors.HybridnetError`, OSError
+and MemoryError becomes one line on stderr and an exit code, never a traceback.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 
 import click
 
-from hybridnet.errors import HybridnetError
+from hybridnet.errors import (
+    EXIT_CODES,
+    HybridnetError,
+    SystemFailure,
+    Terminated,
+    raise_terminated,
+)
+from hybridnet.outputs import describe_os_error
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _epilog() -> str:
+    codes = "\n".join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items())
+    return ("\b\nExit codes (every command):\n" + codes + "\n\n"
+            "Outputs: a command claims its output before any work (a second writer is refused), "
+            "writes it aside and renames it into place; --force replaces only what hybridnet "
+            "wrote.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=_epilog())
 @click.version_option(package_name="hybridnet")
 def cli() -> None:
     """hybridnet: simulate mobile-edge AIGC networks with hybrid diffusion inference."""
@@ -32,17 +49,47 @@ def _register() -> None:
     cli.add_command(train.train)
 
 
+def _memory_message(err: BaseException) -> str:
+    detail = str(err).strip().splitlines()[-1] if str(err).strip() else "allocation failed"
+    return (f"out of memory ({detail[:200]}); reduce network.num_ues, sim.slots or "
+            "train.hidden, or run on a machine with more memory")
+
+
+def _is_allocation_failure(err: RuntimeError) -> bool:
+    """torch reports a failed allocation as a RuntimeError, not a MemoryError."""
+    text = str(err)
+    return "can't allocate memory" in text or "not enough memory" in text
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the console script."""
+    """Entry point of the console script: one line and an exit code for every failure.
+
+    The exit codes are those of :mod:`hybridnet.errors` (documented in docs/cli.md).
+    SIGTERM unwinds like Ctrl-C, so every command cleans up on either.
+    """
     _register()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, raise_terminated)
     try:
         cli.main(args=argv, standalone_mode=False)
     except HybridnetError as err:
         click.echo(f"error: {err}", err=True)
-        sys.exit(2)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
+        sys.exit(err.exit_code)
+    except click.exceptions.Abort as err:
+        terminated = isinstance(err.__cause__, Terminated)
+        click.echo("terminated" if terminated else "interrupted", err=True)
+        sys.exit(128 + (signal.SIGTERM if terminated else signal.SIGINT))
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)
+    except MemoryError as err:
+        click.echo(f"error: {_memory_message(err)}", err=True)
+        sys.exit(SystemFailure.exit_code)
+    except OSError as err:
+        click.echo(f"error: {describe_os_error(err)}", err=True)
+        sys.exit(SystemFailure.exit_code)
+    except RuntimeError as err:
+        if not _is_allocation_failure(err):
+            raise
+        click.echo(f"error: {_memory_message(err)}", err=True)
+        sys.exit(SystemFailure.exit_code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -9,7 +10,11 @@ import pandas as pd
 
 from hybridnet.cli.common import force_option, parse_range
 from hybridnet.errors import HybridnetError
-from hybridnet.outputs import atomic_write
+from hybridnet.outputs import figure_signature, write_output
+
+
+def _write_figure(out: Path, draw: Callable[[Path], object], force: bool) -> None:
+    write_output(out, draw, kind="figure", force=force, signature=figure_signature)
 
 
 @click.group()
@@ -45,7 +50,7 @@ def timeline(run_dir: Path, ue_text: str, slot_text: str, out: Path | None, forc
             f"0-{ues['ue'].max()} and slots 0-{ues['slot'].max()}"
         )
     out = out or run_dir / f"timeline-ues{ue_text}-slots{slot_text}.png".replace(",", "_")
-    atomic_write(out, lambda tmp: plot_timeline(events, ues, tmp, ue_ids, slot_ids), force=force)
+    _write_figure(out, lambda tmp: plot_timeline(events, ues, tmp, ue_ids, slot_ids), force)
     click.echo(f"wrote {out}")
 
 
@@ -69,7 +74,7 @@ def sweep_figure(sweep_dir: Path, x: str, y: str, hue: str | None, out: Path | N
     frame = read_results(sweep_dir)
     name = f"{y}-vs-{x}" + (f"-by-{hue}" if hue else "")
     out = out or sweep_dir / f"{name}.png"
-    atomic_write(out, lambda tmp: plot_sweep(frame, x, y, tmp, hue=hue), force=force)
+    _write_figure(out, lambda tmp: plot_sweep(frame, x, y, tmp, hue=hue), force)
     click.echo(f"wrote {out}")
 
 
@@ -86,7 +91,7 @@ def training(run_dirs: tuple[Path, ...], out: Path | None, force: bool) -> None:
 
     name = "training-reward.png"
     out = out or (run_dirs[0] / name if len(run_dirs) == 1 else Path(name))
-    atomic_write(out, lambda tmp: plot_training(list(run_dirs), tmp), force=force)
+    _write_figure(out, lambda tmp: plot_training(list(run_dirs), tmp), force)
     click.echo(f"wrote {out}")
 
 
@@ -106,5 +111,5 @@ def schemes(csv: Path, out: Path | None, force: bool) -> None:
         raise HybridnetError(f"{csv}: no such file")
     frame = pd.read_csv(csv, keep_default_na=False, na_values=[""])
     out = out or csv.with_name("schemes.png")
-    atomic_write(out, lambda tmp: plot_schemes(frame, tmp), force=force)
+    _write_figure(out, lambda tmp: plot_schemes(frame, tmp), force)
     click.echo(f"wrote {out}")

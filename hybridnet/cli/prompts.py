@@ -1,8 +1,9 @@
 """``hybridnet prompts``: eq. (10) similarities and scheme groupings of a prompt file.
 
 Thin: it reads the prompts, calls :mod:`hybridnet.prompts` and writes a CSV
-to stdout or to ``--out``, through :func:`hybridnet.outputs.atomic_write`
-(temporary sibling, then rename; an existing file only with ``--force``).
+to stdout or to ``--out``, through :func:`hybridnet.outputs.write_output`
+(claimed, temporary sibling, then rename; an existing file only with ``--force``,
+and only one this command wrote).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from hybridnet.cli.common import force_option
 from hybridnet.errors import HybridnetError
-from hybridnet.outputs import atomic_write
+from hybridnet.outputs import starts_with, write_output
 from hybridnet.prompts import SCHEMES, group_prompts
 from hybridnet.prompts.corpus import CORPORA, resolve_corpus
 from hybridnet.prompts.embeddings import similarity_matrix
@@ -30,7 +31,8 @@ def _write(text: str, out: Path | None, force: bool) -> None:
     if out is None:
         click.echo(text, nl=False)
     else:
-        atomic_write(out, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=force)
+        write_output(out, lambda tmp: tmp.write_text(text, encoding="utf-8"), kind="prompts csv",
+                     force=force, signature=starts_with("prompt,"))
 
 
 def _num_groups(value: str) -> int | str:
@@ -44,7 +46,7 @@ def _num_groups(value: str) -> int | str:
         ) from None
 
 
-@click.group(name="prompts")
+@click.group(name="prompts", short_help="Prompt similarity and grouping under the schemes.")
 def prompts() -> None:
     """Prompt similarity (eq. 10) and grouping under the schemes his, ppgfis, gfis, iis."""
 

@@ -21,8 +21,9 @@ from tqdm import tqdm
 
 from hybridnet.api import load_scenario
 from hybridnet.cli.common import force_option, set_option
-from hybridnet.errors import HybridnetError
-from hybridnet.outputs import atomic_write
+from hybridnet.errors import HybridnetError, Interrupted, Terminated
+from hybridnet.outputs import Claim, claim, claim_fresh, replace_file, write_marker
+from hybridnet.plots import plot_training
 from hybridnet.rl.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from hybridnet.rl.train import Trainer
 from hybridnet.rundir import default_run_dir
@@ -37,25 +38,64 @@ def _partial(out: Path) -> Path:
 def _save(trainer: Trainer, work: Path) -> None:
     """Checkpoint and log, each file written atomically."""
     save_checkpoint(work / "checkpoint.pt", Checkpoint.from_trainer(trainer))
-    atomic_write(work / "training.csv",
+    replace_file(work / "training.csv",
                  lambda tmp: trainer.history_frame().to_csv(tmp, index=False,
-                                                            float_format="%.10g"), force=True)
-    atomic_write(work / "config.toml",
-                 lambda tmp: tmp.write_text(to_toml(trainer.scenario), encoding="utf-8"),
-                 force=True)
+                                                            float_format="%.10g"))
+    replace_file(work / "config.toml",
+                 lambda tmp: tmp.write_text(to_toml(trainer.scenario), encoding="utf-8"))
 
 
-def _finish(work: Path, out: Path) -> None:
-    """Move the finished run into place, replacing an older ``out`` (--force or --resume)."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        out.replace(old)
-    work.replace(out)
-    shutil.rmtree(work.parent, ignore_errors=True)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _start(scenario: Path | None, out: Path | None, values: dict[str, object],
+           force: bool) -> tuple[Claim, Trainer]:
+    """Claim a new training directory (refusing to lose a finished or interrupted one)."""
+    resolved = load_scenario(scenario, values)
+    held = (claim(out, kind="train", force=force) if out is not None
+            else claim_fresh(default_run_dir(resolved, f"hid-{resolved.train.mode}",
+                                             resolved.train.seed), kind="train"))
+    try:
+        out = held.target
+        work = _partial(out)
+        if out.exists() and not force:
+            raise HybridnetError(f"{out}: already exists; pass --force to overwrite it "
+                                 "or --resume to continue it")
+        held.check_replaceable(directory=True)
+        if work.exists() and not force:
+            raise HybridnetError(f"{out}: an interrupted run of it is in {work}; pass --resume "
+                                 "to continue it or --force to start again")
+        shutil.rmtree(work.parent, ignore_errors=True)
+        return held, Trainer(resolved)
+    except BaseException:
+        held.release()
+        raise
+
+
+def _resume(scenario: Path | None, out: Path | None, values: dict[str, object],
+            same_scenario: bool) -> tuple[Claim, Trainer]:
+    """Claim the training directory ``out`` and rebuild its trainer where it stopped."""
+    if out is None:
+        raise HybridnetError("--resume needs --out, the directory of the run to continue")
+    held = claim(out, kind="train")
+    try:
+        work = _partial(out)
+        source = work if (work / "checkpoint.pt").is_file() else out
+        if not (source / "checkpoint.pt").is_file():
+            raise HybridnetError(f"{out}: nothing to resume (no checkpoint.pt in {out} or {work})")
+        checkpoint = load_checkpoint(source / "checkpoint.pt")
+        resolved = (checkpoint.scenario.with_values(values) if same_scenario
+                    else load_scenario(scenario, values))
+        trainer = checkpoint.resume(resolved, str(source))
+        wanted = trainer.scenario.train.episodes
+        if source == out and trainer.episodes_done >= wanted:
+            raise HybridnetError(
+                f"{out}: already trained for {trainer.episodes_done} episodes; to extend it "
+                f"pass --episodes above {trainer.episodes_done} (not {wanted})")
+        if source == out:
+            shutil.rmtree(work.parent, ignore_errors=True)
+            shutil.copytree(out, work)
+        return held, trainer
+    except BaseException:
+        held.release()
+        raise
 
 
 @click.command()
@@ -83,36 +123,23 @@ def train(scenario: Path | None, out: Path | None, episodes: int | None, seed: i
     if seed is not None:
         values["train.seed"] = seed
     if resume:
-        if out is None:
-            raise HybridnetError("--resume needs --out, the directory of the run to continue")
-        work = _partial(out)
-        source = work if (work / "checkpoint.pt").is_file() else out
-        if not (source / "checkpoint.pt").is_file():
-            raise HybridnetError(f"{out}: nothing to resume (no checkpoint.pt in {out} or {work})")
-        checkpoint = load_checkpoint(source / "checkpoint.pt")
-        if scenario is None and not overrides and seed is None:
-            resolved = checkpoint.scenario.with_values(values)
-        else:
-            resolved = load_scenario(scenario, values)
-        trainer = checkpoint.resume(resolved, str(source))
-        if source == out:
-            shutil.rmtree(work.parent, ignore_errors=True)
-            shutil.copytree(out, work)
+        same_scenario = scenario is None and not overrides and seed is None
+        held, trainer = _resume(scenario, out, values, same_scenario)
     else:
-        resolved = load_scenario(scenario, values)
-        out = out or default_run_dir(resolved, f"hid-{resolved.train.mode}",
-                                     resolved.train.seed)
-        work = _partial(out)
-        if out.exists() and not force:
-            raise HybridnetError(f"{out}: already exists; pass --force to overwrite it "
-                                 "or --resume to continue it")
-        if work.exists() and not force:
-            raise HybridnetError(f"{out}: an interrupted run of it is in {work}; pass --resume "
-                                 "to continue it or --force to start again")
-        shutil.rmtree(work.parent, ignore_errors=True)
-        trainer = Trainer(resolved)
+        held, trainer = _start(scenario, out, values, force)
+    try:
+        _train(held, trainer)
+    finally:
+        held.release()
+
+
+def _train(held: Claim, trainer: Trainer) -> None:
+    """Train in the hidden work directory, checkpointing; install it as ``out`` when done."""
+    out = held.target
+    work = _partial(out)
     tr = trainer.scenario.train
     work.mkdir(parents=True, exist_ok=True)
+    write_marker(work, "train")
 
     total = trainer.scenario.train.episodes
     start = time.perf_counter()
@@ -129,15 +156,16 @@ def train(scenario: Path | None, out: Path | None, episodes: int | None, seed: i
         with bar:
             history = trainer.train(total, on_episode=on_episode,
                                     on_checkpoint=lambda t: _save(t, work))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         _save(trainer, work)
-        raise HybridnetError(
-            f"interrupted after {trainer.episodes_done} of {total} episodes; continue with "
-            f"`hybridnet train --out {out} --resume`") from None
-    from hybridnet.plots import plot_training
-
+        raise Interrupted(
+            f"{'terminated' if isinstance(stop, Terminated) else 'interrupted'} after "
+            f"{trainer.episodes_done} of {total} episodes, saved in {work}; continue with "
+            f"`hybridnet train --out {out} --resume`",
+            terminated=isinstance(stop, Terminated)) from None
     plot_training([work], work / "reward.png")
-    _finish(work, out)
+    held.install(work)
+    shutil.rmtree(work.parent, ignore_errors=True)
     elapsed = time.perf_counter() - start
     origin = trainer.scenario.source
     tail = history.iloc[-max(1, len(history) // 10):]

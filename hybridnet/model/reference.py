@@ -58,7 +58,14 @@ def reference_terms(scenario: Scenario) -> tuple[float, float, float]:
 
 
 def resolve_references(scenario: Scenario) -> Scenario:
-    """A copy whose "auto" references are replaced by the numbers they stand for."""
+    """A copy whose "auto" references are replaced by the numbers they stand for.
+
+    ``train.episode_slots`` too: written as a number, a run of another length
+    (``--slots``) keeps the episodes, and so the controller, it was trained with.
+    """
+    if scenario.train.episode_slots == AUTO:
+        scenario = scenario.replace(train=dataclasses.replace(
+            scenario.train, episode_slots=scenario.sim.slots))
     r = scenario.reward
     if AUTO not in (r.qos_ref, r.delay_ref_s, r.energy_ref_j):
         return scenario

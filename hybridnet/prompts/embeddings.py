@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from hybridnet.outputs import atomic_write
+from hybridnet.outputs import replace_file
 
 EMBEDDING_DIM = 384
 """Width of an all-MiniLM-L6-v2 sentence embedding."""
@@ -107,7 +107,7 @@ def _read(path: Path) -> np.ndarray | None:
 
 def _write(path: Path, vector: np.ndarray) -> None:
     data = np.ascontiguousarray(vector, dtype="<f4").tobytes()
-    atomic_write(path, lambda tmp: tmp.write_bytes(data), force=True)
+    replace_file(path, lambda tmp: tmp.write_bytes(data))
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:

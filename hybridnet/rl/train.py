@@ -37,6 +37,7 @@ a checkpoint replays exactly what the uninterrupted run would have done.
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import threading
 import zlib
@@ -49,7 +50,7 @@ import pandas as pd
 import torch
 
 from hybridnet.conditions import Conditions
-from hybridnet.errors import HybridnetError
+from hybridnet.errors import HybridnetError, Terminated
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import resolve_references
@@ -75,19 +76,26 @@ def derive_seed(root: int, purpose: str, index: int = 0) -> int:
 
 @contextmanager
 def deferred_interrupt() -> Iterator[None]:
-    """Hold back Ctrl-C (SIGINT) until the block is done; raise it afterwards.
+    """Hold back Ctrl-C (SIGINT) and SIGTERM until the block is done; raise them afterwards.
 
-    Only the main thread can handle signals; elsewhere the block runs as is.
+    SIGTERM is raised as :class:`~hybridnet.errors.Terminated`, a KeyboardInterrupt,
+    so both leave the trainer between two episodes. Only the main thread can
+    handle signals; elsewhere the block runs as is.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, lambda signum, _frame: received.append(signum))
+                for signum in handled}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if signal.SIGTERM in received:
+        raise Terminated
     if received:
         raise KeyboardInterrupt
 
@@ -210,11 +218,17 @@ class Trainer:
         self.history: list[dict[str, float]] = []
         self.last_update: dict[str, dict[str, float]] = {}
 
+    @property
+    def episode_scenario(self) -> Scenario:
+        """The scenario an episode plays: ``train.episode_slots`` slots long."""
+        sim = dataclasses.replace(self.scenario.sim, slots=int(self.scenario.train.episode_slots))
+        return self.scenario.replace(sim=sim)
+
     # ------------------------------------------------------------------ acting
 
     def _play_closed(self, seed: int, generator: torch.Generator,
                      explore: np.random.Generator | None) -> tuple[Decision, EpisodeOutcome]:
-        conditions = Conditions(self.scenario, seed)
+        conditions = Conditions(self.episode_scenario, seed)
         states = stack_slots(list(conditions.slots()))
         decision = self.controller.act(states, greedy=False, generator=generator,
                                        random_bound=explore, values=True)
@@ -230,7 +244,7 @@ class Trainer:
         from hybridnet.sim import simulate_des
 
         policy = _RecordingPolicy(self.controller, generator, explore)
-        result = simulate_des(self.scenario, policy, seed)
+        result = simulate_des(self.episode_scenario, policy, seed)
         states = stack_slots(policy.states)
         s_count, n = states.phi.shape
         ues = result.ues.sort_values(["slot", "ue"])
