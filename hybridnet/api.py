@@ -51,7 +51,8 @@ def simulate(scenario: Scenario | str | Path, policy: str | Policy = "oracle", *
 
     ``seed`` defaults to the scenario's ``sim.seed``; ``engine`` is "des" (SimPy,
     with queues) or "closed" (eq. 1-17 directly, no queues); ``sample`` makes the
-    HID controller draw its actions rather than act greedily.
+    HID controller draw its actions rather than act greedily. ``checkpoint`` is
+    for ``policy="hid"`` only; with any other policy it is refused, not ignored.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -59,6 +60,10 @@ def simulate(scenario: Scenario | str | Path, policy: str | Policy = "oracle", *
     seed = scenario.sim.seed if seed is None else seed
     if isinstance(policy, str):
         policy = make_policy(policy, scenario, policy_rng(seed), checkpoint, sample)
+    elif checkpoint is not None:
+        raise HybridnetError(
+            f"--checkpoint applies only to --policy hid; the policy given is a built "
+            f"{type(policy).__name__}, which would ignore {checkpoint}")
     if engine == "des":
         from hybridnet.sim import simulate_des
 

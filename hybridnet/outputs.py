@@ -55,21 +55,26 @@ def _default_mode(directory: bool) -> int:
     return (0o777 if directory else 0o666) & ~umask
 
 
-def describe_os_error(err: OSError) -> str:
-    """One line for an OSError: the path, what went wrong and what to do about it."""
-    where = err.filename or "output"
+def describe_os_error(err: OSError, target: str | Path | None = None) -> str:
+    """One line for an OSError: the output, what went wrong and what to do about it."""
+    where = target if target is not None else err.filename or "output"
+    full = "the disk is full or over quota; free some space or write elsewhere with --out"
     hints = {
-        errno.ENOSPC: "free some space or write elsewhere with --out",
-        errno.EDQUOT: "free some space or write elsewhere with --out",
+        errno.ENOSPC: full,
+        errno.EDQUOT: full,
+        errno.EFBIG: "a file grew past the size limit (ulimit -f, quota); write elsewhere",
         errno.EROFS: "the file system is read-only; write elsewhere with --out",
-        errno.EACCES: "check its permissions or write elsewhere with --out",
-        errno.EPERM: "the file system does not allow it (immutable?); write elsewhere with --out",
+        errno.EACCES: "no permission to write there; write elsewhere with --out",
+        errno.EPERM: "the file system forbids it (an immutable directory?); write elsewhere "
+                     "with --out",
         errno.ENOTDIR: "a part of the path is a file, not a directory; choose another --out",
-        errno.ENOENT: "check the path",
+        errno.ENOENT: "a directory on the way does not exist and cannot be made; check the path",
         errno.EISDIR: "it is a directory; name a file",
         errno.ENAMETOOLONG: "choose a shorter --out",
     }
     reason = err.strerror or str(err)
+    if err.filename and target is not None and str(err.filename) != str(target):
+        reason = f"{reason} ({err.filename})"
     hint = hints.get(err.errno or 0, "check the path and try again")
     return f"{where}: {reason}; {hint}"
 
@@ -235,6 +240,9 @@ class Claim:
             write_marker(tmp, self.kind)
             yield tmp
             self.install(tmp)
+        except OSError as err:
+            _remove(tmp)
+            raise SystemFailure(describe_os_error(err, self.target)) from None
         except BaseException:
             _remove(tmp)
             raise
@@ -249,6 +257,9 @@ class Claim:
             if tmp.exists():
                 tmp.chmod(_default_mode(directory=False))
             os.replace(tmp, self.target)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            raise SystemFailure(describe_os_error(err, self.target)) from None
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -313,7 +324,7 @@ def _prepare_parent(target: Path) -> None:
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise SystemFailure(describe_os_error(err)) from None
+        raise SystemFailure(describe_os_error(err, target)) from None
 
 
 def claim(target: str | Path, *, kind: str, force: bool = False) -> Claim:
@@ -334,7 +345,7 @@ def claim(target: str | Path, *, kind: str, force: bool = False) -> Claim:
     try:
         lock_path, fd = _lock(target)
     except OSError as err:
-        raise SystemFailure(describe_os_error(err)) from None
+        raise SystemFailure(describe_os_error(err, target)) from None
     held = Claim(target=target, kind=kind, force=force, _lock_path=lock_path, _lock_fd=fd)
     for stale in stale_temporaries(target):
         _remove(stale)

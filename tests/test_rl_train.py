@@ -184,7 +184,7 @@ def test_cli_train_writes_its_directory_and_resumes(tmp_path: Path) -> None:
                         '[train]\nhidden = [16]\nepisodes_per_update = 2\n', encoding="utf-8")
     out = tmp_path / "run"
     _cli([str(scenario), "--out", str(out), "--episodes", "3", "--seed", "4"])
-    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.pt", "config.toml",
+    assert sorted(p.name for p in out.iterdir()) == [".hybridnet", "checkpoint.pt", "config.toml",
                                                       "reward.png", "training.csv"]
     assert not any(p.name.endswith(".partial") for p in tmp_path.iterdir())
     checkpoint = load_checkpoint(out / "checkpoint.pt")

@@ -19,7 +19,7 @@ import torch
 
 from hybridnet.errors import HybridnetError
 from hybridnet.model.reference import resolve_references
-from hybridnet.outputs import atomic_write
+from hybridnet.outputs import replace_file
 from hybridnet.rl.controller import HidController
 from hybridnet.rl.ppo import Samples
 from hybridnet.scenario import Scenario, from_dict, to_dict, to_toml
@@ -29,6 +29,15 @@ if TYPE_CHECKING:
 
 FORMAT = "hybridnet.hid_checkpoint/1"
 """Tag of the checkpoint layout; bumped when it changes."""
+
+PAYLOAD_KEYS: dict[str, type] = {"config": str, "source": str, "version": str, "weights": dict,
+                                 "training": dict}
+"""Entries of a checkpoint besides its format tag, and the type each must have."""
+
+TRAINING_KEYS: dict[str, type] = {"episodes_done": int, "updates_done": int,
+                                  "buffered_episodes": int, "optimizers": dict, "scalers": dict,
+                                  "buffer": dict, "history": list}
+"""Entries of ``training`` that :meth:`Checkpoint.trainer` reads, and their types."""
 
 
 def package_version() -> str:
@@ -122,12 +131,97 @@ class Checkpoint:
 def save_checkpoint(path: str | Path, checkpoint: Checkpoint) -> None:
     """Write ``checkpoint`` to ``path`` atomically (temporary sibling, then rename)."""
     payload = checkpoint.to_payload()
-    atomic_write(path, lambda tmp: torch.save(payload, tmp), force=True)
+    replace_file(path, lambda tmp: torch.save(payload, tmp))
+
+
+def _damaged(path: Path, what: str) -> HybridnetError:
+    """One line naming the file and the broken entry: all the user will see."""
+    return HybridnetError(f"{path}: damaged HID checkpoint: {what}")
+
+
+def _entry(path: Path, table: dict[str, Any], key: str, kind: type, where: str = "") -> Any:
+    """``table[key]``, refused in one line when it is missing or of the wrong type."""
+    name = f"{where}.{key}" if where else key
+    if key not in table:
+        raise _damaged(path, f"missing key '{name}'")
+    value = table[key]
+    if not isinstance(value, kind):
+        raise _damaged(path, f"'{name}' has type {type(value).__name__}, expected {kind.__name__}")
+    return value
+
+
+def _check_weights(path: Path, weights: dict[str, Any], expected: dict[str, torch.Tensor]
+                   ) -> None:
+    """Refuse weights that would not load into ``expected`` or would make the actors emit NaN.
+
+    ``load_state_dict`` would report a mismatch as a multi-line RuntimeError, and
+    would accept NaN weights silently: the controller would then pick garbage.
+    """
+    for key, want in expected.items():
+        if key not in weights:
+            raise _damaged(path, f"missing weight '{key}'")
+        found = weights[key]
+        if not isinstance(found, torch.Tensor):
+            raise _damaged(path, f"weight '{key}' has type {type(found).__name__}, not a tensor")
+        if found.shape != want.shape:
+            raise _damaged(path, f"weight '{key}' has shape {tuple(found.shape)}, expected "
+                                 f"{tuple(want.shape)} for the scenario it was trained on")
+        if not bool(torch.isfinite(found).all()):
+            raise _damaged(path, f"weight '{key}' has non-finite values (NaN or inf)")
+    extra = sorted(set(weights) - set(expected))
+    if extra:
+        raise _damaged(path, f"unexpected weight '{extra[0]}' (not part of the controller "
+                             "its scenario builds)")
+
+
+def _check_training(path: Path, training: dict[str, Any], controller: HidController) -> None:
+    """Check what :meth:`Checkpoint.trainer` reads, so resuming never fails with a traceback."""
+    for key, kind in TRAINING_KEYS.items():
+        _entry(path, training, key, kind, "training")
+    modules: dict[str, torch.nn.Module] = {"ue": controller.ue}
+    if controller.group is not None:
+        modules["group"] = controller.group
+    fields = set(Samples.__dataclass_fields__)
+    for section in ("optimizers", "scalers", "buffer"):
+        levels = training[section]
+        if set(levels) != set(modules):
+            raise _damaged(path, f"'training.{section}' has levels {sorted(levels)}, expected "
+                                 f"{sorted(modules)} for a {controller.mode}-mode controller")
+    for level, module in modules.items():
+        where = f"training.optimizers.{level}"
+        optimizer = _entry(path, training["optimizers"], level, dict, "training.optimizers")
+        _entry(path, optimizer, "state", dict, where)
+        groups = _entry(path, optimizer, "param_groups", list, where)
+        params = sum(len(g.get("params", ())) for g in groups if isinstance(g, dict))
+        if params != len(list(module.parameters())):
+            raise _damaged(path, f"'{where}' covers {params} parameters, expected "
+                                 f"{len(list(module.parameters()))}")
+        scaler = _entry(path, training["scalers"], level, dict, "training.scalers")
+        for name in ("mean", "var", "count"):
+            _entry(path, scaler, name, torch.Tensor, f"training.scalers.{level}")
+        parts = _entry(path, training["buffer"], level, list, "training.buffer")
+        for i, part in enumerate(parts):
+            where = f"training.buffer.{level}[{i}]"
+            if not isinstance(part, dict) or set(part) != fields:
+                raise _damaged(path, f"'{where}' must hold exactly {', '.join(sorted(fields))}")
+            for name in sorted(fields):
+                _entry(path, part, name, torch.Tensor, where)
+    for i, row in enumerate(training["history"]):
+        if not isinstance(row, dict):
+            raise _damaged(path, f"'training.history[{i}]' has type {type(row).__name__}, "
+                                 "expected dict")
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Read a checkpoint, or raise :class:`HybridnetError` saying what is wrong with the file."""
+    """Read a checkpoint, or raise :class:`HybridnetError` saying what is wrong with the file.
+
+    Everything later use relies on is checked here, against the controller the
+    checkpoint's own scenario builds, so a damaged file fails in one line at load
+    rather than with a traceback (or NaN actions) at run or resume.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise HybridnetError(f"{path}: is a directory, not a HID checkpoint file")
     if not path.is_file():
         raise HybridnetError(f"{path}: no such checkpoint file")
     try:
@@ -142,12 +236,13 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise HybridnetError(
             f"{path}: not a HID checkpoint of format {FORMAT} (found {found!r}); "
             "write one with `hybridnet train`")
-    checkpoint = Checkpoint(config=payload["config"], weights=payload["weights"],
-                            training=payload["training"], source=payload["source"],
-                            version=payload["version"])
+    checkpoint = Checkpoint(**{key: _entry(path, payload, key, kind)
+                               for key, kind in PAYLOAD_KEYS.items()})
     try:
-        checkpoint.controller()
-    except (RuntimeError, HybridnetError, tomllib.TOMLDecodeError) as err:
+        controller = HidController(checkpoint.scenario)
+    except (HybridnetError, tomllib.TOMLDecodeError) as err:
         first = str(err).strip().splitlines()[0]
-        raise HybridnetError(f"{path}: damaged HID checkpoint ({first})") from None
+        raise _damaged(path, f"its scenario is invalid ({first})") from None
+    _check_weights(path, checkpoint.weights, controller.state_dict())
+    _check_training(path, checkpoint.training, controller)
     return checkpoint

@@ -58,13 +58,16 @@ def cache_dir() -> Path:
 def scenario_key(scenario: Scenario) -> str:
     """Hash of the resolved scenario that training depends on.
 
-    Everything counts except ``[sim] seed`` (evaluation runs draw their slots
-    from it; training draws from ``[train] seed``) and the comment naming the
-    source file, so the same scenario read from two paths shares its controller.
+    Everything counts except what only evaluation runs read (``[sim] seed``,
+    ``slots``, ``policy`` and ``engine``: training draws from ``[train] seed``
+    and plays ``train.episode_slots``) and the comment naming the source file,
+    so the same scenario read from two paths, or run for another number of
+    slots, shares its controller.
     """
     resolved = resolve_references(scenario)
     raw = to_dict(resolved)
-    raw["sim"]["seed"] = 0
+    defaults = to_dict(Scenario())["sim"]
+    raw["sim"].update({key: defaults[key] for key in ("seed", "slots", "policy", "engine")})
     text = to_toml(from_dict(raw, "<key>"))
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
     return hashlib.sha256(body.encode()).hexdigest()[:20]
