@@ -135,7 +135,6 @@ def _rss_mib() -> float:
 
 def measure_des(num_ues: int, scheduler: str, slots: int) -> DesFigures:
     """Time, count and weigh ``slots`` slots of N UEs (runs in a fresh process)."""
-    from hybridnet.conditions import Conditions
     from hybridnet.model.objective import evaluate
     from hybridnet.model.params import ModelParams
     from hybridnet.model.reference import resolve_references
@@ -143,6 +142,7 @@ def measure_des(num_ues: int, scheduler: str, slots: int) -> DesFigures:
     from hybridnet.policies import RandomPolicy
     from hybridnet.scenario import from_dict
     from hybridnet.sim import simulate_des
+    from hybridnet.sim.conditions import Conditions
 
     scenario = resolve_references(from_dict(
         {"network": {"num_ues": num_ues}, "edge": {"scheduler": scheduler}}, "<bench>"))

@@ -56,12 +56,12 @@ def train_one(scenario_path: str, variant: str, seed: int, episodes: int | None)
 def random_reward(scenario_path: str, episodes: int, seed: int) -> np.ndarray:
     """Mean slot reward of the random policy on each training episode's slots of ``seed``."""
     from hybridnet.api import load_scenario
-    from hybridnet.conditions import Conditions
     from hybridnet.model.objective import evaluate
     from hybridnet.model.params import ModelParams
     from hybridnet.policies import RandomPolicy
     from hybridnet.rl.controller import stack_slots
     from hybridnet.rl.train import derive_seed
+    from hybridnet.sim.conditions import Conditions
 
     scenario = load_scenario(scenario_path)
     params = ModelParams.from_scenario(scenario)

@@ -27,7 +27,6 @@ import pandas as pd
 import torch
 
 from hybridnet.api import policy_rng
-from hybridnet.conditions import Conditions
 from hybridnet.model.actions import action_mask
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
@@ -37,6 +36,7 @@ from hybridnet.rl.controller import stack_slots
 from hybridnet.rl.policy import HidPolicy
 from hybridnet.rl.train import Trainer
 from hybridnet.scenario import Scenario, parse_overrides, read_scenario
+from hybridnet.sim.conditions import Conditions
 
 ROOT = Path(__file__).resolve().parent.parent
 

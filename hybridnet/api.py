@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from hybridnet.conditions import seeded_streams
 from hybridnet.errors import HybridnetError
 from hybridnet.model.reference import resolve_references
 from hybridnet.policies import make_policy
 from hybridnet.policies.base import Policy
 from hybridnet.scenario import Scenario, read_scenario
-from hybridnet.trace import RunResult
+from hybridnet.sim.conditions import seeded_streams
+from hybridnet.sim.trace import RunResult
 
 ENGINES = ("des", "closed")
 
@@ -69,7 +69,7 @@ def simulate(scenario: Scenario | str | Path, policy: str | Policy = "oracle", *
 
         return simulate_des(scenario, policy, seed, slots=slots, progress=progress)
     if engine == "closed":
-        from hybridnet.closed_form import simulate_closed_form
+        from hybridnet.sim.closed_form import simulate_closed_form
 
         return simulate_closed_form(scenario, policy, seed, slots=slots, progress=progress)
     raise HybridnetError(f"unknown engine '{engine}'; allowed: {', '.join(ENGINES)}")

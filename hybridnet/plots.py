@@ -16,12 +16,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from hybridnet.errors import HybridnetError  # noqa: E402
+from hybridnet.model.hiqm import PaperHIQM, QosModel  # noqa: E402
 from hybridnet.outputs import FIGURE_SIGNATURE  # noqa: E402
 from hybridnet.scenario import SECTIONS  # noqa: E402
 
@@ -257,3 +260,43 @@ def plot_schemes(frame: pd.DataFrame, out: str | Path) -> Path:
     ax.set_title("QoS, delay and energy per scheme")
     ax.legend(title="metric")
     return _save(fig, out)
+
+
+def plot_hiqm(binned: pd.DataFrame, model: QosModel, out: str | Path, *, model_label: str,
+              paper_curves: bool = False) -> Path:
+    """Fig. 3-style plot: binned measured means (dots), ``model`` (lines), paper (dashed).
+
+    One colour per similarity bin; each bin's model curve is drawn at the
+    bin's mean similarity, so dots and line describe the same prompts. With
+    ``paper_curves`` the paper's table curves are drawn dashed in the colour
+    of the bin whose centre they belong to. ``binned`` is
+    :func:`hybridnet.model.hiqm_fit.binned_means` of the measurements.
+    """
+    out = Path(out)
+    fig = Figure(figsize=(7.0, 4.8), layout="constrained")
+    with sns.axes_style("whitegrid"):
+        ax = fig.subplots()
+    centres = sorted(binned["phi_bin"].unique())
+    colours = dict(zip(centres, sns.color_palette("viridis", len(centres)), strict=True))
+    x_grid = np.linspace(binned["common_steps"].min(), binned["common_steps"].max(), 200)
+    for centre, group in binned.groupby("phi_bin"):
+        colour = colours[centre]
+        ax.scatter(group["common_steps"], group["clip_score"], color=colour, s=14)
+        ax.plot(x_grid, model.qos(x_grid, group["similarity"].iloc[0]), color=colour,
+                label=f"phi ~ {centre:.1f}")
+    if paper_curves:
+        paper = PaperHIQM()
+        for phi in paper.PHI:
+            match = [c for c in centres if np.isclose(c, phi)]
+            if match:
+                ax.plot(x_grid, paper.qos(x_grid, phi), color=colours[match[0]], linestyle="--")
+    ax.add_artist(ax.legend(title="similarity bin", loc="lower left", fontsize="small"))
+    styles = [Line2D([], [], color="grey", marker="o", linestyle="", label="measured mean"),
+              Line2D([], [], color="grey", label=model_label)]
+    if paper_curves:
+        styles.append(Line2D([], [], color="grey", linestyle="--", label="paper Fig. 3"))
+    ax.legend(handles=styles, loc="upper right", fontsize="small")
+    ax.set_xlabel("common steps x_n")
+    ax.set_ylabel("QoS (CLIP score)")
+    save_figure(fig, out, dpi=150)
+    return out

@@ -23,7 +23,7 @@ import pandas as pd
 
 from hybridnet.outputs import Claim
 from hybridnet.scenario import ORIGIN_PREFIX, Scenario, to_toml
-from hybridnet.trace import RunResult
+from hybridnet.sim.trace import RunResult
 
 PERCENTILES = (50, 90, 95, 99)
 

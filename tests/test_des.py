@@ -31,7 +31,7 @@ from hybridnet.policies import FixedPolicy, RandomPolicy
 from hybridnet.scenario import Scenario, from_dict
 from hybridnet.sim import simulate_des
 from hybridnet.sim.fluid import FluidServer
-from hybridnet.trace import RunResult
+from hybridnet.sim.trace import RunResult
 
 FAST = settings(max_examples=40, deadline=None)
 

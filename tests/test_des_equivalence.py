@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hybridnet.conditions import Conditions
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import resolve_references
@@ -20,7 +19,14 @@ from hybridnet.model.slot import SlotState
 from hybridnet.policies import RandomPolicy
 from hybridnet.scenario import Scenario, from_dict
 from hybridnet.sim import simulate_des
-from hybridnet.trace import GROUP_COLUMNS, UE_COLUMNS, closed_form_records, frame, summarise_slots
+from hybridnet.sim.conditions import Conditions
+from hybridnet.sim.trace import (
+    GROUP_COLUMNS,
+    UE_COLUMNS,
+    closed_form_records,
+    frame,
+    summarise_slots,
+)
 
 SEEDS = range(20)
 SLOTS = 3

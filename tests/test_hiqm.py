@@ -15,16 +15,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 from hybridnet.errors import HybridnetError
-from hybridnet.hiqm_fit import (
-    BIN_CENTRES,
-    binned_means,
-    fit_hiqm,
-    fit_surface,
-    lopo_rmse,
-    plot_hiqm,
-    read_clip_scores,
-    save_fit_json,
-)
 from hybridnet.model.hiqm import (
     QOS_MODELS,
     FittedHIQM,
@@ -33,6 +23,14 @@ from hybridnet.model.hiqm import (
     load_qos_model,
     load_shipped_fit,
     logistic_hiqm,
+)
+from hybridnet.model.hiqm_fit import (
+    BIN_CENTRES,
+    binned_means,
+    fit_hiqm,
+    fit_surface,
+    lopo_rmse,
+    read_clip_scores,
 )
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -188,12 +186,17 @@ def test_fit_recovers_a_known_surface():
 
 
 def test_fit_json_round_trips(refit: HiqmFit, tmp_path: Path):
+    from hybridnet.cli.hiqm import _save_fit_json
+
     path = tmp_path / "fit.json"
-    save_fit_json(refit, path)
+    _save_fit_json(refit, path, force=False)
     assert HiqmFit.from_json(path) == refit
     with pytest.raises(HybridnetError, match="exists"):
-        save_fit_json(refit, path)
-    save_fit_json(refit, path, overwrite=True)
+        _save_fit_json(refit, path, force=False)
+    _save_fit_json(refit, path, force=True)
+    path.write_text("{}")
+    with pytest.raises(HybridnetError, match="not written by hybridnet"):
+        _save_fit_json(refit, path, force=True)
 
 
 @pytest.mark.parametrize("change, message", [
@@ -241,9 +244,13 @@ def test_binned_means_cover_every_off_diagonal_row(shipped_csv: Path):
 
 
 def test_plot_refuses_an_unknown_format(shipped_csv: Path, tmp_path: Path):
+    from hybridnet.cli.hiqm import _draw
+
     binned = binned_means(read_clip_scores(shipped_csv))
     with pytest.raises(HybridnetError, match="cannot write a plot"):
-        plot_hiqm(binned, PaperHIQM(), tmp_path / "plot.txt", model_label="paper")
+        _draw(binned, PaperHIQM(), tmp_path / "plot.txt", model_label="paper",
+              paper_curves=False, force=False)
+    assert list(tmp_path.iterdir()) == []
 
 
 # --- the command line -------------------------------------------------------------------------

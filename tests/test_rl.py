@@ -9,13 +9,13 @@ import pytest
 import torch
 from gymnasium.wrappers.utils import RunningMeanStd
 
-from hybridnet.conditions import Conditions
 from hybridnet.model.actions import action_mask
 from hybridnet.rl.controller import HidController, stack_slots
 from hybridnet.rl.distributions import MaskedCategorical
 from hybridnet.rl.networks import ActorCritic, StackedMLP
 from hybridnet.rl.ppo import PpoSettings, RewardScaler, Samples, gae, ppo_update
 from hybridnet.scenario import from_dict
+from hybridnet.sim.conditions import Conditions
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -9,7 +9,6 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from hybridnet.conditions import Conditions
 from hybridnet.errors import HybridnetError
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
@@ -19,6 +18,7 @@ from hybridnet.rl.controller import stack_slots
 from hybridnet.rl.policy import HidPolicy, load_hid_policy, scenario_key
 from hybridnet.rl.train import HISTORY_COLUMNS, Trainer
 from hybridnet.scenario import Scenario, from_dict
+from hybridnet.sim.conditions import Conditions
 
 SMALL = {
     "network": {"num_ues": 6, "num_groups": 2},

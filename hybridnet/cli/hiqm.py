@@ -2,15 +2,47 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
 
 import click
+import pandas as pd
 
-from hybridnet.hiqm_fit import binned_means, fit_hiqm, plot_hiqm, read_clip_scores, save_fit_json
-from hybridnet.model.hiqm import QOS_MODELS, PaperHIQM, load_qos_model, load_shipped_fit
+from hybridnet.errors import HybridnetError
+from hybridnet.model.hiqm import (
+    FIT_FORMAT,
+    QOS_MODELS,
+    HiqmFit,
+    PaperHIQM,
+    QosModel,
+    load_qos_model,
+    load_shipped_fit,
+)
+from hybridnet.model.hiqm_fit import binned_means, fit_hiqm, read_clip_scores
+from hybridnet.outputs import figure_signature, has_signature, write_output
+from hybridnet.plots import plot_hiqm
 
 _PATH = click.Path(path_type=Path, dir_okay=False)
+_FIGURE_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "tif", "tiff", "webp", "eps", "ps")
+
+
+def _save_fit_json(fit: HiqmFit, path: Path, force: bool) -> None:
+    """Write ``fit`` in the layout of the shipped ``hybridnet/data/hiqm_fitted.json``."""
+    text = json.dumps(fit.to_dict(), indent=2) + "\n"
+    write_output(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), kind="hiqm fit",
+                 force=force, signature=has_signature(FIT_FORMAT.encode()))
+
+
+def _draw(binned: pd.DataFrame, model: QosModel, path: Path, *, model_label: str,
+          paper_curves: bool, force: bool) -> None:
+    """Claim ``path``, draw the Fig. 3-style plot into it; the suffix picks the format."""
+    if path.suffix.lstrip(".").lower() not in _FIGURE_FORMATS:
+        raise HybridnetError(f"{path}: cannot write a plot as '{path.suffix}'; use e.g. .png, "
+                             ".pdf, .svg")
+    write_output(path, lambda tmp: plot_hiqm(binned, model, tmp, model_label=model_label,
+                                             paper_curves=paper_curves),
+                 kind="figure", force=force, signature=figure_signature)
 
 
 @click.group()
@@ -30,11 +62,11 @@ def fit(data: Path, out: Path | None, plot_path: Path | None, source: str | None
     result = fit_hiqm(data, source)
     click.echo(result.describe())
     if out is not None:
-        save_fit_json(result, out, overwrite=force)
+        _save_fit_json(result, out, force)
         click.echo(f"wrote {out}")
     if plot_path is not None:
-        plot_hiqm(binned_means(read_clip_scores(data)), result.model, plot_path,
-                  model_label="fitted surface", paper_curves=True, overwrite=force)
+        _draw(binned_means(read_clip_scores(data)), result.model, plot_path,
+              model_label="fitted surface", paper_curves=True, force=force)
         click.echo(f"wrote {plot_path}")
 
 
@@ -54,7 +86,6 @@ def show(model_name: str, data: Path | None, out: Path, force: bool) -> None:
             frame = read_clip_scores(csv)
     else:
         frame = read_clip_scores(data)
-    plot_hiqm(binned_means(frame), load_qos_model(model_name), out,
-              model_label=f"{model_name} model", paper_curves=model_name == "fitted",
-              overwrite=force)
+    _draw(binned_means(frame), load_qos_model(model_name), out,
+          model_label=f"{model_name} model", paper_curves=model_name == "fitted", force=force)
     click.echo(f"wrote {out}")

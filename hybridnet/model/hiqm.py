@@ -217,7 +217,7 @@ class HiqmFit:
 
     @classmethod
     def from_json(cls, path: Path | Traversable) -> HiqmFit:
-        """Read a fit written by :func:`hybridnet.hiqm_fit.save_fit_json`."""
+        """Read a fit written by `hybridnet hiqm fit --out`."""
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:

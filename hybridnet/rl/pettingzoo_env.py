@@ -26,7 +26,6 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from hybridnet.conditions import Conditions
 from hybridnet.errors import HybridnetError
 from hybridnet.model.actions import action_mask, local_split
 from hybridnet.model.objective import evaluate
@@ -35,6 +34,7 @@ from hybridnet.model.reference import resolve_references
 from hybridnet.model.slot import SlotState
 from hybridnet.rl.controller import Features, as_batch
 from hybridnet.scenario import Scenario, read_scenario
+from hybridnet.sim.conditions import Conditions
 
 
 class HybridnetParallelEnv(ParallelEnv):

@@ -1,7 +1,7 @@
 """Training the HID controller: episodes of slots, rewards, PPO updates, one root seed.
 
 An episode is ``[sim] slots`` slots of one world drawn by
-:class:`~hybridnet.conditions.Conditions`. With ``[train] engine = "closed"``
+:class:`~hybridnet.sim.conditions.Conditions`. With ``[train] engine = "closed"``
 (the default) the whole episode is decided in one batched call and scored by
 the closed-form model: exact, because an action never changes the next
 slot's conditions. With ``engine = "des"`` the same actors drive the SimPy
@@ -49,7 +49,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from hybridnet.conditions import Conditions
 from hybridnet.errors import HybridnetError, Terminated
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
@@ -59,6 +58,7 @@ from hybridnet.policies.oracle import OraclePolicy
 from hybridnet.rl.controller import Decision, GroupRows, HidController, LevelStep, stack_slots
 from hybridnet.rl.ppo import PpoSettings, RewardScaler, Samples, gae, ppo_update
 from hybridnet.scenario import Scenario
+from hybridnet.sim.conditions import Conditions
 
 HISTORY_COLUMNS = ("episode", "reward", "qos", "delay_s", "energy_j", "oracle_reward",
                    "optimality_gap")

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from hybridnet.conditions import Conditions
 from hybridnet.errors import HybridnetError
 from hybridnet.model.actions import action_mask
 from hybridnet.model.compute import processing_delay_s
@@ -36,6 +35,7 @@ from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
 from hybridnet.policies.base import Policy
 from hybridnet.scenario import Scenario, StepsConfig
+from hybridnet.sim.conditions import Conditions
 from hybridnet.sim.downlink import Downlink
 from hybridnet.sim.edge import EdgeServer, common_phase
 from hybridnet.sim.plan import plan_slot

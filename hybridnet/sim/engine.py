@@ -22,24 +22,24 @@ from contextlib import contextmanager
 
 import simpy
 
-from hybridnet.conditions import Conditions
 from hybridnet.errors import HybridnetError
 from hybridnet.model.params import ModelParams
 from hybridnet.policies.base import Policy
 from hybridnet.scenario import Scenario
+from hybridnet.sim.conditions import Conditions
 from hybridnet.sim.controller import Cell, Controller
 from hybridnet.sim.downlink import make_downlink
 from hybridnet.sim.edge import make_edge
 from hybridnet.sim.recorder import Recorder
+from hybridnet.sim.trace import RunResult
 from hybridnet.sim.ue import ue_cpus
-from hybridnet.trace import RunResult
 
 
 def simulate_des(scenario: Scenario, policy: Policy, seed: int, *, slots: int | None = None,
                  progress: Callable[[int], None] | None = None) -> RunResult:
     """Simulate ``slots`` slots (default ``scenario.sim.slots``) of ``policy`` in ``scenario``.
 
-    ``seed`` picks the world (:class:`~hybridnet.conditions.Conditions`): the
+    ``seed`` picks the world (:class:`~hybridnet.sim.conditions.Conditions`): the
     same seed gives the same UEs, channels, prompts and arrivals, so two
     policies or two engines can be compared on it. ``progress(k)`` is called
     once slot k has been launched.

@@ -4,7 +4,7 @@ Processes report each phase's instants once, into arrays preallocated for the
 whole run, by row. Everything else is derived from those instants when the
 run is over, in one vectorised pass: durations, waiting, delay, energies
 (eq. 2, 4, 7, 9), QoS (eq. 12), the event rows and, through
-:func:`hybridnet.trace.summarise_slots`, the per-slot totals and reward. There
+:func:`hybridnet.sim.trace.summarise_slots`, the per-slot totals and reward. There
 is no second bookkeeping that could drift from the first.
 """
 
@@ -17,7 +17,7 @@ from hybridnet.model.channel import tx_energy_j
 from hybridnet.model.compute import processing_energy_j
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
-from hybridnet.trace import (
+from hybridnet.sim.trace import (
     EVENT_COLUMNS,
     GROUP_COLUMNS,
     PHASES,

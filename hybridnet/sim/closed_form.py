@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hybridnet.conditions import Conditions
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.policies.base import Policy
 from hybridnet.scenario import Scenario
-from hybridnet.trace import (
+from hybridnet.sim.conditions import Conditions
+from hybridnet.sim.trace import (
     EVENT_COLUMNS,
     GROUP_COLUMNS,
     UE_COLUMNS,

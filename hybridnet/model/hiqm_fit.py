@@ -4,8 +4,8 @@ The paper gives five curves read off a figure; a UE's prompt similarity is
 continuous, and the authors published the measurements behind the curves
 (``hybridnet/data/semct_clip_scores.csv``). This module fits one surface
 ``Q(x, phi)`` to those raw measurements, says how well it predicts prompts it
-has not seen (leave one public prompt out), and draws the Fig. 3-style
-comparison of binned measurements, fitted curves and the paper's curves.
+has not seen (leave one public prompt out), and bins the measurements for the
+Fig. 3-style comparison (:func:`hybridnet.plots.plot_hiqm` draws it).
 
 The surface is eq. (12) with L, K and B each linear in phi and D fixed by
 ``Q(0, phi) = q0``, the mean score at x = 0: with no common steps the public
@@ -21,30 +21,21 @@ dwarfs any misfit of the mean curve.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from scipy.optimize import least_squares
 
 from hybridnet.errors import HybridnetError
 from hybridnet.model.hiqm import (
-    FIT_FORMAT,
     PARAMETER_NAMES,
     FittedHIQM,
     HiqmFit,
-    PaperHIQM,
     QosModel,
     logistic_hiqm,
 )
-from hybridnet.outputs import figure_signature, has_signature, write_output
-from hybridnet.plots import save_figure
 
 COLUMNS = ("seed", "public", "personal", "similarity", "common_steps", "clip_score")
 """Columns a CLIP-score CSV must have (extra columns are ignored)."""
@@ -184,53 +175,3 @@ def binned_means(frame: pd.DataFrame, centres: Sequence[float] = BIN_CENTRES) ->
         clip_score=("clip_score", "mean"), n_rows=("clip_score", "size"))
     bin_phi = rows.groupby("phi_bin", as_index=False)["similarity"].mean()
     return per_step.merge(bin_phi, on="phi_bin")
-
-
-def save_fit_json(fit: HiqmFit, path: Path, *, overwrite: bool = False) -> None:
-    """Write ``fit`` in the layout of the shipped ``hybridnet/data/hiqm_fitted.json``."""
-    text = json.dumps(fit.to_dict(), indent=2) + "\n"
-    write_output(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), kind="hiqm fit",
-                 force=overwrite, signature=has_signature(FIT_FORMAT.encode()))
-
-
-def plot_hiqm(binned: pd.DataFrame, model: QosModel, path: Path, *, model_label: str,
-              paper_curves: bool = False, overwrite: bool = False) -> None:
-    """Fig. 3-style plot: binned measured means (dots), ``model`` (lines), paper (dashed).
-
-    One colour per similarity bin; each bin's model curve is drawn at the
-    bin's mean similarity, so dots and line describe the same prompts. With
-    ``paper_curves`` the paper's table curves are drawn dashed in the colour
-    of the bin whose centre they belong to. The format follows the suffix of
-    ``path`` (PNG for ``.png``).
-    """
-    fig = Figure(figsize=(7.0, 4.8), layout="constrained")
-    canvas = FigureCanvasAgg(fig)
-    fmt = path.suffix.lstrip(".").lower()
-    if fmt not in canvas.get_supported_filetypes():
-        raise HybridnetError(f"{path}: cannot write a plot as '{fmt}'; use e.g. .png, .pdf, .svg")
-    with sns.axes_style("whitegrid"):
-        ax = fig.subplots()
-    centres = sorted(binned["phi_bin"].unique())
-    colours = dict(zip(centres, sns.color_palette("viridis", len(centres)), strict=True))
-    x_grid = np.linspace(binned["common_steps"].min(), binned["common_steps"].max(), 200)
-    for centre, group in binned.groupby("phi_bin"):
-        colour = colours[centre]
-        ax.scatter(group["common_steps"], group["clip_score"], color=colour, s=14)
-        ax.plot(x_grid, model.qos(x_grid, group["similarity"].iloc[0]), color=colour,
-                label=f"phi ~ {centre:.1f}")
-    if paper_curves:
-        paper = PaperHIQM()
-        for phi in paper.PHI:
-            match = [c for c in centres if np.isclose(c, phi)]
-            if match:
-                ax.plot(x_grid, paper.qos(x_grid, phi), color=colours[match[0]], linestyle="--")
-    ax.add_artist(ax.legend(title="similarity bin", loc="lower left", fontsize="small"))
-    styles = [Line2D([], [], color="grey", marker="o", linestyle="", label="measured mean"),
-              Line2D([], [], color="grey", label=model_label)]
-    if paper_curves:
-        styles.append(Line2D([], [], color="grey", linestyle="--", label="paper Fig. 3"))
-    ax.legend(handles=styles, loc="upper right", fontsize="small")
-    ax.set_xlabel("common steps x_n")
-    ax.set_ylabel("QoS (CLIP score)")
-    write_output(path, lambda tmp: save_figure(fig, tmp, fmt=fmt, dpi=150), kind="figure",
-                 force=overwrite, signature=figure_signature)
