@@ -19,7 +19,6 @@ logs), ``results.csv`` (one row per weighting and policy), ``trend.csv`` and
 
 from __future__ import annotations
 
-import argparse
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -32,13 +31,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
+from common import evaluation_parser, save_figure  # noqa: E402
 
 from hybridnet.api import load_scenario  # noqa: E402
 from hybridnet.evaluation import policy_metrics  # noqa: E402
 from hybridnet.rl.policy import HidPolicy  # noqa: E402
 from hybridnet.rl.train import Trainer  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = ("0.2,0.4,0.4", "0.4,0.3,0.3", "0.6,0.2,0.2", "0.8,0.1,0.1")
 METRICS = {"qos": "QoS per UE", "delay_s": "delay per UE (s)", "energy_j": "energy per UE (J)"}
 
@@ -105,24 +104,14 @@ def plot(results: pd.DataFrame, out: Path) -> None:
         ax.legend(title="per UE, evaluation slots", fontsize=8, title_fontsize=8, ncol=3,
                   loc="upper center")
     fig.suptitle("Fig. 4(a): QoS, delay and energy under different reward weights")
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
+    save_figure(fig, out)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "paper.toml"))
+    parser = evaluation_parser(__doc__, "fig4a_weights")
     parser.add_argument("--weights", nargs="+", default=list(WEIGHTS))
     parser.add_argument("--modes", nargs="+", default=["default", "paper"],
                         choices=["default", "paper"], help="HID training modes")
-    parser.add_argument("--episodes", type=int, default=None, help="default: [train] episodes")
-    parser.add_argument("--train-seed", type=int, default=0)
-    parser.add_argument("--eval-seed", type=int, default=2025)
-    parser.add_argument("--eval-slots", type=int, default=100)
-    parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (processes)")
-    parser.add_argument("--out", type=Path,
-                        default=ROOT / "experiments" / "results" / "fig4a_weights")
     args = parser.parse_args()
 
     policies = [f"hid-{m}" for m in args.modes] + ["oracle"]

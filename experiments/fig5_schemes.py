@@ -30,7 +30,6 @@ scheme on the evaluation slots).
 
 from __future__ import annotations
 
-import argparse
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -42,6 +41,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
+from common import evaluation_parser, save_figure  # noqa: E402
 
 from hybridnet.api import load_scenario  # noqa: E402
 from hybridnet.evaluation import policy_metrics  # noqa: E402
@@ -51,7 +51,6 @@ from hybridnet.rl.policy import HidPolicy  # noqa: E402
 from hybridnet.rl.train import Trainer  # noqa: E402
 from hybridnet.scenario import Scenario  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 SCHEMES = ("his", "ppgfis", "gfis", "iis")
 LABELS = {"his": "HIS", "ppgfis": "PPGFIS", "gfis": "GFIS", "iis": "IIS"}
 PAPER_GAIN_PCT = {"ppgfis": 12.6, "gfis": 24.1, "iis": 102.2}
@@ -131,25 +130,15 @@ def plot_training_curves(log: pd.DataFrame, modes: list[str], out: Path) -> None
         ax.set_title(f"{mode}-mode HID (20-episode moving average)")
         ax.legend(title="scheme")
     fig.suptitle("Fig. 5(a): training reward per prompt scheme (terms normalised per UE)")
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
+    save_figure(fig, out)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "paper.toml"))
+    parser = evaluation_parser(__doc__, "fig5_schemes")
     parser.add_argument("--schemes", nargs="+", default=list(SCHEMES), choices=SCHEMES)
     parser.add_argument("--modes", nargs="+", default=["paper", "default"],
                         choices=["paper", "default"], help="HID training modes")
     parser.add_argument("--phi-source", default="synthetic", choices=["synthetic", "embedding"])
-    parser.add_argument("--episodes", type=int, default=None, help="default: [train] episodes")
-    parser.add_argument("--train-seed", type=int, default=0)
-    parser.add_argument("--eval-seed", type=int, default=2025)
-    parser.add_argument("--eval-slots", type=int, default=100)
-    parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (processes)")
-    parser.add_argument("--out", type=Path,
-                        default=ROOT / "experiments" / "results" / "fig5_schemes")
     args = parser.parse_args()
 
     ways = [f"hid-{m}" for m in args.modes] + ["oracle"]

@@ -18,13 +18,12 @@ with R the mean slot reward (17a). HID acts greedily (argmax) unless
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from common import evaluation_parser
 
 from hybridnet.api import policy_rng
 from hybridnet.model.actions import action_mask
@@ -37,8 +36,6 @@ from hybridnet.rl.policy import HidPolicy
 from hybridnet.rl.train import Trainer
 from hybridnet.scenario import Scenario, parse_overrides, read_scenario
 from hybridnet.sim.conditions import Conditions
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def mean_reward(policy, scenario: Scenario, params: ModelParams, seed: int) -> float:
@@ -63,19 +60,12 @@ def best_fixed(scenario: Scenario, params: ModelParams, seed: int) -> tuple[str,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "paper.toml"))
+    parser = evaluation_parser(__doc__, "hid_vs_oracle/results.csv", jobs=False)
     parser.add_argument("--weights", nargs="+", default=["0.6,0.2,0.2", "0.2,0.4,0.4"])
     parser.add_argument("--modes", nargs="+", default=["default", "paper"])
-    parser.add_argument("--episodes", type=int, default=None, help="default: [train] episodes")
-    parser.add_argument("--train-seed", type=int, default=0)
-    parser.add_argument("--eval-seed", type=int, default=2025)
-    parser.add_argument("--eval-slots", type=int, default=100)
     parser.add_argument("--sample", action="store_true", help="sampled, not greedy, HID actions")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="K=V", help="extra scenario override (repeatable)")
-    parser.add_argument("--out", type=Path,
-                        default=ROOT / "experiments" / "results" / "hid_vs_oracle" / "results.csv")
     args = parser.parse_args()
 
     rows = []

@@ -20,7 +20,6 @@ policy), ``training.csv`` (per-episode logs) and ``scaling_n.png``.
 
 from __future__ import annotations
 
-import argparse
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -32,6 +31,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
+from common import evaluation_parser, save_figure  # noqa: E402
 
 from hybridnet.api import load_scenario, policy_rng  # noqa: E402
 from hybridnet.evaluation import policy_metrics  # noqa: E402
@@ -40,8 +40,6 @@ from hybridnet.policies.base import Policy  # noqa: E402
 from hybridnet.rl.policy import HidPolicy  # noqa: E402
 from hybridnet.rl.train import Trainer  # noqa: E402
 from hybridnet.scenario import Scenario  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def reward_of(scenario: Scenario, policy: str | Policy, seed: int, slots: int) -> float:
@@ -100,23 +98,14 @@ def plot(results: pd.DataFrame, out: Path) -> None:
         ax.set_xscale("log")
         ax.set_xlabel("number of UEs N")
     fig.suptitle("Default-mode HID as N grows (paper.toml, M = 2, evaluation slots)")
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
+    save_figure(fig, out)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "paper.toml"))
+    parser = evaluation_parser(__doc__, "scaling_n", episodes=500)
     parser.add_argument("--num-ues", type=int, nargs="+", default=[10, 50, 100, 200, 500])
-    parser.add_argument("--episodes", type=int, default=500)
     parser.add_argument("--cap", nargs="*", default=["500=250"], metavar="N=EPISODES",
                         help="fewer training episodes for these N")
-    parser.add_argument("--train-seed", type=int, default=0)
-    parser.add_argument("--eval-seed", type=int, default=2025)
-    parser.add_argument("--eval-slots", type=int, default=100)
-    parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (processes)")
-    parser.add_argument("--out", type=Path, default=ROOT / "experiments" / "results" / "scaling_n")
     args = parser.parse_args()
 
     caps = {int(n): int(e) for n, e in (c.split("=") for c in args.cap)}
