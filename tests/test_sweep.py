@@ -1,4 +1,9 @@
-"""Sweeps on Dask: the grid syntax, resumption, failing cells, a real external cluster, figures."""
+"""Sweeps on Dask: the grid syntax, resumption, failing cells, a real external cluster, figures.
+
+Also the sweep directory's reliability: one writer at a time (two real
+commands on one --out), one row per cell, and every mistake caught before
+anything is written.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +23,14 @@ import hybridnet.sweep as sweep_module
 from hybridnet.api import load_scenario, simulate
 from hybridnet.cli import main
 from hybridnet.errors import HybridnetError
+from hybridnet.outputs import MARKER, write_marker
 from hybridnet.scenario import read_scenario
 from hybridnet.sweep import RESULTS, expand_grid, parse_grid, plan_sweep, run_sweep
 
 SMALL = Path(__file__).resolve().parents[1] / "scenarios" / "small.toml"
 GRID = ["network.num_ues=4,6", "reward.weights=[0.2,0.4,0.4];[0.6,0.2,0.2]"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+HYBRIDNET = [sys.executable, "-m", "hybridnet"]
 
 
 def _cli(args: list[str | Path]) -> int:
@@ -165,43 +172,67 @@ def test_another_base_scenario_needs_force(swept: Path) -> None:
     assert plan.fresh and len(plan.pending) == len(plan.cells) == 4
 
 
-def test_a_row_torn_by_a_crash_is_cut_and_its_cell_rerun(tmp_path: Path) -> None:
+def test_a_rerun_cuts_a_torn_row_and_replaces_the_failure_rows_of_its_cells(
+        tmp_path: Path) -> None:
     out = tmp_path / "torn"
     plan = plan_sweep(read_scenario(SMALL), parse_grid(["network.num_ues=4,6"]), out,
                       policy="oracle", engine="closed")
     header = ",".join(plan.columns) + "\n"
     done = "4,0,oracle,closed,4," + ",".join(["0.5"] * 10) + ",\n"
+    failed = "6,0,oracle,closed,4" + "," * 10 + ",RuntimeError: boom\n"
+    before = header + done + failed + failed + "6,0,orac"
     out.mkdir()
-    (out / RESULTS).write_text(header + done + "6,0,orac", encoding="utf-8")
+    (out / RESULTS).write_text(before, encoding="utf-8")
     (out / "sweep.toml").write_text(sweep_module.settings_toml(plan), encoding="utf-8")
+    (out / ".results.csv.hybridnet-99999999-0123abcd.tmp.csv").write_text("killed mid-write")
     again = plan_sweep(read_scenario(SMALL), parse_grid(["network.num_ues=4,6"]), out,
                        policy="oracle", engine="closed")
     assert [c.overrides for c in again.pending] == [{"network.num_ues": 6}]
-    assert (out / RESULTS).read_text(encoding="utf-8") == header + done
+    assert (out / RESULTS).read_text(encoding="utf-8") == before  # planning writes nothing
+    report = run_sweep(again, workers=1)
+    assert (report.ran, report.succeeded, report.failed, report.skipped) == (1, 1, 0, 1)
+    text = (out / RESULTS).read_text(encoding="utf-8")
+    assert text.startswith(header + done) and text.count("\n") == 3
+    rows = _rows(out / RESULTS)
+    assert [r["network.num_ues"] for r in rows] == ["4", "6"] and rows[1]["error"] == ""
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, RESULTS, "sweep.toml"]
+
+
+def test_read_results_counts_each_cell_once(tmp_path: Path) -> None:
+    """A file an older version wrote a cell twice into, read while a row is being appended."""
+    columns = sweep_module.result_columns(["network.num_ues"])
+    ok = "4,0,oracle,closed,4," + ",".join(["0.5"] * 10) + ","
+    failed = "6,0,oracle,closed,4" + "," * 10 + ",RuntimeError: boom"
+    (tmp_path / RESULTS).write_text("\n".join([",".join(columns), ok, failed, ok, "6,0,or"]),
+                                    encoding="utf-8")
+    frame = sweep_module.read_results(tmp_path)
+    assert frame["network.num_ues"].tolist() == [4]
 
 
 # --------------------------------------------------------------------------- an external cluster
 
 
 @pytest.fixture
-def scheduler(tmp_path: Path) -> Iterator[str]:
-    """A real Dask scheduler and one worker, as separate processes on 127.0.0.1."""
+def bare_scheduler(tmp_path: Path) -> Iterator[tuple[str, Callable[[], None]]]:
+    """A real Dask scheduler on 127.0.0.1 with no worker yet, and what starts one (a process)."""
     file = tmp_path / "scheduler.json"
     log = (tmp_path / "dask.log").open("w")
     procs = [subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
          "--port", "0", "--no-dashboard", "--scheduler-file", str(file)],
         stdout=log, stderr=subprocess.STDOUT)]
-    try:
-        deadline = time.monotonic() + 30
-        while not file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        address = json.loads(file.read_text(encoding="utf-8"))["address"]
+
+    def start_worker() -> None:
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(file),
              "--nthreads", "1", "--nworkers", "1", "--no-dashboard", "--host", "127.0.0.1"],
             stdout=log, stderr=subprocess.STDOUT))
-        yield address
+
+    try:
+        deadline = time.monotonic() + 30
+        while not file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        yield json.loads(file.read_text(encoding="utf-8"))["address"], start_worker
     finally:
         for proc in reversed(procs):
             proc.terminate()
@@ -213,6 +244,14 @@ def scheduler(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
+@pytest.fixture
+def scheduler(bare_scheduler: tuple[str, Callable[[], None]]) -> str:
+    """A real Dask scheduler and one worker, as separate processes on 127.0.0.1."""
+    address, start_worker = bare_scheduler
+    start_worker()
+    return address
+
+
 @pytest.mark.timeout(120)
 def test_external_cluster_records_a_failing_cell_and_runs_the_others(
         scheduler: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -221,11 +260,128 @@ def test_external_cluster_records_a_failing_cell_and_runs_the_others(
     code = _cli(["sweep", SMALL, "--grid", "steps.x_max=3,13", "--policy", "fixed:5,0",
                  "--engine", "closed", "--out", out, "--scheduler", scheduler])
     err = capsys.readouterr().err
-    assert code == 2 and "1 of 2 runs failed" in err
+    assert code == 1 and "1 of 2 runs failed" in err
     rows = {r["steps.x_max"]: r for r in _rows(out / RESULTS)}
     assert "infeasible" in rows["3"]["error"] and rows["3"]["reward"] == ""
     assert rows["13"]["error"] == "" and np.isfinite(float(rows["13"]["reward"]))
     assert len(sweep_module.read_results(out)) == 1
+
+
+# --------------------------------------------------------------------------- one writer, one row
+
+
+def _one_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0]
+
+
+@pytest.mark.timeout(180)
+def test_a_second_sweep_of_the_same_directory_is_refused_at_once(
+        bare_scheduler: tuple[str, Callable[[], None]], tmp_path: Path) -> None:
+    """Two real commands overlap for sure: the first holds the directory, its cluster workerless."""
+    address, start_worker = bare_scheduler
+    out = tmp_path / "shared"
+    args = [*HYBRIDNET, "sweep", str(SMALL), "--grid", "network.num_ues=4,6,8", "--seeds", "2",
+            "--policy", "oracle", "--engine", "closed", "--out", str(out)]
+    first = subprocess.Popen([*args, "--scheduler", address], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout is not None and "6 to run" in first.stdout.readline()
+        second = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        start_worker()
+        stdout, stderr = first.communicate(timeout=120)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    line = _one_line(second.stderr)
+    assert second.returncode == 1 and second.stdout == ""
+    assert f"{out}: another hybridnet process (pid {first.pid})" in line
+    assert first.returncode == 0, stderr
+    assert "wrote 6 rows" in stdout and "6 succeeded, 0 failed" in stdout
+    keys = [(r["network.num_ues"], r["seed"]) for r in _rows(out / RESULTS)]
+    assert sorted(keys) == [(n, s) for n in ("4", "6", "8") for s in ("0", "1")]
+
+
+@pytest.mark.timeout(120)
+def test_a_failing_cell_keeps_one_row_and_the_summary_counts_it(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "xmax"
+    # fixed:9,0 is well formed, infeasible only where x_max = 3: that cell fails, every time.
+    args = ["sweep", SMALL, "--grid", "steps.x_max=3,13", "--policy", "fixed:9,0", "--engine",
+            "closed", "--workers", "1", "--out", out]
+    assert _cli(args) == 1
+    captured = capfd.readouterr()
+    assert f"wrote 2 rows to {out / RESULTS}: 1 succeeded, 1 failed" in captured.out
+    assert "1 of 2 runs failed" in _one_line(captured.err) and "error column" in captured.err
+    assert _cli(args) == 1
+    captured = capfd.readouterr()
+    assert f"wrote 1 row to {out / RESULTS}: 0 succeeded, 1 failed" in captured.out
+    assert "1 of 1 runs failed" in _one_line(captured.err)
+    rows = _rows(out / RESULTS)
+    assert sorted(r["steps.x_max"] for r in rows) == ["13", "3"]
+    assert "infeasible" in next(r["error"] for r in rows if r["steps.x_max"] == "3")
+    assert len(sweep_module.read_results(out)) == 1
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_directory_of_the_users_is_never_written(
+        force: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.txt").write_text("years of work", encoding="utf-8")
+    code = _cli(["sweep", SMALL, "--grid", "network.num_ues=4,6", "--policy", "oracle",
+                 "--engine", "closed", "--out", out, *(["--force"] if force else [])])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and f"{out}: not a sweep directory" in line
+    assert [p.name for p in out.iterdir()] == ["thesis.txt"]
+    assert (out / "thesis.txt").read_text(encoding="utf-8") == "years of work"
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"]
+
+
+def test_force_never_resets_a_sweep_holding_a_file_of_the_users(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sweep"
+    out.mkdir()
+    write_marker(out, "sweep")
+    (out / "thesis.txt").write_text("years of work", encoding="utf-8")
+    code = _cli(["sweep", SMALL, "--grid", "network.num_ues=4,6", "--policy", "oracle",
+                 "--engine", "closed", "--out", out, "--force"])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "thesis.txt" in line and "did not write" in line
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "thesis.txt"]
+
+
+@pytest.mark.timeout(60)
+def test_an_unreachable_scheduler_leaves_nothing_behind(tmp_path: Path) -> None:
+    """A real process: a failed Dask client would print a traceback as the process exits."""
+    out = tmp_path / "new" / "sweep"
+    done = subprocess.run(
+        [*HYBRIDNET, "sweep", str(SMALL), "--grid", "network.num_ues=4,6", "--policy", "oracle",
+         "--engine", "closed", "--out", str(out), "--scheduler", "tcp://127.0.0.1:1",
+         "--connect-timeout", "1"], capture_output=True, text=True, timeout=60)
+    line = _one_line(done.stderr)
+    assert done.returncode == 1 and "--scheduler tcp://127.0.0.1:1: cannot connect" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("policy, checkpoint, message", [
+    ("hid", "missing.pt", "missing.pt: no such checkpoint file"),
+    ("corrupt.pt", None, "corrupt.pt: not a readable hybridnet checkpoint"),
+    ("oracle", "corrupt.pt", "--checkpoint applies only to --policy hid"),
+])
+def test_a_bad_checkpoint_is_refused_before_anything_is_written(
+        policy: str, checkpoint: str | None, message: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("corrupt.pt").write_bytes(b"not a checkpoint at all")
+    code = _cli(["sweep", SMALL, "--grid", "network.num_ues=4,6", "--policy", policy,
+                 "--engine", "closed", "--out", "new/sweep",
+                 *(["--checkpoint", checkpoint] if checkpoint else [])])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and message in line
+    assert [p.name for p in tmp_path.iterdir()] == ["corrupt.pt"]
 
 
 # --------------------------------------------------------------------------- figures

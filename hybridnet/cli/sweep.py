@@ -9,10 +9,20 @@ import click
 from tqdm import tqdm
 
 from hybridnet.cli.common import force_option, set_option
-from hybridnet.errors import HybridnetError
+from hybridnet.errors import SystemFailure
+from hybridnet.outputs import claimed
 from hybridnet.policies import POLICY_CHOICES
 from hybridnet.scenario import parse_overrides, read_scenario
-from hybridnet.sweep import GRID_HELP, RESULTS, parse_grid, plan_sweep, run_sweep
+from hybridnet.sweep import (
+    CONNECT_TIMEOUT_S,
+    GRID_HELP,
+    KIND,
+    check_scheduler,
+    parse_grid,
+    plan_sweep,
+    run_sweep,
+    settle_plan,
+)
 
 
 def default_sweep_dir(scenario: Path, grid_keys: list[str], policy: str, engine: str) -> Path:
@@ -44,18 +54,23 @@ def default_sweep_dir(scenario: Path, grid_keys: list[str], policy: str, engine:
 @click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", metavar="ADDRESS",
               help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 [env "
                    "DASK_SCHEDULER_ADDRESS; default: an embedded local cluster].")
+@click.option("--connect-timeout", type=click.FloatRange(min=0, min_open=True),
+              default=CONNECT_TIMEOUT_S, show_default=True, metavar="SECONDS",
+              help="How long to try reaching --scheduler before giving up.")
 @click.option("--workers", type=click.IntRange(min=1),
               help="Worker processes of the embedded cluster [default: one per CPU].")
 @set_option
 @force_option
 def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str | None, checkpoint: Path | None,
           slots: int | None, seeds: int, engine: str, out: Path | None, scheduler: str | None,
-          workers: int | None, overrides: tuple[str, ...], force: bool) -> None:
+          connect_timeout: float, workers: int | None, overrides: tuple[str, ...],
+          force: bool) -> None:
     """Simulate every combination of --grid values x --seeds on Dask, into DIR/results.csv.
 
     Each finished cell is appended to results.csv at once; rerunning the command
-    skips the cells already done and retries failed ones. Fig. 4(a)'s reward
-    weights in one command:
+    skips the cells already done and retries failed ones, each cell keeping one
+    row. One sweep writes a directory at a time. Fig. 4(a)'s reward weights in
+    one command:
 
     \b
         hybridnet sweep scenarios/paper.toml --policy oracle --seeds 5 \\
@@ -68,24 +83,31 @@ def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str | None, check
     policy = policy or base.sim.policy
     grid = parse_grid(grid_items)
     out = out or default_sweep_dir(scenario, list(grid), policy, engine)
+    # Every check that needs no lock comes first, so a mistake leaves nothing behind.
     plan = plan_sweep(base, grid, out, policy=policy, engine=engine,
                       seeds=range(base.sim.seed, base.sim.seed + seeds),
                       checkpoint=checkpoint, force=force)
-    where = scheduler or f"a local cluster of {workers or 'one per CPU'} worker processes"
-    click.echo(f"{len(plan.cells)} runs ({len(plan.cells) // seeds} grid cells x {seeds} "
-               f"seed{'s' if seeds > 1 else ''}): {len(plan.cells) - len(plan.pending)} done, "
-               f"{len(plan.pending)} to run" + (f" on {where}" if plan.pending else ""))
-    with tqdm(total=len(plan.pending), desc="sweep", unit="cell", disable=None, leave=False,
-              dynamic_ncols=True) as bar:
-        def advance(row: dict[str, str]) -> None:
-            if row["error"]:
-                tqdm.write(f"  failed: {row['error']}")
-            bar.update(1)
+    if scheduler:
+        check_scheduler(scheduler, connect_timeout)
+    with claimed(out, kind=KIND, force=force) as held:
+        plan = settle_plan(plan, held)
+        where = scheduler or f"a local cluster of {workers or 'one per CPU'} worker processes"
+        click.echo(f"{len(plan.cells)} runs ({len(plan.cells) // seeds} grid cells x {seeds} "
+                   f"seed{'s' if seeds > 1 else ''}): {len(plan.cells) - len(plan.pending)} "
+                   f"done, {len(plan.pending)} to run" + (f" on {where}" if plan.pending else ""))
+        with tqdm(total=len(plan.pending), desc="sweep", unit="cell", disable=None, leave=False,
+                  dynamic_ncols=True) as bar:
+            def advance(row: dict[str, str]) -> None:
+                if row["error"]:
+                    tqdm.write(f"  failed: {row['error']}")
+                bar.update(1)
 
-        report = run_sweep(plan, scheduler=scheduler, workers=workers, on_row=advance)
-    click.echo(f"{report.ran - report.failed} new rows in {out / RESULTS}")
+            report = run_sweep(plan, scheduler=scheduler, workers=workers, on_row=advance,
+                               held=held, connect_timeout=connect_timeout)
+    click.echo(f"wrote {report.ran} row{'s' if report.ran != 1 else ''} to {report.results}: "
+               f"{report.succeeded} succeeded, {report.failed} failed")
     if report.failed:
-        raise HybridnetError(
+        raise SystemFailure(
             f"{report.failed} of {report.ran} runs failed; their errors are in the error column "
-            f"of {out / RESULTS}; rerun the command to retry them"
+            f"of {report.results}; rerun the command to retry them"
         )
