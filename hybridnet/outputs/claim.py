@@ -1,173 +1,24 @@
-"""The output discipline every command follows: claim, write aside, rename, release.
-
-A command that writes an output first *claims* its path: it takes an exclusive
-lock beside it (``.NAME.hybridnet.lock`` in the parent, an ``flock`` the
-kernel drops when the process dies, even by SIGKILL), so a second writer is
-refused at once instead of silently losing the first one's work. Holding the
-claim, it checks what it may replace (nothing without ``--force``; with it,
-only what hybridnet wrote: a directory carrying the :data:`MARKER` file, or one
-of the layouts hybridnet wrote before the marker existed, holding nothing
-else; a file carrying hybridnet's signature), cleans the temporaries of
-earlier killed writers of the same path (no live process can own them while
-the lock is held), and only then does the work. Every result is written to a
-temporary sibling and renamed into place once complete, so an interrupted
-command leaves the old output or the new one, never a mixture.
-"""
+"""Claiming an output: the lock taken before any work, the checks, the final rename."""
 
 from __future__ import annotations
 
-import errno
 import fcntl
-import json
 import os
-import re
-import secrets
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 from hybridnet.errors import HybridnetError, SystemFailure
-
-MARKER = ".hybridnet"
-"""File inside every directory hybridnet writes: its kind (run, train, sweep), as JSON."""
-
-TEMP_TAG = "hybridnet"
-"""Every temporary is ``.NAME.hybridnet-PID-TOKEN.tmp``: recognisable, and its writer known."""
-
-LEGACY_LAYOUTS = {
-    "run": {"config.toml", "summary.json", "ues.csv"},
-    "train": {"checkpoint.pt", "training.csv"},
-    "sweep": {"results.csv", "sweep.toml"},
-}
-"""Files that identify a directory hybridnet wrote before :data:`MARKER` existed."""
-
-OWN_SUFFIXES = (".csv", ".png", ".pdf", ".svg", ".toml", ".json", ".pt")
-"""What hybridnet puts in its directories; anything else there is the user's."""
-
-
-def _default_mode(directory: bool) -> int:
-    """The mode a plain ``open``/``mkdir`` would give, which ``mkstemp``/``mkdtemp`` do not."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return (0o777 if directory else 0o666) & ~umask
-
-
-def describe_os_error(err: OSError, target: str | Path | None = None) -> str:
-    """One line for an OSError: the output, what went wrong and what to do about it."""
-    where = target if target is not None else err.filename or "output"
-    full = "the disk is full or over quota; free some space or write elsewhere with --out"
-    hints = {
-        errno.ENOSPC: full,
-        errno.EDQUOT: full,
-        errno.EFBIG: "a file grew past the size limit (ulimit -f, quota); write elsewhere",
-        errno.EROFS: "the file system is read-only; write elsewhere with --out",
-        errno.EACCES: "no permission to write there; write elsewhere with --out",
-        errno.EPERM: "the file system forbids it (an immutable directory?); write elsewhere "
-                     "with --out",
-        errno.ENOTDIR: "a part of the path is a file, not a directory; choose another --out",
-        errno.ENOENT: "a directory on the way does not exist and cannot be made; check the path",
-        errno.EISDIR: "it is a directory; name a file",
-        errno.ENAMETOOLONG: "choose a shorter --out",
-    }
-    reason = err.strerror or str(err)
-    if err.filename and target is not None and str(err.filename) != str(target):
-        reason = f"{reason} ({err.filename})"
-    hint = hints.get(err.errno or 0, "check the path and try again")
-    return f"{where}: {reason}; {hint}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def temp_sibling(target: Path, label: str = "", keep_suffix: bool = False) -> Path:
-    """A fresh temporary name beside ``target`` that names this process.
-
-    ``keep_suffix`` ends it in the target's suffix too, for writers (matplotlib)
-    that pick the format from it.
-    """
-    token = secrets.token_hex(4)
-    suffix = target.suffix if keep_suffix else ""
-    return target.with_name(f".{target.name}.{TEMP_TAG}-{os.getpid()}-{token}{label}.tmp{suffix}")
-
-
-_TEMP_RE = re.compile(rf"\.{TEMP_TAG}-(\d+)-[0-9a-f]{{8}}(?:-[a-z]+)?\.tmp(?:\.\w+)?$")
-_LEGACY_TEMP_RE = re.compile(r"\.[A-Za-z0-9_]{8}\.tmp$")
-
-
-def stale_temporaries(target: Path) -> list[Path]:
-    """Temporaries of ``target`` whose writers are gone: this process's lock proves it.
-
-    Besides the current ``.NAME.hybridnet-PID-TOKEN.tmp`` names, the
-    ``.NAME.XXXXXXXX.tmp`` directories of versions before the lock count too.
-    """
-    prefix = f".{target.name}."
-    found = []
-    with suppress(OSError):
-        for entry in target.parent.iterdir():
-            name = entry.name
-            if not name.startswith(prefix):
-                continue
-            rest = name[len(prefix) - 1:]
-            match = _TEMP_RE.fullmatch(rest)
-            if match and int(match.group(1)) != os.getpid() and not _pid_alive(
-                    int(match.group(1))):
-                found.append(entry)
-            elif not match and _LEGACY_TEMP_RE.fullmatch(rest) and entry.is_dir():
-                found.append(entry)
-    return sorted(found)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
-
-
-def marker_kind(path: Path) -> str | None:
-    """The kind of hybridnet output directory ``path`` is, or None if it is not one."""
-    marker = path / MARKER
-    if marker.is_file():
-        with suppress(OSError, ValueError, AttributeError):
-            return str(json.loads(marker.read_text(encoding="utf-8"))["kind"])
-        return None
-    with suppress(OSError):
-        names = {entry.name for entry in path.iterdir()}
-        for kind, layout in LEGACY_LAYOUTS.items():
-            if layout <= names:
-                return kind
-    return None
-
-
-def foreign_entries(path: Path) -> list[str]:
-    """What is in directory ``path`` that hybridnet did not put there."""
-    out = []
-    for entry in sorted(path.iterdir()):
-        if entry.name == MARKER and entry.is_file():
-            continue
-        if entry.is_symlink() or not entry.is_file() or entry.suffix not in OWN_SUFFIXES:
-            out.append(entry.name)
-    return out
-
-
-def write_marker(directory: Path, kind: str) -> None:
-    """Mark ``directory`` as a hybridnet output of ``kind``."""
-    try:
-        version = metadata.version("hybridnet")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    text = json.dumps({"kind": kind, "written_by": f"hybridnet {version}"}) + "\n"
-    (directory / MARKER).write_text(text, encoding="utf-8")
+from hybridnet.outputs.files import (
+    TEMP_TAG,
+    default_mode,
+    describe_os_error,
+    remove_path,
+    stale_temporaries,
+    temp_sibling,
+)
+from hybridnet.outputs.ownership import MARKER, foreign_entries, marker_kind, write_marker
 
 
 def _unsafe_target(target: Path) -> str | None:
@@ -235,16 +86,16 @@ class Claim:
         """Yield a temporary sibling directory; once complete it replaces the target."""
         self.check_replaceable(directory=True)
         tmp = temp_sibling(self.target)
-        tmp.mkdir(mode=_default_mode(directory=True))
+        tmp.mkdir(mode=default_mode(directory=True))
         try:
             write_marker(tmp, self.kind)
             yield tmp
             self.install(tmp)
         except OSError as err:
-            _remove(tmp)
+            remove_path(tmp)
             raise SystemFailure(describe_os_error(err, self.target)) from None
         except BaseException:
-            _remove(tmp)
+            remove_path(tmp)
             raise
 
     def write_file(self, write: Callable[[Path], None],
@@ -255,7 +106,7 @@ class Claim:
         try:
             write(tmp)
             if tmp.exists():
-                tmp.chmod(_default_mode(directory=False))
+                tmp.chmod(default_mode(directory=False))
             os.replace(tmp, self.target)
         except OSError as err:
             tmp.unlink(missing_ok=True)
@@ -273,7 +124,7 @@ class Claim:
             os.replace(self.target, old)
         os.replace(ready, self.target)
         if old is not None:
-            _remove(old)
+            remove_path(old)
 
     def release(self) -> None:
         """Drop the lock; the lock file goes first, while it is still held."""
@@ -348,7 +199,7 @@ def claim(target: str | Path, *, kind: str, force: bool = False) -> Claim:
         raise SystemFailure(describe_os_error(err, target)) from None
     held = Claim(target=target, kind=kind, force=force, _lock_path=lock_path, _lock_fd=fd)
     for stale in stale_temporaries(target):
-        _remove(stale)
+        remove_path(stale)
     return held
 
 
@@ -385,26 +236,6 @@ def claim_fresh(base: str | Path, *, kind: str) -> Claim:
     raise SystemFailure(f"{base}: no free name after 10,000 tries; choose an --out")
 
 
-def replace_file(target: str | Path, write: Callable[[Path], None]) -> Path:
-    """Atomically (re)write a file inside an output this process already holds.
-
-    For the files of a claimed directory, caches and checkpoints: ``write(tmp)``
-    then rename, so a reader sees the old file or the new one.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_sibling(target, keep_suffix=True)
-    try:
-        write(tmp)
-        if tmp.exists():
-            tmp.chmod(_default_mode(directory=False))
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
-
-
 def write_output(target: str | Path, write: Callable[[Path], None], *, kind: str,
                  force: bool = False, signature: Callable[[Path], bool] | None = None) -> Path:
     """Claim a single-file output, write it atomically, release.
@@ -416,29 +247,3 @@ def write_output(target: str | Path, write: Callable[[Path], None], *, kind: str
         return held.write_file(write, signature)
 
 
-def has_signature(text: bytes) -> Callable[[Path], bool]:
-    """A signature test: the file's first 64 KiB contain ``text``."""
-    def test(path: Path) -> bool:
-        try:
-            with path.open("rb") as f:
-                return text in f.read(65536)
-        except OSError:
-            return False
-    return test
-
-
-def starts_with(prefix: str) -> Callable[[Path], bool]:
-    """A signature test: the file's first line starts with ``prefix`` (our CSV headers)."""
-    def test(path: Path) -> bool:
-        try:
-            with path.open(encoding="utf-8", errors="replace") as f:
-                return f.readline().startswith(prefix)
-        except OSError:
-            return False
-    return test
-
-
-FIGURE_SIGNATURE = b"hybridnet"
-"""Written into every figure's metadata (see :func:`hybridnet.plots.save_figure`)."""
-
-figure_signature = has_signature(FIGURE_SIGNATURE)
