@@ -12,6 +12,7 @@ reproducible.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pandas as pd
@@ -22,14 +23,12 @@ from hypothesis import strategies as st
 
 from hybridnet.errors import HybridnetError
 from hybridnet.model.actions import action_mask
-from hybridnet.model.channel import channel_gain, shannon_rate_bps
-from hybridnet.model.compute import processing_energy_j
-from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import resolve_references
 from hybridnet.model.slot import SlotState
 from hybridnet.policies import FixedPolicy, RandomPolicy
-from hybridnet.scenario import Scenario, from_dict
+from hybridnet.scenario import Scenario, SimConfig, from_dict
 from hybridnet.sim import simulate_des
+from hybridnet.sim.arrivals import ARRIVALS, make_arrivals
 from hybridnet.sim.fluid import FluidServer
 from hybridnet.sim.trace import RunResult
 
@@ -49,6 +48,7 @@ def small_scenarios(draw: st.DrawFn) -> tuple[Scenario, int, int]:
         "edge": {"scheduler": draw(st.sampled_from(["dedicated", "fcfs", "ps"])),
                  "compute_units": draw(st.integers(1, 3))},
         "channel": {"downlink": draw(st.sampled_from(["dedicated", "shared"])),
+                    "bandwidth_hz": draw(st.sampled_from([1e6, 5e6])),
                     "shared_bandwidth_hz": draw(st.sampled_from([1e6, 4e6]))},
         "sim": {"arrivals": draw(st.sampled_from(["synchronous", "poisson"])),
                 "early_handoff": draw(st.booleans()),
@@ -60,6 +60,21 @@ def small_scenarios(draw: st.DrawFn) -> tuple[Scenario, int, int]:
 def run(scenario: Scenario, seed: int, slots: int, policy_seed: int | None = None) -> RunResult:
     rng = np.random.default_rng(seed if policy_seed is None else policy_seed)
     return simulate_des(scenario, RandomPolicy(scenario.steps, rng), seed, slots=slots)
+
+
+def hand_rate_bps(scenario: Scenario, distance_m: np.ndarray, band_hz: float) -> np.ndarray:
+    """Eq. (6) written out from the scenario's numbers (no fading), not taken from hybridnet."""
+    ch = scenario.channel
+    gain = 10 ** (-(ch.pathloss_at_1km_db + ch.pathloss_slope_db * np.log10(distance_m / 1000))
+                  / 10)
+    noise_w_hz = 10 ** ((ch.noise_psd_dbm_hz + ch.noise_figure_db - 30) / 10)
+    return band_hz * np.log2(1 + ch.tx_power_w * gain / (noise_w_hz * band_hz))
+
+
+def hand_payload_bits(scenario: Scenario) -> float:
+    """The numerator of eq. (5) over tau: n_h n_w d_h rho / tau."""
+    lat = scenario.latent
+    return lat.height * lat.width * lat.channels * lat.bits_per_value / lat.compression_ratio
 
 
 def integral(intervals: np.ndarray, rate_of_active) -> float:
@@ -83,7 +98,7 @@ def max_overlap(intervals: np.ndarray) -> int:
 @given(small_scenarios())
 def test_invariants(case: tuple[Scenario, int, int]) -> None:
     scenario, seed, slots = case
-    p = ModelParams.from_scenario(scenario)
+    es, ue, ch = scenario.edge, scenario.ue, scenario.channel
     result = run(scenario, seed, slots)
     ues, groups, ev = result.ues, result.groups, result.events
     n = scenario.network.num_ues
@@ -110,13 +125,18 @@ def test_invariants(case: tuple[Scenario, int, int]) -> None:
         offset = ues.t_request_s - t_k
         assert ((offset >= -1e-12) & (offset < scenario.sim.slot_s)).all()
 
-    # energies: per cycle whatever the sharing (eq. 4, 9), p * time on the air (eq. 7)
-    np.testing.assert_allclose(ues.e_es_j, processing_energy_j(
-        ues.y, p.es_cycles_per_step, p.es_freq_hz, p.es_kappa), rtol=1e-12)
-    np.testing.assert_allclose(ues.e_ue_j, processing_energy_j(
-        ues.z, p.ue_cycles_per_step, ues.f_ue_hz, p.ue_kappa), rtol=1e-12)
-    np.testing.assert_allclose(ues.e_tx_j, p.tx_power_w * ues.t_tx_s, rtol=1e-12)
-    np.testing.assert_allclose(ues.rate_bps * ues.t_tx_s, p.payload_bits, rtol=1e-12)
+    # energies per cycle whatever the sharing (eq. 4, 9), from the scenario's numbers
+    np.testing.assert_allclose(
+        ues.e_es_j, es.kappa * ues.y * es.cycles_per_step * es.freq_hz ** 2, rtol=1e-12)
+    np.testing.assert_allclose(
+        ues.e_ue_j, ue.kappa * ues.z * ue.cycles_per_step * ues.f_ue_hz ** 2, rtol=1e-12)
+    # a dedicated band: the transfer takes eq. (5) at the rate of eq. (6), and costs eq. (7)
+    if ch.downlink == "dedicated":
+        rate = hand_rate_bps(scenario, ues.distance_m.to_numpy(), ch.bandwidth_hz)
+        t_tx = hand_payload_bits(scenario) / rate
+        np.testing.assert_allclose(ues.rate_bps, rate, rtol=1e-9)
+        np.testing.assert_allclose(ues.t_tx_s, t_tx, rtol=1e-9)
+        np.testing.assert_allclose(ues.e_tx_j, ch.tx_power_w * t_tx, rtol=1e-9)
 
     # one event row per executed phase; each phase ready <= start <= end
     counts = ev.phase.value_counts()
@@ -158,29 +178,31 @@ def test_invariants(case: tuple[Scenario, int, int]) -> None:
             columns={"y": "steps"}),
     ])
     if len(es):
-        cycles = es.steps.to_numpy() * p.es_cycles_per_step
+        cycles = es.steps.to_numpy() * scenario.edge.cycles_per_step
         spans = es[["t_start_s", "t_end_s"]].to_numpy()
-        served = (spans[:, 1] - spans[:, 0]) * p.es_freq_hz
+        served = (spans[:, 1] - spans[:, 0]) * scenario.edge.freq_hz
         assert (served >= cycles * (1 - 1e-9)).all()
         units = scenario.edge.compute_units
         if scenario.edge.scheduler == "ps":
-            capacity = integral(spans, lambda a: min(a.size, units) * p.es_freq_hz)
+            capacity = integral(spans, lambda a: min(a.size, units) * scenario.edge.freq_hz)
             assert capacity == pytest.approx(cycles.sum(), rel=1e-7)
         else:
             np.testing.assert_allclose(served, cycles, rtol=1e-9)
             if scenario.edge.scheduler == "fcfs" and len(es) > 1:
                 assert max_overlap(spans) <= units
 
-    # the downlink carries exactly the bits of every latent
-    if scenario.channel.downlink == "shared":
-        tx = ev[ev.phase == "tx"].merge(ues[["slot", "ue", "distance_m"]], on=["slot", "ue"])
-        ch = scenario.channel
-        gain = channel_gain(tx.distance_m.to_numpy(), ch.pathloss_at_1km_db,
-                            ch.pathloss_slope_db)
-        band = ch.shared_bandwidth_hz
-        bits = integral(tx[["t_start_s", "t_end_s"]].to_numpy(), lambda a: shannon_rate_bps(
-            band / a.size, p.tx_power_w, gain[a], p.noise_psd_w_hz).sum())
-        assert bits == pytest.approx(p.payload_bits * len(tx), rel=1e-7)
+    # a shared band carries exactly the bits of every latent, each at the Shannon rate of
+    # its share (eq. 6 with b = band / n); the ES pays p for the time actually on the air
+    if ch.downlink == "shared":
+        tx = ev[ev.phase == "tx"].merge(ues[["slot", "ue", "distance_m", "e_tx_j"]],
+                                        on=["slot", "ue"])
+        distance_m = tx.distance_m.to_numpy()
+        spans = tx[["t_start_s", "t_end_s"]].to_numpy()
+        bits = integral(spans, lambda a: hand_rate_bps(
+            scenario, distance_m[a], ch.shared_bandwidth_hz / a.size).sum())
+        assert bits == pytest.approx(hand_payload_bits(scenario) * len(tx), rel=1e-7)
+        np.testing.assert_allclose(tx.e_tx_j, ch.tx_power_w * (spans[:, 1] - spans[:, 0]),
+                                   rtol=1e-9)
 
 
 @FAST
@@ -248,6 +270,54 @@ def test_shared_band_with_one_ue_is_a_dedicated_band(seed: int) -> None:
     a, b = run(shared, seed, 3), run(dedicated, seed, 3)
     for column in ("t_tx_s", "rate_bps", "e_tx_j", "delay_s"):
         np.testing.assert_allclose(a.ues[column], b.ues[column], rtol=1e-9)
+
+
+def test_shared_band_two_ues_by_hand() -> None:
+    """Two latents start together on a 4 MHz band: each gets 2 MHz until the faster is done.
+
+    Phase I is empty (x = y = 0) and arrivals synchronous, so both transfers start at
+    t = 0. The nearer UE finishes at t1 = bits / r_near(2 MHz); the farther one has
+    sent r_far(2 MHz) t1 bits by then and sends the rest alone on 4 MHz (eq. 6 at
+    both shares). Each pays p times its own time on the air (eq. 7).
+    """
+    scenario = scenario_of({"network": {"num_ues": 2, "num_groups": 1},
+                            "channel": {"downlink": "shared", "shared_bandwidth_hz": 4e6}})
+    ues = simulate_des(scenario, FixedPolicy(scenario.steps, 0, 0), seed=2, slots=1).ues
+    near, far = np.argsort(ues.distance_m.to_numpy())
+    d = ues.distance_m.to_numpy()
+    assert d[near] < d[far]
+    bits = 128 * 128 * 16 * 16 / 4
+
+    def rate(distance_m: float, band_hz: float) -> float:
+        gain = 10 ** (-(128.1 + 37.6 * math.log10(distance_m / 1000)) / 10)
+        return band_hz * math.log2(1 + 0.5 * gain / (10 ** ((-174 + 9 - 30) / 10) * band_hz))
+
+    t1 = bits / rate(d[near], 2e6)
+    t2 = t1 + (bits - rate(d[far], 2e6) * t1) / rate(d[far], 4e6)
+    np.testing.assert_allclose(ues.t_tx_s.to_numpy()[[near, far]], [t1, t2], rtol=1e-9)
+    np.testing.assert_allclose(ues.e_tx_j.to_numpy()[[near, far]], [0.5 * t1, 0.5 * t2],
+                               rtol=1e-9)
+    np.testing.assert_allclose(ues.rate_bps.to_numpy()[[near, far]], [bits / t1, bits / t2],
+                               rtol=1e-9)
+
+
+def test_arrivals_are_a_registry_of_the_scenario_choices() -> None:
+    assert list(ARRIVALS) == ["synchronous", "poisson"]
+    state = SlotState(f_ue_hz=np.full(4, 1.5e9), phi=np.full(4, 0.5),
+                      group=np.array([1, 0, 1, 1]), gain=np.full(4, 1e-10), num_groups=3)
+    synchronous = make_arrivals(SimConfig(), np.random.default_rng(0)).slot(state)
+    assert synchronous.request_s is None
+    np.testing.assert_array_equal(synchronous.group_start_s, [0.0, 0.0, 0.0])
+    poisson = make_arrivals(SimConfig(arrivals="poisson", slot_s=0.5),
+                            np.random.default_rng(0)).slot(state)
+    expected = np.random.default_rng(0).uniform(0.0, 0.5, 4)       # the same draws, in order
+    np.testing.assert_array_equal(poisson.request_s, expected)
+    np.testing.assert_array_equal(poisson.group_start_s,
+                                  [expected[1], expected[[0, 2, 3]].min(), np.inf])
+    with pytest.raises(HybridnetError, match="unknown \\[sim\\] arrivals 'bursty'; allowed: "
+                                             "synchronous, poisson"):
+        make_arrivals(dataclasses.replace(SimConfig(), arrivals="bursty"),
+                      np.random.default_rng(0))
 
 
 @settings(max_examples=25, deadline=None)

@@ -63,13 +63,14 @@ def closed_form(scenario: Scenario, seed: int, decisions: list[tuple[np.ndarray,
     for k, (x, y) in enumerate(decisions):
         state = conditions.slot(k)
         outcome = evaluate(params, state, x, y)
-        ue_cols, group_cols = closed_form_records(k, state, outcome, params,
+        ue_cols, group_cols = closed_form_records(k, state, outcome, params.physics,
                                                   conditions.distance_m, k * scenario.sim.slot_s)
         ue_chunks.append(ue_cols)
         group_chunks.append(group_cols)
         outcomes.append(outcome)
     ues, groups = frame(UE_COLUMNS, ue_chunks), frame(GROUP_COLUMNS, group_chunks)
-    return ues, groups, summarise_slots(ues, groups, params, scenario.network.num_ues), outcomes
+    return (ues, groups, summarise_slots(ues, groups, params.reward, scenario.network.num_ues),
+            outcomes)
 
 
 def assert_frames_close(des: pd.DataFrame, ref: pd.DataFrame, columns: tuple[str, ...]) -> None:

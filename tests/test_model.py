@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
+from hybridnet.errors import HybridnetError
 from hybridnet.model.actions import action_mask, local_split
 from hybridnet.model.channel import (
     channel_gain,
@@ -16,8 +19,12 @@ from hybridnet.model.channel import (
     tx_energy_j,
 )
 from hybridnet.model.compute import processing_delay_s, processing_energy_j
+from hybridnet.model.costs import downlink_rate_bps, ue_costs
 from hybridnet.model.objective import evaluate, group_max
 from hybridnet.model.params import ModelParams
+from hybridnet.model.physics import PhysicsParams
+from hybridnet.model.reference import reference_terms
+from hybridnet.model.reward import RewardParams
 from hybridnet.model.slot import SlotState
 from hybridnet.scenario import Scenario, from_dict
 
@@ -57,6 +64,23 @@ def test_shannon_rate_eq6():
     assert rate == pytest.approx(13782682.396, rel=1e-9)
 
 
+@pytest.mark.parametrize("bandwidth_hz, rate_bps", [(1e6, 13782682.396119857),
+                                                    (5e6, 57305818.62043844)])
+def test_shannon_rate_eq6_at_two_bandwidths(bandwidth_hz, rate_bps):
+    """b_n is in eq. (6) twice: in front, and in the noise power sigma0^2 b_n of the SNR."""
+    gain = 10 ** (-(128.1 + 37.6 * math.log10(0.1)) / 10)      # 100 m: 90.5 dB of path loss
+    noise_w_hz = 10 ** ((-174 + 9 - 30) / 10)
+    # SNR = 0.5 g / (sigma0^2 b) = 14091.9 at 1 MHz, 2818.4 at 5 MHz
+    by_hand = bandwidth_hz * math.log2(1 + 0.5 * gain / (noise_w_hz * bandwidth_hz))
+    assert by_hand == pytest.approx(rate_bps, rel=1e-12)
+    assert shannon_rate_bps(bandwidth_hz, 0.5, gain, noise_w_hz) == pytest.approx(by_hand,
+                                                                                   rel=1e-12)
+    p = PhysicsParams.from_scenario(from_dict({"channel": {"bandwidth_hz": bandwidth_hz}}))
+    assert downlink_rate_bps(p, gain) == pytest.approx(by_hand, rel=1e-12)
+    # the shared band's split: the kernel's rate on a given band, whatever b_n is
+    assert downlink_rate_bps(p, gain, 5e6) == pytest.approx(57305818.62043844, rel=1e-12)
+
+
 def test_latent_transfer_eq5_eq7():
     # 128 * 128 * 16 * 16 bits = 4,194,304 before compression; / tau = 4 -> 1,048,576
     assert payload_bits(128, 128, 16, 16, 1.0) == 4_194_304
@@ -64,6 +88,114 @@ def test_latent_transfer_eq5_eq7():
     assert bits == 1_048_576
     assert tx_delay_s(bits, 13782682.396119857) == pytest.approx(0.07607923986518, rel=1e-10)
     assert tx_energy_j(0.5, 0.07607923986518) == pytest.approx(0.03803961993259, rel=1e-10)
+
+
+ONE_UE = {"x": 4, "y": 3, "f_ue_hz": 1.5e9, "phi": 0.3}
+"""A UE at 100 m, 4 common steps, 3 ES steps, 21 UE steps at 1.5 GHz, on a paper HIQM curve."""
+
+
+def _one_ue_by_hand() -> dict[str, float]:
+    """Every term of eq. (1)-(14) for ONE_UE, from Table I and our channel numbers."""
+    gain = 10 ** (-(128.1 + 37.6 * math.log10(0.1)) / 10)
+    rate = 1e6 * math.log2(1 + 0.5 * gain / (10 ** ((-174 + 9 - 30) / 10) * 1e6))   # (6)
+    t_tx = 128 * 128 * 16 * 16 / 4 / rate                                            # (5)
+    terms = {
+        "gain": gain, "rate_bps": rate,
+        "t_common_s": 4 * 15e6 / 2e9,                    # (1) 0.03 s
+        "e_common_j": 1e-27 * 4 * 15e6 * 2e9 ** 2,       # (2) 0.24 J
+        "t_es_s": 3 * 15e6 / 2e9,                        # (3) 0.0225 s
+        "e_es_j": 1e-27 * 3 * 15e6 * 2e9 ** 2,           # (4) 0.18 J
+        "t_tx_s": t_tx,                                  # (5) 0.0761 s
+        "e_tx_j": 0.5 * t_tx,                            # (7)
+        "t_ue_s": 21 * 14e6 / 1.5e9,                     # (8) 0.196 s
+        "e_ue_j": 1e-27 * 21 * 14e6 * 1.5e9 ** 2,        # (9) 0.6615 J
+        # (12) at phi = 0.3, the paper's curve L = 0.1673, K = 0.2902, B = 13.86, D = 0.1179
+        "qos": 0.1673 / (1 + math.exp(0.2902 * (4 - 13.86))) + 0.1179,
+    }
+    terms["delay_s"] = terms["t_common_s"] + terms["t_es_s"] + t_tx + terms["t_ue_s"]  # (13)
+    terms["own_energy_j"] = terms["e_es_j"] + terms["e_tx_j"] + terms["e_ue_j"]       # (14)
+    return terms
+
+
+def test_cost_kernel_one_ue_by_hand():
+    hand = _one_ue_by_hand()
+    assert hand["t_tx_s"] == pytest.approx(0.07607923986518025, rel=1e-12)
+    assert hand["qos"] == pytest.approx(0.2761496635402467, rel=1e-12)
+    p = PhysicsParams.from_scenario(from_dict({"qos": {"model": "paper"}}))
+    costs = ue_costs(p, np.array(ONE_UE["x"]), np.array(ONE_UE["y"]), waited_steps=ONE_UE["x"],
+                     f_ue_hz=ONE_UE["f_ue_hz"], phi=np.array(ONE_UE["phi"]),
+                     t_tx_s=hand["t_tx_s"])
+    assert costs.z == 21                                                    # (17e)
+    for name in ("t_common_s", "t_es_s", "t_tx_s", "t_ue_s", "delay_s", "e_es_j", "e_tx_j",
+                 "e_ue_j", "own_energy_j", "qos"):
+        assert float(getattr(costs, name)) == pytest.approx(hand[name], rel=1e-12), name
+
+
+def test_closed_form_one_ue_and_its_reward_by_hand():
+    hand = _one_ue_by_hand()
+    scenario = from_dict({"network": {"num_ues": 1, "num_groups": 1}, "qos": {"model": "paper"},
+                          "reward": {"qos_ref": 0.3, "delay_ref_s": 0.4, "energy_ref_j": 0.9}})
+    state = SlotState(f_ue_hz=np.array([ONE_UE["f_ue_hz"]]), phi=np.array([ONE_UE["phi"]]),
+                      group=np.array([0]), gain=np.array([hand["gain"]]), num_groups=1)
+    out = evaluate(ModelParams.from_scenario(scenario), state, np.array([ONE_UE["x"]]),
+                   np.array([ONE_UE["y"]]))
+    for name in ("rate_bps", "t_common_s", "t_es_s", "t_tx_s", "t_ue_s", "delay_s", "e_common_j",
+                 "e_es_j", "e_tx_j", "e_ue_j", "own_energy_j", "qos"):
+        assert float(getattr(out, name)[0]) == pytest.approx(hand[name], rel=1e-12), name
+    energy = hand["e_common_j"] + hand["own_energy_j"]                                # (16)
+    assert float(out.total_energy_j) == pytest.approx(energy, rel=1e-12)
+    # (17a) normalised, N = 1: 0.6 Q / 0.3 - 0.2 T / 0.4 - 0.2 E / 0.9
+    reward = 0.6 * hand["qos"] / 0.3 - 0.2 * hand["delay_s"] / 0.4 - 0.2 * energy / 0.9
+    assert float(out.reward) == pytest.approx(reward, rel=1e-12)
+
+
+def test_reward_params_terms_by_hand():
+    r = RewardParams(weights=(0.5, 0.3, 0.2), qos_ref=0.25, delay_ref_s=0.5, energy_ref_j=2.0)
+    # 4 UEs with Q = 1.0, T = 3.0 s, E = 6.0 J: 0.5 * 1 / 1 - 0.3 * 3 / 2 - 0.2 * 6 / 8
+    assert r.objective(1.0, 3.0, 6.0, 4) == pytest.approx(0.5 - 0.45 - 0.15, rel=1e-12)
+    # one UE's own terms are N = 1: 0.5 * 0.2 / 0.25 - 0.3 * 0.6 / 0.5 - 0.2 * 1.4 / 2
+    assert r.objective(0.2, 0.6, 1.4) == pytest.approx(0.4 - 0.36 - 0.14, rel=1e-12)
+    q, t, e = r.per_unit(4)
+    assert (q, t, e) == pytest.approx((0.5 / 1.0, 0.3 / 2.0, 0.2 / 8.0), rel=1e-12)
+    assert q * 1.0 - t * 3.0 - e * 6.0 == pytest.approx(r.objective(1.0, 3.0, 6.0, 4))
+
+
+def test_reward_params_refuse_unresolved_references():
+    with pytest.raises(HybridnetError, match="qos_ref, energy_ref_j still \"auto\""):
+        RewardParams.from_config(from_dict({"reward": {"delay_ref_s": 0.4}}).reward)
+
+
+def test_reference_terms_are_the_local_decision_by_hand():
+    """The all-on-UE split (0, 0) of a UE at 1.5 GHz, phi 0.5, t_tx averaged over 50-300 m."""
+    scenario = from_dict({"qos": {"model": "paper"}})
+    distance_km = np.linspace(50.0, 300.0, 1001) / 1000
+    gain = 10 ** (-(128.1 + 37.6 * np.log10(distance_km)) / 10)
+    rate = 1e6 * np.log2(1 + 0.5 * gain / (10 ** ((-174 + 9 - 30) / 10) * 1e6))
+    t_tx = float(np.mean(1_048_576 / rate))
+    qos, delay, energy = reference_terms(scenario)
+    assert qos == pytest.approx(0.1143 / (1 + math.exp(0.2384 * (0 - 12.00))) + 0.1796,
+                                rel=1e-12)
+    assert delay == pytest.approx(t_tx + 28 * 14e6 / 1.5e9, rel=1e-12)
+    assert energy == pytest.approx(0.5 * t_tx + 1e-27 * 28 * 14e6 * 1.5e9 ** 2, rel=1e-12)
+
+
+def test_cost_kernel_broadcasts_over_the_oracles_grid():
+    """(N, X+1, Y+1) candidates at once equal each candidate on its own."""
+    p = PhysicsParams.from_scenario(from_dict({}))
+    rng = np.random.default_rng(3)
+    f_ue, phi, t_tx = rng.uniform(1.4e9, 1.6e9, 3), rng.uniform(0.2, 0.8, 3), rng.uniform(
+        0.01, 0.2, 3)
+    x, y = np.arange(14)[None, :, None], np.arange(15)[None, None, :]
+    grid = ue_costs(p, x, y, waited_steps=x, f_ue_hz=f_ue[:, None, None],
+                    phi=phi[:, None, None], t_tx_s=t_tx[:, None, None])
+    assert grid.delay_s.shape == grid.own_energy_j.shape == (3, 14, 15)
+    assert grid.qos.shape == (3, 14, 1)                     # Q depends on x and phi only
+    for n, xi, yi in ((0, 0, 0), (1, 13, 14), (2, 5, 7)):
+        one = ue_costs(p, np.array(xi), np.array(yi), waited_steps=xi, f_ue_hz=f_ue[n],
+                       phi=phi[n], t_tx_s=t_tx[n])
+        for name in ("delay_s", "own_energy_j", "qos"):
+            on_grid = np.broadcast_to(getattr(grid, name), (3, 14, 15))[n, xi, yi]
+            assert on_grid == pytest.approx(float(getattr(one, name)), rel=1e-12), name
 
 
 def test_group_max_batched_and_empty_group():
@@ -94,7 +226,7 @@ def test_evaluate_eq13_to_eq17_by_hand():
     e0 = 3 * 0.06 + 0.5 * t_tx + 1e-27 * 21 * 14e6 * 1.4e9**2
     e1 = 0.5 * t_tx + 1e-27 * 26 * 14e6 * 1.6e9**2
     assert out.total_energy_j == pytest.approx(e_common + e0 + e1, rel=1e-12)
-    q = params.qos_model.qos(np.array([4, 2]), np.array([0.3, 0.6]))
+    q = params.physics.qos_model.qos(np.array([4, 2]), np.array([0.3, 0.6]))
     assert out.total_qos == pytest.approx(q.sum())
     reward = 0.6 * q.sum() / (2 * 0.3) - 0.2 * (t0 + t1) / (2 * 0.4) - 0.2 * (
         e_common + e0 + e1) / (2 * 0.9)

@@ -66,3 +66,17 @@ def test_step_after_the_end_is_an_error() -> None:
     env.step({})
     with pytest.raises(hybridnet.errors.HybridnetError, match="reset"):
         env.step({})
+
+
+def test_out_of_range_and_malformed_actions_run_the_local_split() -> None:
+    env = parallel_env(Scenario(), network__num_ues=5, sim__slots=1)
+    env.reset(seed=0)
+    size = env.action_space("ue_0").n
+    actions = {"ue_0": -1, "ue_1": size, "ue_2": 10**30, "ue_3": "abc", "ue_4": None}
+    _, rewards, _, _, infos = env.step(actions)
+    for agent in actions:
+        assert infos[agent]["invalid_action"], agent
+        assert (infos[agent]["x"], infos[agent]["y"]) == local_split(env.scenario.steps)
+    # no common phase, so the UEs' own terms of (17a) add up to N times the team reward
+    own = sum(info["own_reward"] for info in infos.values())
+    assert own == pytest.approx(5 * rewards["ue_0"], rel=1e-12)

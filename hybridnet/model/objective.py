@@ -3,7 +3,9 @@
 This is the paper's model (13)-(17) evaluated without queues: every task gets
 its own processor and every UE its own band. It is the fast engine used for
 training and by the oracle; the DES reproduces it exactly when it has no
-contention (tests/test_des_equivalence.py).
+contention (tests/test_des_equivalence.py). The costs themselves come from the
+kernel (:mod:`hybridnet.model.costs`); this module adds the coupling through
+x_m^max and the sums of eq. (15)-(16).
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hybridnet.model.channel import shannon_rate_bps, tx_delay_s, tx_energy_j
-from hybridnet.model.compute import processing_delay_s, processing_energy_j
+from hybridnet.model.costs import common_energy_j, downlink_rate_bps, tx_delay_s, ue_costs
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
 
@@ -38,6 +39,8 @@ class SlotOutcome:
     e_es_j: np.ndarray
     e_tx_j: np.ndarray
     e_ue_j: np.ndarray
+    own_energy_j: np.ndarray
+    """E_n of eq. (14): e_es_j + e_tx_j + e_ue_j."""
     qos: np.ndarray
     total_qos: np.ndarray
     total_delay_s: np.ndarray
@@ -55,52 +58,27 @@ def group_max(values: np.ndarray, group: np.ndarray, num_groups: int) -> np.ndar
     return out.reshape(lead + (num_groups,))
 
 
-def slot_reward(params: ModelParams, num_ues: int, total_qos: np.ndarray,
-                total_delay_s: np.ndarray, total_energy_j: np.ndarray) -> np.ndarray:
-    """Eq. (17a) with each term divided by its per-UE reference times N."""
-    w1, w2, w3 = params.weights
-    # eq. (17a) w1 Q - w2 T - w3 E, normalised (our assumption, docs/scenarios.md)
-    return (w1 * total_qos / (num_ues * params.qos_ref)
-            - w2 * total_delay_s / (num_ues * params.delay_ref_s)
-            - w3 * total_energy_j / (num_ues * params.energy_ref_j))
-
-
-def downlink_rate_bps(params: ModelParams, state: SlotState) -> np.ndarray:
-    """Dedicated-band rate of every UE, eq. (6)."""
-    return shannon_rate_bps(params.bandwidth_hz, params.tx_power_w, state.gain,
-                            params.noise_psd_w_hz)
-
-
 def evaluate(params: ModelParams, state: SlotState, x: np.ndarray, y: np.ndarray) -> SlotOutcome:
     """Evaluate the decision (x, y) in closed form, eq. (1)-(17)."""
+    p = params.physics
     x = np.asarray(x, dtype=np.int64)
     y = np.asarray(y, dtype=np.int64)
-    z = params.total_steps - x - y
-    common_steps = group_max(x, state.group, state.num_groups)
-    waited_steps = x if params.early_handoff else np.take_along_axis(
+    common_steps = group_max(x, state.group, state.num_groups)                  # x_m^max
+    waited_steps = x if p.early_handoff else np.take_along_axis(
         common_steps, state.group, axis=-1)
-    t_common = processing_delay_s(waited_steps, params.es_cycles_per_step,
-                                  params.es_freq_hz)                                 # eq. (1)
-    t_es = processing_delay_s(y, params.es_cycles_per_step, params.es_freq_hz)       # eq. (3)
-    rate = downlink_rate_bps(params, state)                                          # eq. (6)
-    t_tx = tx_delay_s(params.payload_bits, rate)                                     # eq. (5)
-    t_ue = processing_delay_s(z, params.ue_cycles_per_step, state.f_ue_hz)           # eq. (8)
-    delay = t_common + t_es + t_tx + t_ue                                            # eq. (13)
-    e_common = processing_energy_j(common_steps, params.es_cycles_per_step,
-                                   params.es_freq_hz, params.es_kappa)               # eq. (2)
-    e_es = processing_energy_j(y, params.es_cycles_per_step, params.es_freq_hz,
-                               params.es_kappa)                                      # eq. (4)
-    e_tx = tx_energy_j(params.tx_power_w, t_tx)                                      # eq. (7)
-    e_ue = processing_energy_j(z, params.ue_cycles_per_step, state.f_ue_hz,
-                               params.ue_kappa)                                      # eq. (9)
-    qos = params.qos_model.qos(x, state.phi)                                         # eq. (12)
-    total_qos = qos.sum(axis=-1)                                                     # eq. (15)
-    total_delay = delay.sum(axis=-1)                                                 # eq. (15)
-    total_energy = e_common.sum(axis=-1) + (e_es + e_tx + e_ue).sum(axis=-1)         # eq. (14, 16)
+    rate = downlink_rate_bps(p, state.gain)                                     # eq. (6)
+    ue = ue_costs(p, x, y, waited_steps=waited_steps, f_ue_hz=state.f_ue_hz, phi=state.phi,
+                  t_tx_s=tx_delay_s(p, rate))                                   # eq. (1)-(14)
+    e_common = common_energy_j(p, common_steps)                                 # eq. (2)
+    total_qos = ue.qos.sum(axis=-1)                                             # eq. (15)
+    total_delay = ue.delay_s.sum(axis=-1)                                       # eq. (15)
+    total_energy = e_common.sum(axis=-1) + ue.own_energy_j.sum(axis=-1)         # eq. (16)
     return SlotOutcome(
-        x=x, y=y, z=z, common_steps=common_steps, rate_bps=rate,
-        t_common_s=t_common, t_es_s=t_es, t_tx_s=t_tx, t_ue_s=t_ue, delay_s=delay,
-        e_common_j=e_common, e_es_j=e_es, e_tx_j=e_tx, e_ue_j=e_ue, qos=qos,
+        x=x, y=y, z=ue.z, common_steps=common_steps, rate_bps=rate,
+        t_common_s=ue.t_common_s, t_es_s=ue.t_es_s, t_tx_s=ue.t_tx_s, t_ue_s=ue.t_ue_s,
+        delay_s=ue.delay_s, e_common_j=e_common, e_es_j=ue.e_es_j, e_tx_j=ue.e_tx_j,
+        e_ue_j=ue.e_ue_j, own_energy_j=ue.own_energy_j, qos=ue.qos,
         total_qos=total_qos, total_delay_s=total_delay, total_energy_j=total_energy,
-        reward=slot_reward(params, state.num_ues, total_qos, total_delay, total_energy),
+        reward=params.reward.objective(total_qos, total_delay, total_energy,
+                                       state.num_ues),                          # eq. (17a)
     )

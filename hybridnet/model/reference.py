@@ -16,16 +16,9 @@ import dataclasses
 import numpy as np
 
 from hybridnet.model.actions import local_split
-from hybridnet.model.channel import (
-    channel_gain,
-    noise_psd_w_per_hz,
-    payload_bits,
-    shannon_rate_bps,
-    tx_delay_s,
-    tx_energy_j,
-)
-from hybridnet.model.compute import processing_delay_s, processing_energy_j
-from hybridnet.model.hiqm import load_qos_model
+from hybridnet.model.channel import channel_gain
+from hybridnet.model.costs import downlink_rate_bps, tx_delay_s, ue_costs
+from hybridnet.model.physics import PhysicsParams
 from hybridnet.scenario import AUTO, Scenario
 
 REFERENCE_PHI = 0.5
@@ -34,27 +27,16 @@ REFERENCE_PHI = 0.5
 
 def reference_terms(scenario: Scenario) -> tuple[float, float, float]:
     """(QoS, delay s, energy J) of the local decision for one typical UE."""
-    ch, ue, lat = scenario.channel, scenario.ue, scenario.latent
+    p = PhysicsParams.from_scenario(scenario)
+    ch, ue = scenario.channel, scenario.ue
     x, y = local_split(scenario.steps)
-    z = scenario.steps.total - x - y
-    f_ue = 0.5 * (ue.freq_min_hz + ue.freq_max_hz)
     distances = np.linspace(ch.distance_min_m, ch.distance_max_m, 1001)
-    rate = shannon_rate_bps(
-        ch.bandwidth_hz, ch.tx_power_w,
-        channel_gain(distances, ch.pathloss_at_1km_db, ch.pathloss_slope_db),
-        noise_psd_w_per_hz(ch.noise_psd_dbm_hz, ch.noise_figure_db),
-    )
-    bits = payload_bits(lat.height, lat.width, lat.channels, lat.bits_per_value,
-                        lat.compression_ratio)
-    t_tx = float(np.mean(tx_delay_s(bits, rate)))
-    es = scenario.edge
-    delay = (float(processing_delay_s(y, es.cycles_per_step, es.freq_hz)) + t_tx
-             + float(processing_delay_s(z, ue.cycles_per_step, f_ue)))
-    energy = (float(processing_energy_j(y, es.cycles_per_step, es.freq_hz, es.kappa))
-              + float(tx_energy_j(ch.tx_power_w, t_tx))
-              + float(processing_energy_j(z, ue.cycles_per_step, f_ue, ue.kappa)))
-    qos = float(load_qos_model(scenario.qos.model).qos(np.array(x), np.array(REFERENCE_PHI)))
-    return qos, delay, energy
+    gain = channel_gain(distances, ch.pathloss_at_1km_db, ch.pathloss_slope_db)
+    t_tx = float(np.mean(tx_delay_s(p, downlink_rate_bps(p, gain))))  # eq. (5)-(6), mean over d
+    costs = ue_costs(p, np.array(x), np.array(y), waited_steps=0,
+                     f_ue_hz=0.5 * (ue.freq_min_hz + ue.freq_max_hz),
+                     phi=np.array(REFERENCE_PHI), t_tx_s=t_tx)
+    return float(costs.qos), float(costs.delay_s), float(costs.own_energy_j)
 
 
 def resolve_references(scenario: Scenario) -> Scenario:

@@ -2,7 +2,9 @@
 
 A policy sees the slot's observation (f^UE, phi, groups, channel) and answers
 one (x_n, y_n) per UE. It never sees the engine that will execute the decision,
-so the same policy drives the closed-form model, the DES and training.
+so the same policy drives the closed-form model, the DES and training; each
+engine asks through :func:`checked_decision`, so an infeasible answer is
+refused the same way whichever engine runs it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from typing import Protocol
 
 import numpy as np
 
+from hybridnet.model.actions import check_decision
 from hybridnet.model.slot import SlotState
+from hybridnet.scenario import StepsConfig
 
 
 class Policy(Protocol):
@@ -22,3 +26,11 @@ class Policy(Protocol):
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
         """Return integer arrays (x, y), each of shape (N,)."""
         ...
+
+
+def checked_decision(policy: Policy, state: SlotState, steps: StepsConfig, slot: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The policy's (x, y) for slot ``slot``, refused unless every UE's split is feasible."""
+    x, y = policy.decide(state)
+    return check_decision(x, y, state, steps,
+                          policy=getattr(policy, "name", type(policy).__name__), slot=slot)

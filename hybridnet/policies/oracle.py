@@ -13,9 +13,13 @@ from __future__ import annotations
 import numpy as np
 
 from hybridnet.model.actions import action_mask
-from hybridnet.model.channel import tx_delay_s, tx_energy_j
-from hybridnet.model.compute import processing_delay_s, processing_energy_j
-from hybridnet.model.objective import downlink_rate_bps
+from hybridnet.model.costs import (
+    common_delay_s,
+    common_energy_j,
+    downlink_rate_bps,
+    tx_delay_s,
+    ue_costs,
+)
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
 from hybridnet.scenario import StepsConfig
@@ -33,29 +37,22 @@ class OraclePolicy:
         self.params = params
 
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
-        p, st = self.params, self.steps
+        p, st = self.params.physics, self.steps
         n = state.num_ues
-        w1, w2, w3 = p.weights
-        q_scale = w1 / (n * p.qos_ref)
-        t_scale = w2 / (n * p.delay_ref_s)
-        e_scale = w3 / (n * p.energy_ref_j)
+        q_scale, t_scale, e_scale = self.params.reward.per_unit(n)
 
-        x = np.arange(st.x_max + 1)[None, :, None]
-        y = np.arange(st.y_max + 1)[None, None, :]
-        z = st.total - x - y
-        f_ue = state.f_ue_hz[:, None, None]
-        t_tx = tx_delay_s(p.payload_bits, downlink_rate_bps(p, state))[:, None, None]
-        own_delay = (processing_delay_s(y, p.es_cycles_per_step, p.es_freq_hz) + t_tx
-                     + processing_delay_s(z, p.ue_cycles_per_step, f_ue))
-        own_energy = (processing_energy_j(y, p.es_cycles_per_step, p.es_freq_hz, p.es_kappa)
-                      + tx_energy_j(p.tx_power_w, t_tx)
-                      + processing_energy_j(z, p.ue_cycles_per_step, f_ue, p.ue_kappa))
-        common_delay = processing_delay_s(np.arange(st.x_max + 1), p.es_cycles_per_step,
-                                          p.es_freq_hz)
+        # every UE's own costs on the (N, X+1, Y+1) grid, the wait for the common latent aside
+        steps_x = np.arange(st.x_max + 1)
+        x = steps_x[None, :, None]
+        t_tx = tx_delay_s(p, downlink_rate_bps(p, state.gain))
+        own = ue_costs(p, x, np.arange(st.y_max + 1)[None, None, :], waited_steps=0,
+                       f_ue_hz=state.f_ue_hz[:, None, None], phi=state.phi[:, None, None],
+                       t_tx_s=t_tx[:, None, None])
+        common_delay = common_delay_s(p, steps_x)                        # eq. (1), per X
+        own_delay = own.delay_s
         if p.early_handoff:
-            own_delay = own_delay + common_delay[None, :, None]
-        value = (q_scale * p.qos_model.qos(x, state.phi[:, None, None])
-                 - t_scale * own_delay - e_scale * own_energy)
+            own_delay = own_delay + common_delay[None, :, None]          # waits for its own x
+        value = q_scale * own.qos - t_scale * own_delay - e_scale * own.own_energy_j
         mask = action_mask(st, state.allows_common_phase)
         value = np.where(mask[None], value, _INFEASIBLE)
 
@@ -65,11 +62,10 @@ class OraclePolicy:
 
         group_value = np.zeros((state.num_groups, st.x_max + 1))
         np.add.at(group_value, state.group, best_upto)
-        if not p.early_handoff:
+        if not p.early_handoff:                            # every member waits for X, eq. (13)
             members = np.bincount(state.group, minlength=state.num_groups)[:, None]
             group_value -= t_scale * members * common_delay[None, :]
-        group_value -= e_scale * processing_energy_j(
-            np.arange(st.x_max + 1), p.es_cycles_per_step, p.es_freq_hz, p.es_kappa)[None, :]
+        group_value -= e_scale * common_energy_j(p, steps_x)[None, :]   # eq. (2), once a group
         bound = group_value.argmax(axis=1)[state.group]    # X of each UE's group
 
         allowed = np.arange(st.x_max + 1)[None, :] <= bound[:, None]

@@ -12,7 +12,9 @@ closed-form model (eq. 1-17), exactly as ``hybridnet train`` does by default.
 - Reward: the slot's reward (17a), the same for every agent (the paper's team
   reward, eq. 20); each agent's info carries its own terms as ``own_reward``.
 - An infeasible or missing action is not an error: that UE runs the local
-  split (no common steps) and its info says ``invalid_action = True``.
+  split (no common steps) and its info says ``invalid_action = True``. What
+  is feasible is decided by the same check both engines refuse policies with
+  (:func:`hybridnet.model.actions.feasible_splits`).
 - ``reset(seed=s)`` draws the world of seed s; later ``reset()`` calls without
   a seed move on to that seed's next episode.
 """
@@ -27,7 +29,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from hybridnet.errors import HybridnetError
-from hybridnet.model.actions import action_mask, local_split
+from hybridnet.model.actions import action_mask, feasible_splits, local_split
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import resolve_references
@@ -97,19 +99,16 @@ class HybridnetParallelEnv(ParallelEnv):
     def _decode(self, actions: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(x, y) of every UE and whether its action was replaced by the local split."""
         assert self._state is not None
-        mask = action_mask(self.scenario.steps, self._state.allows_common_phase)
         n = len(self.possible_agents)
-        x = np.full(n, self.local[0])
-        y = np.full(n, self.local[1])
-        invalid = np.ones(n, dtype=bool)
+        x = np.full(n, -1)                          # missing or malformed: infeasible
+        y = np.full(n, -1)
         for i, agent in enumerate(self.possible_agents):
             try:
-                a = int(actions[agent])
-            except (KeyError, TypeError, ValueError):
+                x[i], y[i] = divmod(int(actions[agent]), self.num_y)
+            except (KeyError, TypeError, ValueError, OverflowError):
                 continue
-            if 0 <= a < mask.size and mask.flat[a]:
-                x[i], y[i] = divmod(a, self.num_y)
-                invalid[i] = False
+        invalid = ~feasible_splits(self.scenario.steps, x, y, self._state.allows_common_phase)
+        x[invalid], y[invalid] = self.local
         return x, y, invalid
 
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
@@ -117,10 +116,7 @@ class HybridnetParallelEnv(ParallelEnv):
             raise HybridnetError("step() called on a finished episode; call reset() first")
         x, y, invalid = self._decode(actions)
         out = evaluate(self.params, self._state, x, y)
-        p = self.params
-        w1, w2, w3 = p.weights
-        own = (w1 * out.qos / p.qos_ref - w2 * out.delay_s / p.delay_ref_s
-               - w3 * (out.e_es_j + out.e_tx_j + out.e_ue_j) / p.energy_ref_j)
+        own = self.params.reward.objective(out.qos, out.delay_s, out.own_energy_j)  # N = 1
         reward = float(out.reward)
         agents = self.agents
         rewards = dict.fromkeys(agents, reward)

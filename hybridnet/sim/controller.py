@@ -8,75 +8,31 @@ finished: work still in progress keeps its resources (an ES unit, a UE's CPU,
 its share of a processor or band) and the new slot's work queues behind it or
 shares with it.
 
-Arrivals (``[sim] arrivals``):
-
-- ``synchronous`` (the paper): every request arrives at t_k.
-- ``poisson``: each slot's N requests are the points of a Poisson process on
-  [t_k, t_k + slot_s) conditioned on there being N of them, which places
-  them independently and uniformly in the slot. The decision is still taken
-  at t_k for all N requests: the slot is the controller's decision epoch, and
-  a group's common phase starts when its first member's request arrives.
+When the requests arrive within the slot is the arrival process's business
+(``[sim] arrivals``, :mod:`hybridnet.sim.arrivals`).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import numpy as np
 import simpy
 
-from hybridnet.errors import HybridnetError
-from hybridnet.model.actions import action_mask
-from hybridnet.model.compute import processing_delay_s
+from hybridnet.model.costs import common_delay_s
 from hybridnet.model.objective import group_max
-from hybridnet.model.params import ModelParams
+from hybridnet.model.physics import PhysicsParams
 from hybridnet.model.slot import SlotState
-from hybridnet.policies.base import Policy
-from hybridnet.scenario import Scenario, StepsConfig
+from hybridnet.policies.base import Policy, checked_decision
+from hybridnet.scenario import Scenario
+from hybridnet.sim.arrivals import make_arrivals
 from hybridnet.sim.conditions import Conditions
 from hybridnet.sim.downlink import Downlink
 from hybridnet.sim.edge import EdgeServer, common_phase
 from hybridnet.sim.plan import plan_slot
 from hybridnet.sim.recorder import Recorder
 from hybridnet.sim.ue import ue_request
-
-
-@functools.cache
-def _feasible(steps: StepsConfig, allows_common_phase: bool) -> np.ndarray:
-    """The action mask, built once per step configuration rather than every slot."""
-    return action_mask(steps, allows_common_phase)
-
-
-def checked_decision(policy: Policy, state: SlotState, steps: StepsConfig, slot: int
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """The policy's (x, y) for ``state``, refused unless every UE's split is feasible (17b-e).
-
-    The closed-form model would quietly evaluate an infeasible split; the DES
-    would schedule negative durations. Both are a policy bug, named here.
-    """
-    n = state.num_ues
-    x, y = (np.asarray(v) for v in policy.decide(state))
-
-    def refuse(problem: str) -> HybridnetError:
-        name = getattr(policy, "name", type(policy).__name__)
-        return HybridnetError(f"policy {name} in slot {slot}: {problem}")
-
-    if x.shape != (n,) or y.shape != (n,) or x.dtype.kind not in "iu" or y.dtype.kind not in "iu":
-        raise refuse(f"returned x as {x.dtype} {x.shape} and y as {y.dtype} {y.shape}; "
-                     f"expected integer arrays of shape ({n},)")
-    inside = (x >= 0) & (x <= steps.x_max) & (y >= 0) & (y <= steps.y_max)
-    feasible = inside if not inside.all() else _feasible(steps, state.allows_common_phase)[x, y]
-    if not feasible.all():
-        ue = int(np.flatnonzero(~feasible)[0])
-        only_local = "" if state.allows_common_phase else " (x = 0: the scheme has no common phase)"
-        raise refuse(
-            f"UE {ue} got infeasible (x, y) = ({x[ue]}, {y[ue]}); need "
-            f"0 <= x <= {steps.x_max}{only_local}, {steps.y_min} <= y <= {steps.y_max} and "
-            f"z = {steps.total} - x - y in [{steps.z_min}, {steps.z_max}]"
-        )
-    return x.astype(np.int64, copy=False), y.astype(np.int64, copy=False)
 
 
 @dataclass(frozen=True)
@@ -93,13 +49,14 @@ class Cell:
 class Controller:
     """Decides every slot and launches its common phases and requests."""
 
-    def __init__(self, scenario: Scenario, params: ModelParams, policy: Policy,
+    def __init__(self, scenario: Scenario, params: PhysicsParams, policy: Policy,
                  conditions: Conditions, cell: Cell) -> None:
         self.scenario = scenario
         self.params = params
         self.policy = policy
         self.conditions = conditions
         self.cell = cell
+        self.arrivals = make_arrivals(scenario.sim, conditions.rngs["arrivals"])
 
     def run(self, num_slots: int, progress: Callable[[int], None] | None
             ) -> Generator[simpy.Event, object, None]:
@@ -123,15 +80,10 @@ class Controller:
         common_steps = group_max(x, state.group, state.num_groups)                # x_m^max
         first_row, first_group = cell.recorder.open_slot(
             k, state, x, y, z, common_steps, self.conditions.distance_m, t_k)
-        arrival_s = None
-        group_start_s = np.zeros(state.num_groups)
-        if s.sim.arrivals == "poisson":
-            arrival_s = self.conditions.rngs["arrivals"].uniform(0.0, s.sim.slot_s,
-                                                                 state.num_ues)
-            group_start_s = np.full(state.num_groups, np.inf)
-            np.minimum.at(group_start_s, state.group, arrival_s)  # first member's request
-        plan = plan_slot(p, state, y, z, first_row, arrival_s)
-        latents = self._start_common_phases(state, x, common_steps, first_group, group_start_s)
+        arrivals = self.arrivals.slot(state)
+        plan = plan_slot(p, state, y, z, first_row, arrivals.request_s)
+        latents = self._start_common_phases(state, x, common_steps, first_group,
+                                            arrivals.group_start_s)
         edge, downlink, cpus, recorder = cell.edge, cell.downlink, cell.cpus, cell.recorder
         for ue, latent in enumerate(latents):
             env.process(ue_request(env, ue, plan, latent, edge, downlink, cpus[ue], recorder))
@@ -153,8 +105,7 @@ class Controller:
         previous = np.zeros_like(step)                       # the group's previous hand-off
         same_group = group_of[1:] == group_of[:-1]
         previous[1:][same_group] = step[:-1][same_group]
-        work_s = processing_delay_s(step - previous, p.es_cycles_per_step,
-                                    p.es_freq_hz).tolist()   # eq. (1), from hand-off to hand-off
+        work_s = common_delay_s(p, step - previous).tolist()   # eq. (1), between hand-offs
         latents: dict[int, simpy.Event] = {}
         milestones: dict[int, list[tuple[float, simpy.Event]]] = {}
         for handoff, m, work in zip(handoffs.tolist(), group_of.tolist(), work_s, strict=True):

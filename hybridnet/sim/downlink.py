@@ -22,8 +22,8 @@ from typing import Protocol
 import simpy
 
 from hybridnet.errors import HybridnetError
-from hybridnet.model.channel import shannon_rate_bps
-from hybridnet.model.params import ModelParams
+from hybridnet.model.costs import downlink_rate_bps
+from hybridnet.model.physics import PhysicsParams
 from hybridnet.scenario import ChannelConfig
 from hybridnet.sim.fluid import FluidServer
 from hybridnet.sim.plan import SlotPlan
@@ -41,7 +41,7 @@ class DedicatedDownlink:
     """Each UE on its own band b_n: the transfer takes exactly eq. (5)."""
 
     def __init__(self, env: simpy.Environment, config: ChannelConfig,
-                 params: ModelParams) -> None:
+                 params: PhysicsParams) -> None:
         self.env = env
 
     def transmit(self, plan: SlotPlan, ue: int) -> simpy.Event:
@@ -52,12 +52,11 @@ class SharedDownlink:
     """One band split equally among concurrent transmissions, each at its own Shannon rate."""
 
     def __init__(self, env: simpy.Environment, config: ChannelConfig,
-                 params: ModelParams) -> None:
+                 params: PhysicsParams) -> None:
         band_hz = config.shared_bandwidth_hz
-        power_w, noise = params.tx_power_w, params.noise_psd_w_hz
         self.payload_bits = params.payload_bits
         self.band = FluidServer(
-            env, lambda gains, n: shannon_rate_bps(band_hz / n, power_w, gains, noise))
+            env, lambda gains, n: downlink_rate_bps(params, gains, band_hz / n))  # eq. (6)
 
     def transmit(self, plan: SlotPlan, ue: int) -> simpy.Event:
         return self.band.serve(self.payload_bits, plan.gain[ue])
@@ -70,7 +69,7 @@ DOWNLINKS: dict[str, type[DedicatedDownlink | SharedDownlink]] = {
 
 
 def make_downlink(env: simpy.Environment, config: ChannelConfig,
-                  params: ModelParams) -> Downlink:
+                  params: PhysicsParams) -> Downlink:
     """The downlink ``config.downlink`` names."""
     try:
         cls = DOWNLINKS[config.downlink]

@@ -52,10 +52,10 @@ def simulate_des(scenario: Scenario, policy: Policy, seed: int, *, slots: int | 
     env = simpy.Environment()
     recorder = Recorder(params, num_ues, num_slots)
     cell = Cell(env=env, edge=make_edge(env, scenario.edge),
-                downlink=make_downlink(env, scenario.channel, params),
+                downlink=make_downlink(env, scenario.channel, params.physics),
                 cpus=ue_cpus(env, num_ues), recorder=recorder)
     conditions = Conditions(scenario, seed)
-    controller = Controller(scenario, params, policy, conditions, cell)
+    controller = Controller(scenario, params.physics, policy, conditions, cell)
     env.process(controller.run(num_slots, progress))
     with _collector_paused():
         env.run()

@@ -13,10 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hybridnet.model.channel import tx_delay_s
-from hybridnet.model.compute import processing_delay_s
-from hybridnet.model.objective import downlink_rate_bps
-from hybridnet.model.params import ModelParams
+from hybridnet.model.costs import downlink_rate_bps, es_delay_s, tx_delay_s, ue_delay_s
+from hybridnet.model.physics import PhysicsParams
 from hybridnet.model.slot import SlotState
 
 
@@ -38,14 +36,14 @@ class SlotPlan:
     """Phase II on the UE's CPU, eq. (8), s."""
 
 
-def plan_slot(params: ModelParams, state: SlotState, y: np.ndarray, z: np.ndarray,
+def plan_slot(p: PhysicsParams, state: SlotState, y: np.ndarray, z: np.ndarray,
               first_row: int, arrival_s: np.ndarray | None) -> SlotPlan:
     """The per-UE work of decision (y, z) in slot ``state``."""
     return SlotPlan(
         first_row=first_row,
         arrival_s=None if arrival_s is None else arrival_s.tolist(),
-        es_s=processing_delay_s(y, params.es_cycles_per_step, params.es_freq_hz).tolist(),
-        tx_s=tx_delay_s(params.payload_bits, downlink_rate_bps(params, state)).tolist(),
+        es_s=es_delay_s(p, y).tolist(),                                         # eq. (3)
+        tx_s=tx_delay_s(p, downlink_rate_bps(p, state.gain)).tolist(),          # eq. (5)-(6)
         gain=np.asarray(state.gain, dtype=float).tolist(),
-        ue_s=processing_delay_s(z, params.ue_cycles_per_step, state.f_ue_hz).tolist(),
+        ue_s=ue_delay_s(p, z, state.f_ue_hz).tolist(),                          # eq. (8)
     )

@@ -5,7 +5,9 @@ whole run, by row. Everything else is derived from those instants when the
 run is over, in one vectorised pass: durations, waiting, delay, energies
 (eq. 2, 4, 7, 9), QoS (eq. 12), the event rows and, through
 :func:`hybridnet.sim.trace.summarise_slots`, the per-slot totals and reward. There
-is no second bookkeeping that could drift from the first.
+is no second bookkeeping that could drift from the first. Energies and QoS come
+from the cost kernel (:mod:`hybridnet.model.costs`); the transmit energy from
+the time each transfer was measured to take, which a shared band stretches.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hybridnet.model.channel import tx_energy_j
-from hybridnet.model.compute import processing_energy_j
+from hybridnet.model.costs import common_energy_j, es_energy_j, qos, tx_energy_j, ue_energy_j
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
 from hybridnet.sim.trace import (
@@ -85,10 +86,10 @@ class Recorder:
         """The run's frames (UE_COLUMNS, GROUP_COLUMNS, SLOT_COLUMNS, EVENT_COLUMNS)."""
         ues, groups = self._ue_frame(), self._group_frame()
         return RunResult(ues=ues, groups=groups, events=self._event_frame(),
-                         slots=summarise_slots(ues, groups, self.params, self.num_ues))
+                         slots=summarise_slots(ues, groups, self.params.reward, self.num_ues))
 
     def _ue_frame(self) -> pd.DataFrame:
-        p, n = self.params, self.num_ues
+        p, n = self.params.physics, self.num_ues
         rows = n * self.num_slots
         t_request, t_latent, es_start, es_end, tx_end, ue_start, ue_end = self._instants.T
         x, y, z = self._decided["x"], self._decided["y"], self._decided["z"]
@@ -110,11 +111,10 @@ class Recorder:
             "t_wait_s": (es_start - t_latent) + (ue_start - tx_end),
             "delay_s": ue_end - t_request,
             "t_done_s": ue_end,
-            "e_es_j": processing_energy_j(y, p.es_cycles_per_step, p.es_freq_hz,
-                                          p.es_kappa),                              # eq. (4)
-            "e_tx_j": tx_energy_j(p.tx_power_w, t_tx),                              # eq. (7)
-            "e_ue_j": processing_energy_j(z, p.ue_cycles_per_step, f_ue_hz, p.ue_kappa),  # (9)
-            "qos": p.qos_model.qos(x, phi),                                         # eq. (12)
+            "e_es_j": es_energy_j(p, y),                                           # eq. (4)
+            "e_tx_j": tx_energy_j(p, t_tx),                                        # eq. (7)
+            "e_ue_j": ue_energy_j(p, z, f_ue_hz),                                  # eq. (9)
+            "qos": qos(p, x, phi),                                                 # eq. (12)
         }, columns=list(UE_COLUMNS))
 
     def _group_columns(self) -> dict[str, np.ndarray]:
@@ -125,14 +125,12 @@ class Recorder:
         return ready, start, end
 
     def _group_frame(self) -> pd.DataFrame:
-        p = self.params
         cols = self._group_columns()
         _, start, end = self._common_instants()
         return pd.DataFrame({
             **cols,
             "t_common_s": end - start,
-            "e_common_j": processing_energy_j(cols["common_steps"], p.es_cycles_per_step,
-                                              p.es_freq_hz, p.es_kappa),            # eq. (2)
+            "e_common_j": common_energy_j(self.params.physics, cols["common_steps"]),  # eq. (2)
         }, columns=list(GROUP_COLUMNS))
 
     def _event_frame(self) -> pd.DataFrame:

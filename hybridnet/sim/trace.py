@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hybridnet.model.compute import processing_delay_s
-from hybridnet.model.objective import SlotOutcome, slot_reward
-from hybridnet.model.params import ModelParams
+from hybridnet.model.costs import common_delay_s
+from hybridnet.model.objective import SlotOutcome
+from hybridnet.model.physics import PhysicsParams
+from hybridnet.model.reward import RewardParams
 from hybridnet.model.slot import SlotState
 
 UE_COLUMNS = (
@@ -44,27 +45,26 @@ class RunResult:
     """The prompt texts behind phi, one row per UE per draw (None for synthetic phi)."""
 
 
-def summarise_slots(ues: pd.DataFrame, groups: pd.DataFrame, params: ModelParams,
+def summarise_slots(ues: pd.DataFrame, groups: pd.DataFrame, reward: RewardParams,
                     num_ues: int) -> pd.DataFrame:
     """Per-slot totals (eq. 15-16) and the reward (17a) from the per-UE and per-group records."""
     per_ue = ues.groupby("slot", sort=True)[["qos", "delay_s", "e_es_j", "e_tx_j", "e_ue_j"]].sum()
     e_common = groups.groupby("slot", sort=True)["e_common_j"].sum().reindex(per_ue.index,
                                                                              fill_value=0.0)
     energy = e_common + per_ue["e_es_j"] + per_ue["e_tx_j"] + per_ue["e_ue_j"]     # eq. (16)
-    reward = slot_reward(params, num_ues, per_ue["qos"].to_numpy(),
-                         per_ue["delay_s"].to_numpy(), energy.to_numpy())
     return pd.DataFrame({
         "slot": per_ue.index.to_numpy(),
         "qos": per_ue["qos"].to_numpy(),
         "delay_s": per_ue["delay_s"].to_numpy(),
         "energy_j": energy.to_numpy(),
         "e_common_j": e_common.to_numpy(),
-        "reward": reward,
+        "reward": reward.objective(per_ue["qos"].to_numpy(), per_ue["delay_s"].to_numpy(),
+                                   energy.to_numpy(), num_ues),                  # eq. (17a)
     })
 
 
-def closed_form_records(slot: int, state: SlotState, outcome: SlotOutcome, params: ModelParams,
-                        distance_m: np.ndarray, t_request_s: float
+def closed_form_records(slot: int, state: SlotState, outcome: SlotOutcome,
+                        params: PhysicsParams, distance_m: np.ndarray, t_request_s: float
                         ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Per-UE and per-group columns of one slot evaluated in closed form (no waiting)."""
     n, m = state.num_ues, state.num_groups
@@ -82,8 +82,7 @@ def closed_form_records(slot: int, state: SlotState, outcome: SlotOutcome, param
     group_cols = {
         "slot": np.full(m, slot), "group": np.arange(m), "members": members,
         "common_steps": outcome.common_steps,
-        "t_common_s": processing_delay_s(outcome.common_steps, params.es_cycles_per_step,
-                                         params.es_freq_hz),
+        "t_common_s": common_delay_s(params, outcome.common_steps),              # eq. (1)
         "e_common_j": outcome.e_common_j,
     }
     return ue_cols, group_cols
