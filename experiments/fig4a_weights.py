@@ -33,8 +33,8 @@ import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 from common import evaluation_parser, save_figure  # noqa: E402
 
-from hybridnet.api import load_scenario  # noqa: E402
-from hybridnet.evaluation import policy_metrics  # noqa: E402
+from hybridnet.api import load_scenario, simulate  # noqa: E402
+from hybridnet.metrics import policy_scores  # noqa: E402
 from hybridnet.rl.policy import HidPolicy  # noqa: E402
 from hybridnet.rl.train import Trainer  # noqa: E402
 
@@ -56,14 +56,14 @@ def run_cell(scenario_path: str, weights: str, policy: str, seed: int, episodes:
     row: dict[str, float | str] = {"weights": weights, "w1": values["reward.weights"][0],
                                    "policy": policy}
     if policy == "oracle":
-        return pd.DataFrame(), {**row, **policy_metrics(scenario, "oracle", eval_seed,
-                                                         eval_slots)}
+        return pd.DataFrame(), {**row, **policy_scores(simulate(
+            scenario, "oracle", seed=eval_seed, slots=eval_slots, engine="closed"))}
     start = time.perf_counter()
     trainer = Trainer(scenario)
     history = trainer.train()
     row["train_s"] = time.perf_counter() - start
-    row.update(policy_metrics(scenario, HidPolicy(trainer.controller, sample=False),
-                               eval_seed, eval_slots))
+    row.update(policy_scores(simulate(scenario, HidPolicy(trainer.controller, sample=False),
+                                      seed=eval_seed, slots=eval_slots, engine="closed")))
     print(f"{weights:>12} {policy:>11}: eval reward {row['reward']:+.4f}, "
           f"{row['train_s']:.0f} s", flush=True)
     return history.assign(weights=weights, policy=policy), row

@@ -43,8 +43,8 @@ import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 from common import evaluation_parser, save_figure  # noqa: E402
 
-from hybridnet.api import load_scenario  # noqa: E402
-from hybridnet.evaluation import policy_metrics  # noqa: E402
+from hybridnet.api import load_scenario, simulate  # noqa: E402
+from hybridnet.metrics import policy_scores  # noqa: E402
 from hybridnet.plots import plot_schemes  # noqa: E402
 from hybridnet.policies.base import Policy  # noqa: E402
 from hybridnet.rl.policy import HidPolicy  # noqa: E402
@@ -60,8 +60,8 @@ PAPER_FIG5A = {"his": 7.27, "ppgfis": 6.53, "gfis": 5.86, "iis": 3.68}
 
 def evaluate_policy(scenario: Scenario, policy: str | Policy, seed: int,
                     slots: int) -> dict[str, float]:
-    """:func:`policy_metrics` with the reward named as the evaluation reward of Fig. 5."""
-    metrics = policy_metrics(scenario, policy, seed, slots)
+    """:func:`policy_scores` on the closed form, the reward named as Fig. 5's evaluation reward."""
+    metrics = policy_scores(simulate(scenario, policy, seed=seed, slots=slots, engine="closed"))
     return {"eval_reward": metrics.pop("reward"), **metrics}
 
 

@@ -33,8 +33,8 @@ import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 from common import evaluation_parser, save_figure  # noqa: E402
 
-from hybridnet.api import load_scenario, policy_rng  # noqa: E402
-from hybridnet.evaluation import policy_metrics  # noqa: E402
+from hybridnet.api import load_scenario, policy_rng, simulate  # noqa: E402
+from hybridnet.metrics import policy_scores  # noqa: E402
 from hybridnet.policies import RandomPolicy  # noqa: E402
 from hybridnet.policies.base import Policy  # noqa: E402
 from hybridnet.rl.policy import HidPolicy  # noqa: E402
@@ -44,7 +44,8 @@ from hybridnet.scenario import Scenario  # noqa: E402
 
 def reward_of(scenario: Scenario, policy: str | Policy, seed: int, slots: int) -> float:
     """Mean slot reward of ``policy`` on the evaluation slots (closed form)."""
-    return policy_metrics(scenario, policy, seed, slots)["reward"]
+    return policy_scores(simulate(scenario, policy, seed=seed, slots=slots,
+                                  engine="closed"))["reward"]
 
 
 def run_n(scenario_path: str, num_ues: int, episodes: int, seed: int, eval_seed: int,

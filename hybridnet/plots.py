@@ -3,7 +3,9 @@ metrics of a sweep against a grid key, training curves, and the schemes compared
 
 Plots read the same tidy frames the run, sweep and training directories hold,
 so a figure can be redrawn from the CSVs alone (``hybridnet plot timeline
-RUN_DIR``, ``hybridnet plot sweep DIR``, ...).
+RUN_DIR``, ``hybridnet plot sweep DIR``, ...). They take the data, not the
+modules that produce it: whoever reads a directory (the CLI, a script) passes
+its frames, so this module sits below the run directory and the sweeps.
 """
 
 from __future__ import annotations
@@ -160,23 +162,18 @@ def _require(frame: pd.DataFrame, columns: list[str], where: str) -> None:
         )
 
 
-def plot_sweep(results: str | Path | pd.DataFrame, x: str, y: str, out: str | Path,
+def plot_sweep(results: pd.DataFrame, x: str, y: str, out: str | Path,
                hue: str | None = None) -> Path:
     """A metric of a sweep against one grid key: the mean over seeds, with a 95 % CI band.
 
-    ``results`` is a sweep directory, its results.csv, or that frame; failed
-    rows are left out. The band is a bootstrap over the seeds of each cell
+    ``results`` is a sweep's results.csv as a frame
+    (:func:`hybridnet.sweep.read_results`); failed rows, should it still have
+    them, are left out. The band is a bootstrap over the seeds of each cell
     (fixed bootstrap seed, so redrawing gives the same figure); with one seed
     per cell it is simply absent.
     """
-    if isinstance(results, pd.DataFrame):
-        frame = results[results["error"].isna()] if "error" in results else results
-        where = "sweep results"
-    else:
-        from hybridnet.sweep import read_results
-
-        frame, where = read_results(results), str(results)
-    _require(frame, [c for c in (x, y, hue) if c is not None], where)
+    frame = results[results["error"].isna()] if "error" in results else results
+    _require(frame, [c for c in (x, y, hue) if c is not None], "sweep results")
     seeds = frame["seed"].nunique() if "seed" in frame else 1
     sns.set_theme(style="whitegrid")
     fig, ax = plt.subplots(figsize=(7, 4.5))

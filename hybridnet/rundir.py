@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hybridnet.metrics import run_metrics, ue_energies
 from hybridnet.outputs import Claim
 from hybridnet.scenario import ORIGIN_PREFIX, Scenario, to_toml
 from hybridnet.sim.trace import RunResult
@@ -83,9 +84,12 @@ def summarise(result: RunResult, scenario: Scenario, policy_name: str, seed: int
               engine: str, sample: bool = False, origin: str = "") -> dict[str, Any]:
     """Totals, means and percentiles of a run, and what produced it.
 
-    ``origin`` is the command that first made the configuration; its scenario
-    file is reported as ``scenario``, so a rerun of the run's config.toml
-    writes the same summary.
+    ``metrics`` are :func:`hybridnet.metrics.run_metrics`, the numbers a sweep
+    records for the same cell, and a UE's energy in ``per_ue`` includes its
+    share of its group's common phase as it does there, so the two never
+    disagree. ``origin`` is the command that first made the configuration; its
+    scenario file is reported as ``scenario``, so a rerun of the run's
+    config.toml writes the same summary.
     """
     ues, slots = result.ues, result.slots
     origin = origin or scenario.source
@@ -105,12 +109,13 @@ def summarise(result: RunResult, scenario: Scenario, policy_name: str, seed: int
             "e_common_j": float(slots["e_common_j"].sum()),
             "reward": float(slots["reward"].sum()),
         },
+        "metrics": run_metrics(result),
         "per_slot_reward": _stats(slots["reward"]),
         "per_ue": {
             "delay_s": _stats(ues["delay_s"]),
             "t_wait_s": _stats(ues["t_wait_s"]),
             "qos": _stats(ues["qos"]),
-            "energy_j": _stats(ues["e_es_j"] + ues["e_tx_j"] + ues["e_ue_j"]),
+            "energy_j": _stats(ue_energies(result)),
             "x": _stats(ues["x"]),
             "y": _stats(ues["y"]),
             "z": _stats(ues["z"]),
@@ -137,6 +142,7 @@ def write_run_dir(held: Claim, scenario: Scenario, result: RunResult, policy_nam
             result.prompts.to_csv(tmp / "prompts.csv", index=False, float_format="%.17g")
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         if plot:
+            # matplotlib and seaborn take a second to import: only a run that draws pays it.
             from hybridnet.plots import plot_timeline
 
             plot_timeline(result.events, result.ues, tmp / "timeline.png")

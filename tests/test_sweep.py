@@ -20,10 +20,13 @@ import pandas as pd
 import pytest
 
 import hybridnet.sweep as sweep_module
+import hybridnet.sweep.run as sweep_run
 from hybridnet.api import load_scenario, simulate
 from hybridnet.cli import main
 from hybridnet.errors import HybridnetError
+from hybridnet.metrics import METRICS
 from hybridnet.outputs import MARKER, write_marker
+from hybridnet.rundir import summarise
 from hybridnet.scenario import read_scenario
 from hybridnet.sweep import RESULTS, expand_grid, parse_grid, plan_sweep, run_sweep
 
@@ -124,23 +127,26 @@ def test_every_cell_and_seed_is_one_row(swept: Path) -> None:
     assert keys == {(n, w, s) for n in ("4", "6") for w in ("[0.2, 0.4, 0.4]", "[0.6, 0.2, 0.2]")
                     for s in ("0", "1")}
     assert all(r["error"] == "" and r["policy"] == "oracle" and r["slots"] == "4" for r in rows)
-    assert all(np.isfinite(float(r[m])) for r in rows for m in sweep_module.METRICS)
+    assert all(np.isfinite(float(r[m])) for r in rows for m in METRICS)
 
 
 def test_a_cell_is_the_run_with_its_grid_values_set(swept: Path) -> None:
     row = next(r for r in _rows(swept / RESULTS) if r["network.num_ues"] == "4"
                and r["reward.weights"] == "[0.2, 0.4, 0.4]" and r["seed"] == "1")
     scenario = load_scenario(SMALL, {"network.num_ues": 4, "reward.weights": [0.2, 0.4, 0.4]})
-    slots = simulate(scenario, "oracle", seed=1, engine="closed").slots
-    assert float(row["reward"]) == pytest.approx(slots["reward"].mean(), rel=1e-12)
-    assert float(row["energy_j"]) == pytest.approx(slots["energy_j"].mean(), rel=1e-12)
+    result = simulate(scenario, "oracle", seed=1, engine="closed")
+    assert float(row["reward"]) == pytest.approx(result.slots["reward"].mean(), rel=1e-12)
+    assert float(row["energy_j"]) == pytest.approx(result.slots["energy_j"].mean(), rel=1e-12)
+    # The row holds exactly the numbers `hybridnet run` writes to summary.json for the cell.
+    metrics = summarise(result, scenario, "oracle", 1, "closed")["metrics"]
+    assert {name: row[name] for name in METRICS} == {n: repr(v) for n, v in metrics.items()}
 
 
 def test_rerun_submits_nothing(swept: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_cluster(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("a cluster was started for a finished sweep")
 
-    monkeypatch.setattr(sweep_module, "dask_client", no_cluster)
+    monkeypatch.setattr(sweep_run, "dask_client", no_cluster)
     plan = plan_sweep(read_scenario(SMALL), parse_grid(GRID), swept, policy="oracle",
                       engine="closed", seeds=[0, 1])
     assert plan.pending == ()
@@ -382,6 +388,20 @@ def test_a_bad_checkpoint_is_refused_before_anything_is_written(
     line = _one_line(capsys.readouterr().err)
     assert code == 2 and message in line
     assert [p.name for p in tmp_path.iterdir()] == ["corrupt.pt"]
+
+
+@pytest.mark.parametrize("policy, message", [
+    ("oracel", "unknown policy 'oracel'"),
+    ("fixed:20,0", "policy fixed:20,0 is infeasible"),
+    ("fixed:a,b", "fixed:X,Y with integers"),
+])
+def test_a_policy_the_base_scenario_cannot_run_is_refused_up_front(
+        policy: str, message: str, tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    with pytest.raises(HybridnetError, match=message):
+        plan_sweep(read_scenario(SMALL), parse_grid(["network.num_ues=4,6"]), out,
+                   policy=policy, engine="closed")
+    assert not out.exists()
 
 
 # --------------------------------------------------------------------------- figures

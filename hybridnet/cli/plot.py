@@ -11,6 +11,8 @@ import pandas as pd
 from hybridnet.cli.common import force_option, parse_range
 from hybridnet.errors import HybridnetError
 from hybridnet.outputs import figure_signature, write_output
+from hybridnet.plots import plot_schemes, plot_sweep, plot_timeline, plot_training
+from hybridnet.sweep import read_results
 
 
 def _write_figure(out: Path, draw: Callable[[Path], object], force: bool) -> None:
@@ -38,8 +40,6 @@ def _read(run_dir: Path, name: str) -> pd.DataFrame:
 @force_option
 def timeline(run_dir: Path, ue_text: str, slot_text: str, out: Path | None, force: bool) -> None:
     """Per-UE Gantt chart of common, ES, downlink, UE phases and waiting."""
-    from hybridnet.plots import plot_timeline
-
     ues = _read(run_dir, "ues.csv")
     events = _read(run_dir, "events.csv")
     ue_ids = [u for u in parse_range(ue_text, "--ues") or [] if u in set(ues["ue"])]
@@ -68,9 +68,6 @@ _PNG = click.Path(dir_okay=False, path_type=Path)
 def sweep_figure(sweep_dir: Path, x: str, y: str, hue: str | None, out: Path | None,
                  force: bool) -> None:
     """A metric of a `hybridnet sweep` against a grid key, mean and 95 % CI over seeds."""
-    from hybridnet.plots import plot_sweep
-    from hybridnet.sweep import read_results
-
     frame = read_results(sweep_dir)
     name = f"{y}-vs-{x}" + (f"-by-{hue}" if hue else "")
     out = out or sweep_dir / f"{name}.png"
@@ -87,8 +84,6 @@ def sweep_figure(sweep_dir: Path, x: str, y: str, hue: str | None, out: Path | N
 @force_option
 def training(run_dirs: tuple[Path, ...], out: Path | None, force: bool) -> None:
     """Reward curves of `hybridnet train` runs overlaid, each with its oracle reward."""
-    from hybridnet.plots import plot_training
-
     name = "training-reward.png"
     out = out or (run_dirs[0] / name if len(run_dirs) == 1 else Path(name))
     _write_figure(out, lambda tmp: plot_training(list(run_dirs), tmp), force)
@@ -105,8 +100,6 @@ def schemes(csv: Path, out: Path | None, force: bool) -> None:
     CSV has columns scheme (or prompts.scheme: the results.csv of a sweep over
     the schemes), qos, delay_s and energy_j.
     """
-    from hybridnet.plots import plot_schemes
-
     if not csv.is_file():
         raise HybridnetError(f"{csv}: no such file")
     frame = pd.read_csv(csv, keep_default_na=False, na_values=[""])

@@ -11,7 +11,7 @@ from tqdm import tqdm
 from hybridnet.cli.common import force_option, set_option
 from hybridnet.errors import SystemFailure
 from hybridnet.outputs import claimed
-from hybridnet.policies import POLICY_CHOICES
+from hybridnet.registry import ENGINES, POLICIES
 from hybridnet.scenario import parse_overrides, read_scenario
 from hybridnet.sweep import (
     CONNECT_TIMEOUT_S,
@@ -39,7 +39,7 @@ def default_sweep_dir(scenario: Path, grid_keys: list[str], policy: str, engine:
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--grid", "grid_items", multiple=True, required=True, metavar="KEY=V1,V2,...",
               help=f"A scenario key and its values (repeat for more keys): {GRID_HELP}.")
-@click.option("--policy", help=f"One of {', '.join(POLICY_CHOICES)} "
+@click.option("--policy", help=f"One of {', '.join(POLICIES)} "
               "(default: the scenario's sim.policy).")
 @click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path),
               help="HID checkpoint for --policy hid, a path every worker can read.")
@@ -47,8 +47,9 @@ def default_sweep_dir(scenario: Path, grid_keys: list[str], policy: str, engine:
               help="Slots per cell (default: sim.slots; a grid over sim.slots wins).")
 @click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,
               help="Seeds per grid cell: sim.seed, sim.seed + 1, ...")
-@click.option("--engine", type=click.Choice(["des", "closed"]), default="des", show_default=True,
-              help="des: SimPy network with queues; closed: eq. (1)-(17) directly.")
+@click.option("--engine", type=click.Choice(ENGINES),
+              help="des: SimPy network with queues; closed: eq. (1)-(17) directly "
+              "(default: the scenario's sim.engine).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Sweep directory (default: sweeps/SCENARIO__KEYS__POLICY__ENGINE).")
 @click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", metavar="ADDRESS",
@@ -62,9 +63,9 @@ def default_sweep_dir(scenario: Path, grid_keys: list[str], policy: str, engine:
 @set_option
 @force_option
 def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str | None, checkpoint: Path | None,
-          slots: int | None, seeds: int, engine: str, out: Path | None, scheduler: str | None,
-          connect_timeout: float, workers: int | None, overrides: tuple[str, ...],
-          force: bool) -> None:
+          slots: int | None, seeds: int, engine: str | None, out: Path | None,
+          scheduler: str | None, connect_timeout: float, workers: int | None,
+          overrides: tuple[str, ...], force: bool) -> None:
     """Simulate every combination of --grid values x --seeds on Dask, into DIR/results.csv.
 
     Each finished cell is appended to results.csv at once; rerunning the command
@@ -81,6 +82,7 @@ def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str | None, check
         values["sim.slots"] = slots
     base = read_scenario(scenario, values)
     policy = policy or base.sim.policy
+    engine = engine or base.sim.engine
     grid = parse_grid(grid_items)
     out = out or default_sweep_dir(scenario, list(grid), policy, engine)
     # Every check that needs no lock comes first, so a mistake leaves nothing behind.
