@@ -4,6 +4,12 @@
     >>> scenario = hybridnet.load_scenario("scenarios/paper.toml", {"network.num_ues": 10})
     >>> result = hybridnet.simulate(scenario, policy="oracle", seed=1, slots=3)
     >>> result.ues.groupby("slot").delay_s.mean()   # doctest: +SKIP
+
+This is the top layer of the library: it sits above :mod:`hybridnet.rl`, so it
+is where the trained HID controller joins the policies :mod:`hybridnet.policies`
+builds by name (that package sits below rl and cannot import it). Importing
+this module registers it; :func:`make_policy` is re-exported from here so that
+whoever builds a policy by name has it registered.
 """
 
 from __future__ import annotations
@@ -16,13 +22,32 @@ import numpy as np
 
 from hybridnet.errors import HybridnetError
 from hybridnet.model.reference import resolve_references
-from hybridnet.policies import make_policy
+from hybridnet.policies import CHECKPOINT, PolicyRequest, make_policy, register_policies
 from hybridnet.policies.base import Policy
+from hybridnet.registry import ENGINES
 from hybridnet.scenario import Scenario, read_scenario
+from hybridnet.sim import simulate_des
+from hybridnet.sim.closed_form import simulate_closed_form
 from hybridnet.sim.conditions import seeded_streams
 from hybridnet.sim.trace import RunResult
 
-ENGINES = ("des", "closed")
+__all__ = ["load_scenario", "make_policy", "policy_rng", "simulate"]
+
+
+def _hid_policy(request: PolicyRequest) -> Policy:
+    """``hid`` and checkpoint files: the trained controller, from a checkpoint or the cache."""
+    # Imported on first use rather than with this module: rl imports torch, which
+    # costs seconds that a run of any other policy should not pay.
+    from hybridnet.rl.policy import load_hid_policy
+
+    return load_hid_policy(request.scenario, request.checkpoint, request.rng,
+                           sample=request.sample)
+
+
+register_policies({"hid": _hid_policy, CHECKPOINT: _hid_policy})
+
+_ENGINES = ENGINES.implement({"des": simulate_des, "closed": simulate_closed_form})
+"""What runs a scenario under each engine name; both take the same arguments."""
 
 
 def load_scenario(path: str | Path | None = None,
@@ -64,12 +89,6 @@ def simulate(scenario: Scenario | str | Path, policy: str | Policy = "oracle", *
         raise HybridnetError(
             f"--checkpoint applies only to --policy hid; the policy given is a built "
             f"{type(policy).__name__}, which would ignore {checkpoint}")
-    if engine == "des":
-        from hybridnet.sim import simulate_des
-
-        return simulate_des(scenario, policy, seed, slots=slots, progress=progress)
-    if engine == "closed":
-        from hybridnet.sim.closed_form import simulate_closed_form
-
-        return simulate_closed_form(scenario, policy, seed, slots=slots, progress=progress)
-    raise HybridnetError(f"unknown engine '{engine}'; allowed: {', '.join(ENGINES)}")
+    if engine not in _ENGINES:
+        raise HybridnetError(f"unknown engine '{engine}'; allowed: {', '.join(ENGINES)}")
+    return _ENGINES[engine](scenario, policy, seed, slots=slots, progress=progress)

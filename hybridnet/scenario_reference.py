@@ -1,7 +1,9 @@
 """Render the scenario reference (docs/scenarios.md) from the schema itself.
 
 The reference is generated, never hand-edited, so it cannot drift from what
-the validator accepts; a test checks the checked-in file is current.
+the validator accepts; a test checks the checked-in file is current. A key
+that names an implementation lists each name with its line from
+:mod:`hybridnet.registry`, the same names the CLI offers.
 Regenerate with ``python -m hybridnet.scenario_reference > docs/scenarios.md``.
 """
 

@@ -15,14 +15,15 @@ import numpy as np
 import pytest
 import torch
 
-from hybridnet.api import load_scenario, simulate
+from hybridnet.api import load_scenario, make_policy, simulate
 from hybridnet.cli import main
 from hybridnet.errors import HybridnetError
 from hybridnet.model.params import ModelParams
-from hybridnet.policies import OraclePolicy, make_policy
+from hybridnet.policies import OraclePolicy
 from hybridnet.rl.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from hybridnet.rl.train import Trainer, torch_threads
+from hybridnet.rl.train import Trainer
 from hybridnet.scenario import Scenario
+from hybridnet.threads import torch_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = str(ROOT / "scenarios" / "small.toml")

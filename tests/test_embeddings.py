@@ -6,9 +6,11 @@ import os
 import socket
 
 import numpy as np
+import pytest
 
 from hybridnet.prompts import embeddings
 from hybridnet.prompts.corpus import resolve_corpus, semct_similarity_matrix
+from hybridnet.threads import torch_threads
 
 
 def test_eq10_reproduces_the_authors_similarity_matrix():
@@ -77,3 +79,20 @@ def test_cosine_is_scale_free():
     b = np.array([[6.0, 8.0], [0.0, 2.0]])
     np.testing.assert_allclose(embeddings.cosine_matrix(a, b), [[1.0, 0.8], [0.6, 0.0]])
     np.testing.assert_allclose(embeddings.paired_cosine(a, b), [1.0, 0.0])
+
+
+def test_the_model_runs_on_one_torch_thread_and_gives_the_count_back(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    seen: list[int] = []
+
+    class Model:
+        def encode(self, texts, **options):
+            seen.append(torch.get_num_threads())
+            return np.ones((len(texts), embeddings.EMBEDDING_DIM), dtype=np.float32)
+
+    monkeypatch.setenv("HYBRIDNET_CACHE", str(tmp_path))  # a miss: the model must run
+    monkeypatch.setattr(embeddings, "_load_model", Model)
+    with torch_threads(2):
+        embeddings.embed(["a prompt never embedded before"])
+        assert torch.get_num_threads() == 2
+    assert seen == [1]

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
+from hybridnet.cli.hiqm import _draw, _save_fit_json, show
 from hybridnet.errors import HybridnetError
 from hybridnet.model.hiqm import (
-    QOS_MODELS,
     FittedHIQM,
     HiqmFit,
     PaperHIQM,
@@ -32,6 +32,8 @@ from hybridnet.model.hiqm_fit import (
     lopo_rmse,
     read_clip_scores,
 )
+from hybridnet.registry import QOS_MODELS
+from hybridnet.scenario import from_dict
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 DATA = resources.files("hybridnet") / "data"
@@ -133,12 +135,31 @@ def test_fitted_rejects_a_surface_that_rises_with_steps():
         FittedHIQM(coefficients, (0.2, 0.8))
 
 
-def test_load_qos_model_names_the_choices():
-    assert QOS_MODELS == ("fitted", "paper")
-    assert isinstance(load_qos_model("fitted"), FittedHIQM)
-    assert isinstance(load_qos_model("paper"), PaperHIQM)
+@pytest.mark.parametrize("name", QOS_MODELS)
+def test_every_registered_qos_model_loads_and_scores_like_clip(name: str):
+    model = load_qos_model(name)
+    phi = np.linspace(0.0, 1.0, 21)
+    q0 = model.qos(np.zeros_like(phi), phi)
+    # Q(0, phi) is a CLIP score of an image made without common steps: the measured
+    # scores lie in [-0.01, 0.40], and no common step can make the image better.
+    assert np.all(np.isfinite(q0)) and np.all((q0 > 0.0) & (q0 < 0.4))
+    assert np.all(model.qos(np.arange(28)[:, None], phi) <= q0 + 1e-12)
+
+
+@pytest.mark.parametrize("name", QOS_MODELS)
+def test_every_qos_model_can_be_named_in_a_scenario_and_on_the_command_line(name: str):
+    assert from_dict({"qos": {"model": name}}).qos.model == name
+    (model_option,) = [p for p in show.params if p.name == "model_name"]
+    assert name in model_option.type.choices
+
+
+def test_an_unknown_qos_model_is_refused_everywhere_with_the_choices():
     with pytest.raises(HybridnetError, match="fitted, paper"):
         load_qos_model("linear")
+    with pytest.raises(HybridnetError, match='one of "fitted", "paper"'):
+        from_dict({"qos": {"model": "linear"}})
+    assert isinstance(load_qos_model("fitted"), FittedHIQM)
+    assert isinstance(load_qos_model("paper"), PaperHIQM)
 
 
 # --- the fit ---------------------------------------------------------------------------------
@@ -186,8 +207,6 @@ def test_fit_recovers_a_known_surface():
 
 
 def test_fit_json_round_trips(refit: HiqmFit, tmp_path: Path):
-    from hybridnet.cli.hiqm import _save_fit_json
-
     path = tmp_path / "fit.json"
     _save_fit_json(refit, path, force=False)
     assert HiqmFit.from_json(path) == refit
@@ -244,8 +263,6 @@ def test_binned_means_cover_every_off_diagonal_row(shipped_csv: Path):
 
 
 def test_plot_refuses_an_unknown_format(shipped_csv: Path, tmp_path: Path):
-    from hybridnet.cli.hiqm import _draw
-
     binned = binned_means(read_clip_scores(shipped_csv))
     with pytest.raises(HybridnetError, match="cannot write a plot"):
         _draw(binned, PaperHIQM(), tmp_path / "plot.txt", model_label="paper",

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from hybridnet.cli.prompts import prompts
 from hybridnet.errors import HybridnetError
-from hybridnet.prompts import SCHEMES, PromptAssignment, assign_prompts, group_prompts
+from hybridnet.prompts import PromptAssignment, assign_prompts, group_prompts
 from hybridnet.prompts.corpus import (
     bundled_subjects,
     load_prompts,
@@ -24,6 +24,7 @@ from hybridnet.prompts.corpus import (
 from hybridnet.prompts.keyphrases import parse_prompt
 from hybridnet.prompts.knowledge_graph import build_knowledge_graph
 from hybridnet.prompts.synthetic import PHI_DISTRIBUTIONS
+from hybridnet.registry import PROMPT_SCHEMES
 
 CATS = [0, *range(2, 12)]
 DOGS = [1, *range(12, 22)]
@@ -154,7 +155,7 @@ def test_his_public_prompts_are_fluent_and_name_the_group_subject():
             assert public not in members
 
 
-@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("scheme", PROMPT_SCHEMES)
 def test_every_scheme_yields_a_consistent_assignment(scheme):
     result = assign_prompts(scheme, 40, 3, np.random.default_rng(5))
     assert isinstance(result, PromptAssignment)

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from click.testing import CliRunner
 
+from hybridnet.api import make_policy
+from hybridnet.cli import main
+from hybridnet.cli.train import train
 from hybridnet.errors import HybridnetError
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
-from hybridnet.policies import make_policy
-from hybridnet.rl.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from hybridnet.rl.checkpoint import FORMAT, Checkpoint, load_checkpoint, save_checkpoint
 from hybridnet.rl.controller import stack_slots
 from hybridnet.rl.policy import HidPolicy, load_hid_policy, scenario_key
-from hybridnet.rl.train import HISTORY_COLUMNS, Trainer
-from hybridnet.scenario import Scenario, from_dict
+from hybridnet.rl.train import HISTORY_COLUMNS, TRAINING_KEYS, Trainer
+from hybridnet.scenario import Scenario, from_dict, read_scenario
 from hybridnet.sim.conditions import Conditions
+from hybridnet.threads import torch_threads
 
 SMALL = {
     "network": {"num_ues": 6, "num_groups": 2},
@@ -83,14 +90,50 @@ def test_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
         assert torch.equal(p, q), name
 
 
+def test_state_dict_puts_a_fresh_trainer_where_the_old_one_was() -> None:
+    old = Trainer(small())
+    old.train(3)                          # mid-rollout: a buffered episode to carry over
+    new = Trainer(small())
+    new.load_state_dict(old.state_dict())
+    assert (new.episodes_done, new.updates_done, new.buffered_episodes) == (3, 1, 1)
+    assert set(old.state_dict()["training"]) == set(TRAINING_KEYS)
+    old.train(6)
+    new.train(6)
+    assert new.history_frame().equals(old.history_frame())
+
+
+def test_the_trainer_knows_nothing_of_checkpoint_files() -> None:
+    """The checkpoint module builds on the trainer's state, never the other way round."""
+    code = "import sys, hybridnet.rl.train; print('hybridnet.rl.checkpoint' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_torch_threads_sets_the_count_for_the_block_only() -> None:
+    before = torch.get_num_threads()
+    with torch_threads(2):
+        assert torch.get_num_threads() == 2
+        with torch_threads(0):            # 0: leave the setting as it is
+            assert torch.get_num_threads() == 2
+    assert torch.get_num_threads() == before
+
+
 def test_checkpoint_round_trip(tmp_path: Path) -> None:
     trainer = Trainer(small(episodes=2))
     trainer.train()
     path = tmp_path / "checkpoint.pt"
     save_checkpoint(path, Checkpoint.from_trainer(trainer))
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    assert set(payload) == {"format", "version", "config", "source", "weights", "training"}
+    assert payload["format"] == FORMAT == "hybridnet.hid_checkpoint/1"
     loaded = load_checkpoint(path)
     assert loaded.scenario == trainer.scenario
-    assert loaded.version
+    try:
+        installed = metadata.version("hybridnet")
+    except metadata.PackageNotFoundError:
+        installed = "unknown"             # the documented value when run from a source tree
+    assert loaded.version == installed
     for p, q in zip(trainer.controller.state_dict().values(),
                     loaded.controller().state_dict().values(), strict=True):
         assert torch.equal(p, q)
@@ -158,23 +201,58 @@ def test_hid_policy_from_cache_trains_once(tmp_path: Path, monkeypatch: pytest.M
                                                     strict=True))
 
 
-def test_hid_policy_drives_the_des(tmp_path: Path) -> None:
-    from hybridnet.sim import simulate_des
-
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Trainer, Path]:
+    """A barely trained controller: its policies are still spread over many actions."""
     trainer = Trainer(small(episodes=2))
     trainer.train()
-    path = tmp_path / "c.pt"
+    path = tmp_path_factory.mktemp("hid") / "checkpoint.pt"
     save_checkpoint(path, Checkpoint.from_trainer(trainer))
-    for sample in (False, True):
-        policy = load_hid_policy(trainer.scenario, path, np.random.default_rng(0), sample=sample)
-        result = simulate_des(trainer.scenario, policy, seed=11)
-        assert len(result.slots) == trainer.scenario.sim.slots
-        assert policy.sample is sample
+    return trainer, path
+
+
+def test_sampled_actions_follow_the_seed_greedy_ones_do_not(trained: tuple[Trainer, Path]
+                                                           ) -> None:
+    trainer, path = trained
+    states = list(Conditions(trainer.scenario, 5).slots())
+
+    def actions(sample: bool, seed: int) -> np.ndarray:
+        policy = load_hid_policy(trainer.scenario, path, np.random.default_rng(seed),
+                                 sample=sample)
+        return np.array([policy.decide(state) for state in states])
+
+    greedy = [actions(False, seed) for seed in range(3)]
+    assert all(np.array_equal(greedy[0], other) for other in greedy[1:])
+    sampled = [actions(True, seed) for seed in range(3)]
+    assert not all(np.array_equal(sampled[0], other) for other in sampled[1:])
+    assert np.array_equal(actions(True, 0), sampled[0])
+
+
+def test_a_des_run_executes_exactly_the_controllers_greedy_decisions(
+        trained: tuple[Trainer, Path], tmp_path: Path) -> None:
+    """ues.csv holds, slot by slot, what ``controller.act`` answers on the run's own slots."""
+    trainer, path = trained
+    out = tmp_path / "run"
+    scenario = tmp_path / "small.toml"
+    scenario.write_text("[network]\nnum_ues = 6\n[sim]\nslots = 5\n", encoding="utf-8")
+    # Queues at the ES and on the band must delay the decisions, never change them.
+    main(["run", str(scenario), "--policy", str(path), "--engine", "des", "--seed", "11",
+          "--set", "edge.scheduler=fcfs", "--set", "edge.compute_units=1",
+          "--set", "channel.downlink=shared", "--no-plot", "--out", str(out)])
+    ues = pd.read_csv(out / "ues.csv").sort_values(["slot", "ue"])
+    run = read_scenario(out / "config.toml")
+    states = list(Conditions(run, 11).slots())
+    assert len(states) == ues["slot"].nunique() == 5
+    controller = trainer.controller.eval()
+    for k, state in enumerate(states):
+        decision = controller.act(state, greedy=True)
+        row = ues[ues["slot"] == k]
+        np.testing.assert_array_equal(row["phi"], state.phi)
+        np.testing.assert_array_equal(row["x"], decision.x[0])
+        np.testing.assert_array_equal(row["y"], decision.y[0])
 
 
 def _cli(args: list[str]) -> object:
-    from hybridnet.cli.train import train
-
     return CliRunner().invoke(train, args, catch_exceptions=False, standalone_mode=False)
 
 

@@ -14,6 +14,7 @@ from hybridnet.scenario import (
     read_scenario,
     to_toml,
 )
+from hybridnet.scenario_reference import render
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -123,8 +124,6 @@ def test_defaults_are_valid():
 
 
 def test_scenario_reference_is_current():
-    from hybridnet.scenario_reference import render
-
     assert (ROOT / "docs" / "scenarios.md").read_text() == render(), (
         "regenerate: python -m hybridnet.scenario_reference > docs/scenarios.md")
 

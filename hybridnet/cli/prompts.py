@@ -18,10 +18,10 @@ import numpy as np
 from hybridnet.cli.common import force_option
 from hybridnet.errors import HybridnetError
 from hybridnet.outputs import starts_with, write_output
-from hybridnet.prompts import SCHEMES, group_prompts
+from hybridnet.prompts import group_prompts
 from hybridnet.prompts.corpus import CORPORA, resolve_corpus
 from hybridnet.prompts.embeddings import similarity_matrix
-from hybridnet.prompts.his import AGENTS
+from hybridnet.registry import HIS_AGENTS, PROMPT_SCHEMES
 
 _PROMPTS_HELP = f"PROMPTS is a CSV file with a 'text' column, a text file with one prompt per " \
     f"line, or a shipped corpus: {', '.join(CORPORA)}."
@@ -72,11 +72,11 @@ def similarity(source: str, out: Path | None, force: bool) -> None:
 @click.argument("source", metavar="PROMPTS")
 @click.option("--groups", "groups", required=True, metavar="M",
               help="Number of groups M, or 'auto' (ignored by gfis and iis).")
-@click.option("--scheme", type=click.Choice(SCHEMES), default="his", show_default=True,
+@click.option("--scheme", type=click.Choice(PROMPT_SCHEMES), default="his", show_default=True,
               help="Prompt scheme.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the grouping and of random public prompts.")
-@click.option("--agent", type=click.Choice(AGENTS), default="offline", show_default=True,
+@click.option("--agent", type=click.Choice(HIS_AGENTS), default="offline", show_default=True,
               help="HIS agent: offline, or an OpenAI-compatible chat endpoint.")
 @click.option("--openai-base-url", default="", help="Base URL of the endpoint (agent openai).")
 @click.option("--openai-model", default="", help="Model name at the endpoint (agent openai).")

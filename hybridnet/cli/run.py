@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from hybridnet.api import ENGINES, load_scenario, simulate
+from hybridnet.api import load_scenario, simulate
 from hybridnet.cli.common import force_option, progress_bar, set_option
 from hybridnet.outputs import claim, claim_fresh
-from hybridnet.policies import POLICY_CHOICES
+from hybridnet.registry import ENGINES, POLICIES
 from hybridnet.rundir import default_run_dir, effective_scenario, write_run_dir
 from hybridnet.scenario import parse_overrides
 
@@ -20,7 +20,7 @@ from hybridnet.scenario import parse_overrides
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Run directory (default: a fresh folder under runs/).")
-@click.option("--policy", help=f"One of {', '.join(POLICY_CHOICES)} "
+@click.option("--policy", help=f"One of {', '.join(POLICIES)} "
               "(default: the scenario's sim.policy, hid unless it says otherwise).")
 @click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path),
               help="HID checkpoint for --policy hid (default: train or reuse a cached one).")

@@ -1,14 +1,20 @@
-"""Policies the controller can run, chosen by name (``--policy``).
+"""Policies the controller can run, chosen by name (``--policy``), and a factory per name.
 
-``random``, ``local``, ``oracle`` and ``fixed:X,Y`` live here; ``hid`` (the
-trained IPPO controller) is built by :mod:`hybridnet.rl`. A spec that is a path
-to an existing file is read as a HID checkpoint; one that looks like a path
-(ends in ``.pt`` or has a directory part) but names no file is an error.
+The names are :data:`hybridnet.registry.POLICIES`. ``random``, ``local``,
+``oracle`` and ``fixed:X,Y`` are built here. ``hid`` and a checkpoint path (the
+trained IPPO controller) are built by :mod:`hybridnet.rl`, which sits above this
+package (its trainer scores every episode with the oracle), so this package
+cannot import it: the top level (:mod:`hybridnet.api`) registers their factory
+with :func:`register_policies` when it is imported. A spec that is a path to an
+existing file is read as a HID checkpoint; one that looks like a path (ends in
+``.pt`` or has a directory part) but names no file is an error.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,27 +24,78 @@ from hybridnet.model.params import ModelParams
 from hybridnet.policies.base import Policy
 from hybridnet.policies.oracle import OraclePolicy
 from hybridnet.policies.simple import FixedPolicy, LocalPolicy, RandomPolicy
+from hybridnet.registry import POLICIES
 from hybridnet.scenario import Scenario
 
-POLICY_CHOICES = ("hid", "oracle", "random", "local", "fixed:X,Y", "PATH/checkpoint.pt")
+FIXED = "fixed:X,Y"
+"""The name of the constant-split policies, a pattern: the spec carries X and Y."""
+CHECKPOINT = "PATH/checkpoint.pt"
+"""The name of a checkpoint file as a policy, a pattern: the spec is the path."""
 
-__all__ = ["Policy", "OraclePolicy", "FixedPolicy", "LocalPolicy", "RandomPolicy",
-           "make_policy", "POLICY_CHOICES"]
+__all__ = ["CHECKPOINT", "FIXED", "FixedPolicy", "LocalPolicy", "OraclePolicy", "Policy",
+           "PolicyRequest", "RandomPolicy", "make_policy", "register_policies"]
 
 
-def _parse_fixed(spec: str) -> tuple[int, int]:
-    try:
-        x_text, y_text = spec.split(":", 1)[1].split(",")
-        return int(x_text), int(y_text)
-    except ValueError:
-        raise HybridnetError(
-            f"policy '{spec}' must look like fixed:X,Y with integers X and Y"
-        ) from None
+@dataclass(frozen=True)
+class PolicyRequest:
+    """What :func:`make_policy` was asked for, handed to the factory of the name it resolved to."""
+
+    spec: str
+    scenario: Scenario
+    rng: np.random.Generator
+    """The policy's own random stream (random draws, HID's sampled actions)."""
+    checkpoint: str | Path | None
+    """The HID checkpoint to load: ``--checkpoint`` for ``hid`` (None: the cached
+    controller), the spec itself for a checkpoint path, None otherwise."""
+    sample: bool
+    """HID draws its actions instead of taking each actor's most likely one."""
+
+
+PolicyFactory = Callable[[PolicyRequest], Policy]
+
+
+_FACTORIES: dict[str, PolicyFactory] = {
+    "oracle": lambda r: OraclePolicy(r.scenario.steps, ModelParams.from_scenario(r.scenario)),
+    "random": lambda r: RandomPolicy(r.scenario.steps, r.rng),
+    "local": lambda r: LocalPolicy(r.scenario.steps),
+    FIXED: lambda r: FixedPolicy.from_spec(r.scenario.steps, r.spec),
+}
+"""Factory per registered name; the names built above this package join at registration."""
+
+
+def register_policies(factories: Mapping[str, PolicyFactory]) -> None:
+    """Add the factories of the policies built above this package (``hid``, checkpoint files).
+
+    The top level calls it once, at import. Together with the built-in ones the
+    factories must cover :data:`~hybridnet.registry.POLICIES` exactly, so a
+    name registered without a factory (or a factory without a name) stops that
+    import instead of the run that first asks for it.
+    """
+    POLICIES.implement({**_FACTORIES, **factories})
+    _FACTORIES.update(factories)
 
 
 def _looks_like_path(spec: str) -> bool:
     """A spec the user meant as a checkpoint file, so a typo in it is not "unknown policy"."""
     return spec.endswith(".pt") or "/" in spec or os.sep in spec
+
+
+def _resolve(spec: str, allowed: str) -> str:
+    """The registered name ``spec`` asks for, or an error saying why it names none."""
+    if spec in POLICIES and spec not in (FIXED, CHECKPOINT):
+        return spec
+    if spec.startswith("fixed:"):
+        return FIXED
+    path = Path(spec)
+    if path.is_file():
+        return CHECKPOINT
+    if path.is_dir():
+        raise HybridnetError(
+            f"{path}: is a directory; --policy takes a HID checkpoint file, e.g. "
+            f"{path / 'checkpoint.pt'}")
+    if _looks_like_path(spec):
+        raise HybridnetError(f"{path}: no such file (a HID checkpoint)")
+    raise HybridnetError(f"unknown policy '{spec}'; allowed: {allowed}")
 
 
 def make_policy(spec: str, scenario: Scenario, rng: np.random.Generator,
@@ -47,9 +104,10 @@ def make_policy(spec: str, scenario: Scenario, rng: np.random.Generator,
 
     ``checkpoint`` is for ``hid`` only: with any other policy it would be ignored
     silently, so it is refused. ``sample`` makes HID draw its actions instead of
-    taking each actor's most likely one; the other policies ignore it.
+    taking each actor's most likely one; the other policies ignore it. ``hid``
+    and checkpoint paths need :mod:`hybridnet.api` imported, which registers them.
     """
-    allowed = ", ".join(POLICY_CHOICES)
+    allowed = ", ".join(POLICIES)
     if not spec.strip():
         raise HybridnetError(f"policy must not be empty; allowed: {allowed}")
     if checkpoint is not None and spec != "hid":
@@ -60,25 +118,9 @@ def make_policy(spec: str, scenario: Scenario, rng: np.random.Generator,
         raise HybridnetError(
             f"--checkpoint applies only to --policy hid; --policy {spec} takes none "
             f"(drop --checkpoint {checkpoint} or use --policy hid)")
-    steps = scenario.steps
-    if spec == "random":
-        return RandomPolicy(steps, rng)
-    if spec == "local":
-        return LocalPolicy(steps)
-    if spec == "oracle":
-        return OraclePolicy(steps, ModelParams.from_scenario(scenario))
-    if spec.startswith("fixed:"):
-        return FixedPolicy(steps, *_parse_fixed(spec))
-    path = Path(spec)
-    if spec == "hid" or path.is_file():
-        from hybridnet.rl.policy import load_hid_policy
-
-        return load_hid_policy(scenario, checkpoint if spec == "hid" else path, rng,
-                               sample=sample)
-    if path.is_dir():
-        raise HybridnetError(
-            f"{path}: is a directory; --policy takes a HID checkpoint file, e.g. "
-            f"{path / 'checkpoint.pt'}")
-    if _looks_like_path(spec):
-        raise HybridnetError(f"{path}: no such file (a HID checkpoint)")
-    raise HybridnetError(f"unknown policy '{spec}'; allowed: {allowed}")
+    name = _resolve(spec, allowed)
+    if name not in _FACTORIES:
+        raise LookupError(f"policy '{name}' is built by hybridnet.rl and registered by "
+                          "hybridnet.api: import hybridnet.api before asking for it")
+    path = Path(spec) if name == CHECKPOINT else checkpoint
+    return _FACTORIES[name](PolicyRequest(spec, scenario, rng, path, sample))

@@ -52,6 +52,18 @@ class FixedPolicy:
         self.name = f"fixed:{x},{y}"
         self.x, self.y = x, y
 
+    @classmethod
+    def from_spec(cls, steps: StepsConfig, spec: str) -> FixedPolicy:
+        """The policy ``fixed:X,Y`` names (``--policy fixed:3,0``)."""
+        try:
+            x_text, y_text = spec.split(":", 1)[1].split(",")
+            x, y = int(x_text), int(y_text)
+        except ValueError:
+            raise HybridnetError(
+                f"policy '{spec}' must look like fixed:X,Y with integers X and Y"
+            ) from None
+        return cls(steps, x, y)
+
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
         if self.x > 0 and not state.allows_common_phase:
             raise HybridnetError(f"policy {self.name}: the prompt scheme forbids common steps")

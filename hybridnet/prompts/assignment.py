@@ -7,9 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hybridnet.errors import HybridnetError
-
-SCHEMES = ("his", "ppgfis", "gfis", "iis")
-"""The paper's scheme and its three baselines (DESIGN.md section 4)."""
+from hybridnet.registry import PROMPT_SCHEMES
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ class PromptAssignment:
 
 def check_scheme(scheme: str) -> None:
     """Refuse an unknown scheme with the list of known ones."""
-    if scheme not in SCHEMES:
+    if scheme not in PROMPT_SCHEMES:
         raise HybridnetError(
-            f"unknown prompt scheme {scheme!r}; choose one of {', '.join(SCHEMES)}"
+            f"unknown prompt scheme {scheme!r}; choose one of {', '.join(PROMPT_SCHEMES)}"
         )

@@ -73,12 +73,11 @@ def _encode(texts: list[str]) -> np.ndarray:
     shared cores OpenMP's spin-waiting makes it far slower: with a busy
     neighbour process, 8 prompts took 0.8 s on two threads and 0.03 s on one.
     """
-    import torch
+    # Here, not at the top: hybridnet.threads imports torch, which only a cache miss needs.
+    from hybridnet.threads import torch_threads
 
     model = _load_model()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         vectors = model.encode(
             texts,
             batch_size=_BATCH_SIZE,
@@ -86,8 +85,6 @@ def _encode(texts: list[str]) -> np.ndarray:
             normalize_embeddings=True,
             show_progress_bar=False,
         )
-    finally:
-        torch.set_num_threads(threads)
     return np.asarray(vectors, dtype=np.float32)
 
 

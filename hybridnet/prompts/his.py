@@ -10,7 +10,7 @@ kittens join cats because their subject words embed close together.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -20,8 +20,7 @@ from hybridnet.prompts.embeddings import embed
 from hybridnet.prompts.grouping import group_embeddings
 from hybridnet.prompts.offline_agent import OfflineAgent
 from hybridnet.prompts.openai_agent import OpenAIAgent
-
-AGENTS = ("offline", "openai")
+from hybridnet.registry import HIS_AGENTS
 
 
 class PromptAgent(Protocol):
@@ -36,13 +35,24 @@ class PromptAgent(Protocol):
         ...
 
 
+_AGENTS: Mapping[str, Callable[[str, str], PromptAgent]] = HIS_AGENTS.implement({
+    "offline": lambda base_url, model: OfflineAgent(),
+    "openai": OpenAIAgent,
+})
+"""Each agent of the registry, built from the endpoint's base URL and model name."""
+
+
+def check_agent(agent: str) -> None:
+    """Refuse an unknown agent with the list of known ones."""
+    if agent not in _AGENTS:
+        raise HybridnetError(
+            f"unknown prompt agent {agent!r}; choose one of {', '.join(HIS_AGENTS)}")
+
+
 def make_agent(agent: str, base_url: str = "", model: str = "") -> PromptAgent:
     """The agent named in the scenario's ``[prompts] agent``."""
-    if agent == "offline":
-        return OfflineAgent()
-    if agent == "openai":
-        return OpenAIAgent(base_url, model)
-    raise HybridnetError(f"unknown prompt agent {agent!r}; choose one of {', '.join(AGENTS)}")
+    check_agent(agent)
+    return _AGENTS[agent](base_url, model)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

@@ -22,22 +22,25 @@ very large N (:mod:`hybridnet.prompts.synthetic`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from hybridnet.errors import HybridnetError
-from hybridnet.prompts.assignment import SCHEMES, PromptAssignment, check_scheme
+from hybridnet.prompts.assignment import PromptAssignment, check_scheme
 from hybridnet.prompts.corpus import draw_prompts, resolve_corpus
 from hybridnet.prompts.embeddings import embed, paired_cosine
 from hybridnet.prompts.grouping import check_num_groups
-from hybridnet.prompts.his import AGENTS, his_groups, make_agent
+from hybridnet.prompts.his import PromptAgent, check_agent, his_groups, make_agent
 from hybridnet.prompts.knowledge_graph import ppgfis_groups
 from hybridnet.prompts.synthetic import synthetic_assignment
+from hybridnet.registry import PHI_SOURCES, PROMPT_SCHEMES
 
-PHI_SOURCES = ("embedding", "synthetic")
+__all__ = ["PromptAssignment", "assign_prompts", "group_prompts"]
 
-__all__ = ["PHI_SOURCES", "SCHEMES", "PromptAssignment", "assign_prompts", "group_prompts"]
+Scheme = Callable[[list[str], int | str, np.random.Generator, Callable[[], PromptAgent]],
+                  PromptAssignment]
+"""A scheme applied to (personal prompts, M, rng, the HIS agent, built only if asked for)."""
 
 
 def _random_members(
@@ -47,6 +50,41 @@ def _random_members(
     return [
         texts[int(rng.choice(np.flatnonzero(labels == g)))] for g in range(int(labels.max()) + 1)
     ]
+
+
+def _shared_phase(texts: list[str], labels: np.ndarray, public: list[str]) -> PromptAssignment:
+    """Groups that share a common phase, with phi_n of eq. (10) for every UE."""
+    # eq. (10): phi_n = cos(emb(public prompt of n's group), emb(personal prompt of n))
+    phi = paired_cosine(embed(public)[labels], embed(texts))
+    return PromptAssignment(texts, labels, public, phi, True)
+
+
+def _his(texts: list[str], num_groups: int | str, rng: np.random.Generator,
+         agent: Callable[[], PromptAgent]) -> PromptAssignment:
+    check_num_groups(num_groups, len(texts))
+    return _shared_phase(texts, *his_groups(texts, num_groups, rng, agent()))
+
+
+def _ppgfis(texts: list[str], num_groups: int | str, rng: np.random.Generator,
+            agent: Callable[[], PromptAgent]) -> PromptAssignment:
+    check_num_groups(num_groups, len(texts))
+    labels = ppgfis_groups(texts, num_groups, rng)
+    return _shared_phase(texts, labels, _random_members(labels, texts, rng))
+
+
+def _gfis(texts: list[str], num_groups: int | str, rng: np.random.Generator,
+          agent: Callable[[], PromptAgent]) -> PromptAssignment:
+    labels = np.zeros(len(texts), dtype=np.int64)
+    return _shared_phase(texts, labels, _random_members(labels, texts, rng))
+
+
+def _iis(texts: list[str], num_groups: int | str, rng: np.random.Generator,
+         agent: Callable[[], PromptAgent]) -> PromptAssignment:
+    return PromptAssignment(texts, np.arange(len(texts)), None, np.ones(len(texts)), False)
+
+
+_SCHEMES: Mapping[str, Scheme] = PROMPT_SCHEMES.implement(
+    {"his": _his, "ppgfis": _ppgfis, "gfis": _gfis, "iis": _iis})
 
 
 def group_prompts(
@@ -66,28 +104,12 @@ def group_prompts(
     and IIS one per UE, whatever M says, since that is what those schemes are.
     """
     check_scheme(scheme)
-    if agent not in AGENTS:
-        raise HybridnetError(f"unknown prompt agent {agent!r}; choose one of {', '.join(AGENTS)}")
+    check_agent(agent)
     texts = list(texts)
     if not texts:
         raise HybridnetError("no prompts to group")
-    if scheme in ("his", "ppgfis"):
-        check_num_groups(num_groups, len(texts))
-    if scheme == "iis":
-        return PromptAssignment(texts, np.arange(len(texts)), None, np.ones(len(texts)), False)
-    if scheme == "his":
-        labels, public = his_groups(
-            texts, num_groups, rng, make_agent(agent, openai_base_url, openai_model)
-        )
-    elif scheme == "ppgfis":
-        labels = ppgfis_groups(texts, num_groups, rng)
-        public = _random_members(labels, texts, rng)
-    else:
-        labels = np.zeros(len(texts), dtype=np.int64)
-        public = _random_members(labels, texts, rng)
-    # eq. (10): phi_n = cos(emb(public prompt of n's group), emb(personal prompt of n))
-    phi = paired_cosine(embed(public)[labels], embed(texts))
-    return PromptAssignment(texts, labels, public, phi, True)
+    return _SCHEMES[scheme](texts, num_groups, rng,
+                            lambda: make_agent(agent, openai_base_url, openai_model))
 
 
 def assign_prompts(

@@ -4,9 +4,10 @@
 - :mod:`~hybridnet.rl.distributions`: masked categoricals over feasible splits.
 - :mod:`~hybridnet.rl.controller`: what the actors observe and how a slot is decided.
 - :mod:`~hybridnet.rl.ppo`: GAE, reward scaling and the clipped-surrogate update.
-- :mod:`~hybridnet.rl.train`: episodes, rewards and the training loop.
-- :mod:`~hybridnet.rl.checkpoint`: saving, loading and resuming.
-- :mod:`~hybridnet.rl.policy`: the trained controller as a Policy, and its cache.
+- :mod:`~hybridnet.rl.train`: episodes, rewards, the training loop and the trainer's state.
+- :mod:`~hybridnet.rl.checkpoint`: that state on disk: saving, checking, loading, resuming.
+- :mod:`~hybridnet.rl.policy`: the trained controller as a Policy, and its cache
+  (:mod:`hybridnet.api` registers it as the ``hid`` policy).
 - :mod:`~hybridnet.rl.pettingzoo_env`: the scenario as a PettingZoo ``ParallelEnv``.
 
 Nothing is imported here, so ``import hybridnet.rl.pettingzoo_env`` does not pull

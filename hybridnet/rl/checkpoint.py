@@ -5,6 +5,12 @@ A checkpoint is a ``torch.save`` of plain containers and tensors, read back with
 ``weights_only=True`` so that loading one never runs code from the file. It is
 written to a temporary sibling and renamed into place, so a crash mid-write
 leaves the previous checkpoint intact.
+
+The training state is the :class:`~hybridnet.rl.train.Trainer`'s own
+:meth:`~hybridnet.rl.train.Trainer.state_dict`; this module only adds the
+scenario and version, writes and reads the file, and checks everything in it
+before a trainer or a controller is built from it. It sits above the trainer,
+which knows nothing of files.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
@@ -22,22 +28,16 @@ from hybridnet.model.reference import resolve_references
 from hybridnet.outputs import replace_file
 from hybridnet.rl.controller import HidController
 from hybridnet.rl.ppo import Samples
+from hybridnet.rl.train import TRAINING_KEYS, Trainer
 from hybridnet.scenario import Scenario, from_dict, to_dict, to_toml
-
-if TYPE_CHECKING:
-    from hybridnet.rl.train import Trainer
 
 FORMAT = "hybridnet.hid_checkpoint/1"
 """Tag of the checkpoint layout; bumped when it changes."""
 
 PAYLOAD_KEYS: dict[str, type] = {"config": str, "source": str, "version": str, "weights": dict,
                                  "training": dict}
-"""Entries of a checkpoint besides its format tag, and the type each must have."""
-
-TRAINING_KEYS: dict[str, type] = {"episodes_done": int, "updates_done": int,
-                                  "buffered_episodes": int, "optimizers": dict, "scalers": dict,
-                                  "buffer": dict, "history": list}
-"""Entries of ``training`` that :meth:`Checkpoint.trainer` reads, and their types."""
+"""Entries of a checkpoint besides its format tag, and the type each must have; ``weights``
+and ``training`` are the two entries of :meth:`Trainer.state_dict`."""
 
 
 def package_version() -> str:
@@ -67,20 +67,9 @@ class Checkpoint:
     @classmethod
     def from_trainer(cls, trainer: Trainer) -> Checkpoint:
         """Snapshot a trainer between episodes."""
-        weights = {k: v.detach().cpu().clone() for k, v in trainer.controller.state_dict().items()}
-        training = {
-            "episodes_done": trainer.episodes_done,
-            "updates_done": trainer.updates_done,
-            "buffered_episodes": trainer.buffered_episodes,
-            "optimizers": {k: opt.state_dict() for k, opt in trainer.optimizers.items()},
-            "scalers": {k: {n: torch.as_tensor(v) for n, v in s.state_dict().items()}
-                        for k, s in trainer.scalers.items()},
-            "buffer": {level: [vars(part) for part in parts]
-                       for level, parts in trainer.buffer.items()},
-            "history": [dict(row) for row in trainer.history],
-        }
-        return cls(config=to_toml(trainer.scenario), weights=weights, training=training,
-                   source=trainer.scenario.source)
+        state = trainer.state_dict()
+        return cls(config=to_toml(trainer.scenario), weights=state["weights"],
+                   training=state["training"], source=trainer.scenario.source)
 
     def controller(self) -> HidController:
         """The trained actors and critics, on the CPU."""
@@ -90,21 +79,8 @@ class Checkpoint:
 
     def trainer(self) -> Trainer:
         """A trainer in exactly the state this checkpoint was taken in."""
-        from hybridnet.rl.train import Trainer
-
         trainer = Trainer(self.scenario)
-        trainer.controller.load_state_dict(self.weights)
-        t = self.training
-        trainer.episodes_done = int(t["episodes_done"])
-        trainer.updates_done = int(t["updates_done"])
-        trainer.buffered_episodes = int(t["buffered_episodes"])
-        for level, state in t["optimizers"].items():
-            trainer.optimizers[level].load_state_dict(state)
-        for level, state in t["scalers"].items():
-            trainer.scalers[level].load_state_dict({k: v.numpy() for k, v in state.items()})
-        trainer.buffer = {level: [Samples(**part) for part in parts]
-                          for level, parts in t["buffer"].items()}
-        trainer.history = [dict(row) for row in t["history"]]
+        trainer.load_state_dict({"weights": self.weights, "training": self.training})
         return trainer
 
     def resume(self, scenario: Scenario, source: str) -> Trainer:
@@ -175,7 +151,7 @@ def _check_weights(path: Path, weights: dict[str, Any], expected: dict[str, torc
 
 
 def _check_training(path: Path, training: dict[str, Any], controller: HidController) -> None:
-    """Check what :meth:`Checkpoint.trainer` reads, so resuming never fails with a traceback."""
+    """Check what :meth:`Trainer.load_state_dict` reads: resuming never fails with a traceback."""
     for key, kind in TRAINING_KEYS.items():
         _entry(path, training, key, kind, "training")
     modules: dict[str, torch.nn.Module] = {"ue": controller.ue}

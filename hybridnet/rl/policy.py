@@ -5,6 +5,10 @@ Given a checkpoint it loads that one (refusing a checkpoint whose UEs or step
 ranges do not match the scenario); without one it reuses the controller
 cached for the same resolved scenario, or trains one (with a progress bar on
 stderr) and caches it, so the paper's controller is one command away.
+
+:func:`load_hid_policy` is what ``--policy hid`` and a checkpoint path build:
+:mod:`hybridnet.api` registers it with :mod:`hybridnet.policies`, which sits
+below this package and cannot import it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from hybridnet.model.reference import resolve_references
 from hybridnet.model.slot import SlotState
 from hybridnet.rl.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from hybridnet.rl.controller import HidController
+from hybridnet.rl.train import Trainer
 from hybridnet.scenario import Scenario, from_dict, to_dict, to_toml
 
 CACHE_ENV = "HYBRIDNET_CACHE"
@@ -91,8 +96,6 @@ def train_cached(scenario: Scenario, progress: bool = True) -> Checkpoint:
     path = cache_dir() / "hid" / scenario_key(scenario) / "checkpoint.pt"
     if path.is_file():
         return load_checkpoint(path)
-    from hybridnet.rl.train import Trainer
-
     trainer = Trainer(scenario)
     bar = tqdm(total=scenario.train.episodes, desc="training HID", unit="ep", file=sys.stderr,
                disable=None if progress else True, dynamic_ncols=True)

@@ -17,39 +17,41 @@ Rewards:
   phase's energy) per member. The sum over UEs and groups is N times the slot
   reward, so nothing is rewarded that the objective does not reward.
 
-Why two modes (scenarios/paper.toml, 500 episodes, greedy actions on 100
-fresh slots; experiments/hid_vs_oracle.py): the paper's team-reward IPPO
-closes about three quarters of the random-to-oracle distance with gamma 0 and
-an update after every episode, and none of it with gamma 0.99. X_m is a max
-over ~25 independent actors: early exploration pushes it up, and pulling it
-down needs every member to move at once, which a shared reward barely
-rewards. The default controller closes all of it at weights (0.6, 0.2, 0.2),
-(0.2, 0.4, 0.4) and (0.4, 0.3, 0.3). What makes it work: choosing X_m once per
-group where its cost is paid, encoding the UE's action as the offset
-X_m - x_n, rewarding each actor with its own terms, and letting the UE actors
-answer uniformly drawn X_m early on (``bound_exploration``) so the group actor
-compares bounds under good responses.
+Why two modes: under the team reward, X_m is a max over the ~25 independent
+actors of a group. Early exploration pushes it up, and pulling it down needs
+every member to move at once, which a shared reward barely rewards. The
+default mode takes that coordination away: it chooses X_m once per group,
+where its cost is paid, encodes the UE's action as the offset X_m - x_n,
+rewards each actor with its own terms, and lets the UE actors answer
+uniformly drawn X_m early on (``bound_exploration``) so that the group actor
+compares bounds under good responses. How far each mode gets is measured in
+experiments/README.md ("HID vs the exact oracle").
 
 Every random draw derives from ``[train] seed`` and the episode (or update)
 index, never from a stream that lives across episodes, so a run resumed from
-a checkpoint replays exactly what the uninterrupted run would have done.
+a checkpoint replays exactly what the uninterrupted run would have done. A
+:class:`Trainer`'s whole state is :meth:`Trainer.state_dict`, plain containers
+and tensors that :mod:`hybridnet.rl.checkpoint` writes and reads back.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import signal
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
 from hybridnet.errors import HybridnetError, Terminated
+from hybridnet.metrics import slot_means
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import resolve_references
@@ -59,6 +61,7 @@ from hybridnet.rl.controller import Decision, GroupRows, HidController, LevelSte
 from hybridnet.rl.ppo import PpoSettings, RewardScaler, Samples, gae, ppo_update
 from hybridnet.scenario import Scenario
 from hybridnet.sim.conditions import Conditions
+from hybridnet.threads import torch_threads
 
 HISTORY_COLUMNS = ("episode", "reward", "qos", "delay_s", "energy_j", "oracle_reward",
                    "optimality_gap")
@@ -66,6 +69,11 @@ HISTORY_COLUMNS = ("episode", "reward", "qos", "delay_s", "energy_j", "oracle_re
 normalised in [reward]; qos, delay_s, energy_j are the slot totals Q, T, E of eq. 15-16);
 ``oracle_reward`` is the exact optimum on the same slots and ``optimality_gap`` the
 difference."""
+
+TRAINING_KEYS: dict[str, type] = {"episodes_done": int, "updates_done": int,
+                                  "buffered_episodes": int, "optimizers": dict, "scalers": dict,
+                                  "buffer": dict, "history": list}
+"""The entries of ``Trainer.state_dict()["training"]`` and the type each has."""
 
 
 def derive_seed(root: int, purpose: str, index: int = 0) -> int:
@@ -105,18 +113,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto" and torch.cuda.is_available():
         return torch.device("cuda")
     return torch.device("cpu")
-
-
-@contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """Run the block with ``count`` torch CPU threads (0: leave torch's setting)."""
-    previous = torch.get_num_threads()
-    if count:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 @dataclass
@@ -224,6 +220,52 @@ class Trainer:
         sim = dataclasses.replace(self.scenario.sim, slots=int(self.scenario.train.episode_slots))
         return self.scenario.replace(sim=sim)
 
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict[str, Any]:
+        """What resuming needs besides the scenario: ``{"weights": ..., "training": ...}``.
+
+        Plain containers and tensors (the weights copied to the CPU), so a file of
+        them reads back with ``torch.load(weights_only=True)``. A checkpoint stores
+        them as its two entries of those names (:mod:`hybridnet.rl.checkpoint`), in
+        the layout every checkpoint so far has, so old ones still resume. It is a
+        snapshot: training on (Adam updates its moments in place) leaves it as it was.
+        """
+        weights = {k: v.detach().cpu().clone() for k, v in self.controller.state_dict().items()}
+        training = {
+            "episodes_done": self.episodes_done,
+            "updates_done": self.updates_done,
+            "buffered_episodes": self.buffered_episodes,
+            "optimizers": {k: copy.deepcopy(opt.state_dict())
+                           for k, opt in self.optimizers.items()},
+            "scalers": {k: {n: torch.as_tensor(v) for n, v in s.state_dict().items()}
+                        for k, s in self.scalers.items()},
+            "buffer": {level: [vars(part) for part in parts]
+                       for level, parts in self.buffer.items()},
+            "history": [dict(row) for row in self.history],
+        }
+        return {"weights": weights, "training": training}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue from ``state``, a :meth:`state_dict` of a trainer of the same scenario.
+
+        The entries are trusted: :func:`hybridnet.rl.checkpoint.load_checkpoint`
+        checks a file's against :data:`TRAINING_KEYS` and the controller first.
+        The trainer keeps copies, so two trainers loaded from one state train apart.
+        """
+        self.controller.load_state_dict(state["weights"])
+        t = state["training"]
+        self.episodes_done = int(t["episodes_done"])
+        self.updates_done = int(t["updates_done"])
+        self.buffered_episodes = int(t["buffered_episodes"])
+        for level, optimizer in t["optimizers"].items():
+            self.optimizers[level].load_state_dict(copy.deepcopy(optimizer))
+        for level, scaler in t["scalers"].items():
+            self.scalers[level].load_state_dict({k: v.numpy() for k, v in scaler.items()})
+        self.buffer = {level: [Samples(**part) for part in parts]
+                       for level, parts in t["buffer"].items()}
+        self.history = [dict(row) for row in t["history"]]
+
     # ------------------------------------------------------------------ acting
 
     def _play_closed(self, seed: int, generator: torch.Generator,
@@ -265,10 +307,7 @@ class Trainer:
 
     def _own_terms(self, out: EpisodeOutcome) -> np.ndarray:
         """Each UE's own share of (17a) times N, (S, N)."""
-        p = self.params
-        w1, w2, w3 = p.weights
-        return (w1 * out.qos / p.qos_ref - w2 * out.delay_s / p.delay_ref_s
-                - w3 * out.own_energy_j / p.energy_ref_j)
+        return self.params.reward.objective(out.qos, out.delay_s, out.own_energy_j)  # N = 1
 
     def _samples(self, level: str, step: LevelStep, rewards: np.ndarray, values: np.ndarray,
                  valid: np.ndarray, pick: tuple[np.ndarray, np.ndarray]) -> Samples:
@@ -304,7 +343,7 @@ class Trainer:
         group_total = np.zeros((s_count, m))
         np.add.at(group_total, (np.arange(s_count)[:, None], out.states.group),
                   self._own_terms(out))
-        group_total -= self.params.weights[2] * out.common_energy_j / self.params.energy_ref_j
+        group_total -= self.params.reward.energy_term(out.common_energy_j)
         # Dense (group, slot) streams so GAE follows a group through the episode; a
         # group empty in a slot is no sample and does not move the reward statistics.
         where = (rows.group, rows.slot)
@@ -355,13 +394,10 @@ class Trainer:
         play = self._play_des if tr.engine == "des" else self._play_closed
         decision, out = play(seed, generator, explore)
         oracle = self._oracle_reward(out.states)
-        reward = float(out.reward.mean())
-        row = {
-            "episode": e, "reward": reward, "qos": float(out.qos.sum(1).mean()),
-            "delay_s": float(out.delay_s.sum(1).mean()),
-            "energy_j": float(out.own_energy_j.sum(1).mean() + out.common_energy_j.sum(1).mean()),
-            "oracle_reward": oracle, "optimality_gap": oracle - reward,
-        }
+        means = slot_means(out.qos.sum(1), out.delay_s.sum(1),
+                           out.own_energy_j.sum(1) + out.common_energy_j.sum(1), out.reward)
+        row = {"episode": e, **means, "oracle_reward": oracle,
+               "optimality_gap": oracle - means["reward"]}
         with deferred_interrupt():
             self._collect(decision, out)
             self.buffered_episodes += 1

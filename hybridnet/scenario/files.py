@@ -1,0 +1,99 @@
+"""Scenarios as TOML: reading files and ``--set`` overrides, writing every key back.
+
+A written scenario round-trips bit for bit (floats by ``repr``), which is what
+lets a run's ``config.toml`` reproduce the run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from hybridnet.errors import HybridnetError
+from hybridnet.scenario.core import Scenario, from_dict, split_key, to_dict
+
+ORIGIN_PREFIX = "# origin: "
+"""How a run's config.toml names the command that first produced its configuration."""
+
+
+def parse_value(text: str) -> Any:
+    """Read a ``--set`` value as TOML; a bare word that is not TOML is a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_overrides(items: list[str] | tuple[str, ...], source: str = "--set") -> dict[str, Any]:
+    """Turn ``["edge.freq_hz=1e9", ...]`` into ``{"edge.freq_hz": 1e9, ...}``."""
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise HybridnetError(f"{source}: '{item}' must look like section.key=value")
+        out[name.strip()] = parse_value(text.strip())
+    return out
+
+
+def read_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read and validate a scenario file, then apply ``overrides`` (``section.key -> value``)."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise HybridnetError(f"{source}: no such scenario file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise HybridnetError(f"{source}: cannot read scenario file ({err})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise HybridnetError(f"{source}: invalid TOML: {err}") from None
+    scenario = dataclasses.replace(from_dict(raw, source), origin=_read_origin(text))
+    if overrides:
+        for dotted, value in overrides.items():
+            section, name = split_key(f"{source} (--set)", dotted)
+            raw.setdefault(section, {})[name] = value
+        scenario = from_dict(raw, f"{source} (with --set)")
+        scenario = dataclasses.replace(scenario, source=source)
+    return scenario
+
+
+def _read_origin(text: str) -> str:
+    """The ``# origin:`` line of a run's config.toml, from the comments that open it."""
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        if line.startswith(ORIGIN_PREFIX):
+            return line[len(ORIGIN_PREFIX):].strip()
+    return ""
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else "nan"
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def to_toml(scenario: Scenario, header: list[str] | None = None) -> str:
+    """The scenario as TOML, every key written, floats round-tripping bit for bit.
+
+    ``header`` replaces the opening comment (by default, where it was read from).
+    """
+    lines = [f"# {line}" for line in header] if header else [f"# resolved from {scenario.source}"]
+    for section, table in to_dict(scenario).items():
+        lines.append(f"\n[{section}]")
+        lines.extend(f"{name} = {_toml_value(value)}" for name, value in table.items())
+    return "\n".join(lines) + "\n"
