@@ -7,9 +7,16 @@ its bare name from their own folder.
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
+import pandas as pd
+import torch
 from matplotlib.figure import Figure
+
+from hybridnet.api import load_scenario
+from hybridnet.rl.train import Trainer
+from hybridnet.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "experiments" / "results"
@@ -42,3 +49,26 @@ def save_figure(fig: Figure, out: Path) -> None:
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     plt.close(fig)
+
+
+def cell_scenario(path: str, values: dict[str, object], policy: str, seed: int,
+                  episodes: int | None) -> Scenario:
+    """One cell's scenario: ``values``, the training seed, and for ``hid-MODE`` its mode.
+
+    Also holds torch to one thread: cells run one per process, side by side.
+    """
+    torch.set_num_threads(1)
+    values = {**values, "train.seed": seed}
+    if policy.startswith("hid-"):
+        values["train.mode"] = policy.removeprefix("hid-")
+    if episodes is not None:
+        values["train.episodes"] = episodes
+    return load_scenario(path, values)
+
+
+def train_timed(scenario: Scenario) -> tuple[Trainer, pd.DataFrame, float]:
+    """Train HID for ``scenario``: the trainer, its per-episode log and the seconds it took."""
+    start = time.perf_counter()
+    trainer = Trainer(scenario)
+    history = trainer.train()
+    return trainer, history, time.perf_counter() - start

@@ -19,7 +19,6 @@ logs), ``results.csv`` (one row per weighting and policy), ``trend.csv`` and
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -30,13 +29,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
-import torch  # noqa: E402
-from common import evaluation_parser, save_figure  # noqa: E402
+from common import cell_scenario, evaluation_parser, save_figure, train_timed  # noqa: E402
 
-from hybridnet.api import load_scenario, simulate  # noqa: E402
+from hybridnet.api import simulate  # noqa: E402
 from hybridnet.metrics import policy_scores  # noqa: E402
 from hybridnet.rl.policy import HidPolicy  # noqa: E402
-from hybridnet.rl.train import Trainer  # noqa: E402
 
 WEIGHTS = ("0.2,0.4,0.4", "0.4,0.3,0.3", "0.6,0.2,0.2", "0.8,0.1,0.1")
 METRICS = {"qos": "QoS per UE", "delay_s": "delay per UE (s)", "energy_j": "energy per UE (J)"}
@@ -45,23 +42,13 @@ METRICS = {"qos": "QoS per UE", "delay_s": "delay per UE (s)", "energy_j": "ener
 def run_cell(scenario_path: str, weights: str, policy: str, seed: int, episodes: int | None,
              eval_seed: int, eval_slots: int) -> tuple[pd.DataFrame, dict[str, float | str]]:
     """Train (HID policies) and evaluate one (weighting, policy); its log and its row."""
-    torch.set_num_threads(1)
-    values: dict[str, object] = {"reward.weights": [float(w) for w in weights.split(",")],
-                                 "train.seed": seed}
-    if policy.startswith("hid-"):
-        values["train.mode"] = policy.removeprefix("hid-")
-    if episodes is not None:
-        values["train.episodes"] = episodes
-    scenario = load_scenario(scenario_path, values)
-    row: dict[str, float | str] = {"weights": weights, "w1": values["reward.weights"][0],
-                                   "policy": policy}
+    w = [float(v) for v in weights.split(",")]
+    scenario = cell_scenario(scenario_path, {"reward.weights": w}, policy, seed, episodes)
+    row: dict[str, float | str] = {"weights": weights, "w1": w[0], "policy": policy}
     if policy == "oracle":
         return pd.DataFrame(), {**row, **policy_scores(simulate(
             scenario, "oracle", seed=eval_seed, slots=eval_slots, engine="closed"))}
-    start = time.perf_counter()
-    trainer = Trainer(scenario)
-    history = trainer.train()
-    row["train_s"] = time.perf_counter() - start
+    trainer, history, row["train_s"] = train_timed(scenario)
     row.update(policy_scores(simulate(scenario, HidPolicy(trainer.controller, sample=False),
                                       seed=eval_seed, slots=eval_slots, engine="closed")))
     print(f"{weights:>12} {policy:>11}: eval reward {row['reward']:+.4f}, "

@@ -30,7 +30,6 @@ scheme on the evaluation slots).
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -40,15 +39,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
-import torch  # noqa: E402
-from common import evaluation_parser, save_figure  # noqa: E402
+from common import cell_scenario, evaluation_parser, save_figure, train_timed  # noqa: E402
 
-from hybridnet.api import load_scenario, simulate  # noqa: E402
+from hybridnet.api import simulate  # noqa: E402
 from hybridnet.metrics import policy_scores  # noqa: E402
 from hybridnet.plots import plot_schemes  # noqa: E402
 from hybridnet.policies.base import Policy  # noqa: E402
 from hybridnet.rl.policy import HidPolicy  # noqa: E402
-from hybridnet.rl.train import Trainer  # noqa: E402
 from hybridnet.scenario import Scenario  # noqa: E402
 
 SCHEMES = ("his", "ppgfis", "gfis", "iis")
@@ -69,22 +66,13 @@ def run_cell(scenario_path: str, scheme: str, way: str, phi_source: str, seed: i
              episodes: int | None, eval_seed: int,
              eval_slots: int) -> tuple[pd.DataFrame, dict[str, float | str]]:
     """Train (HID ways) and evaluate one (scheme, way); its training log and its summary row."""
-    torch.set_num_threads(1)
-    values: dict[str, object] = {"prompts.scheme": scheme, "prompts.phi_source": phi_source,
-                                 "train.seed": seed}
-    if way.startswith("hid-"):
-        values["train.mode"] = way.removeprefix("hid-")
-    if episodes is not None:
-        values["train.episodes"] = episodes
-    scenario = load_scenario(scenario_path, values)
+    values = {"prompts.scheme": scheme, "prompts.phi_source": phi_source}
+    scenario = cell_scenario(scenario_path, values, way, seed, episodes)
     row: dict[str, float | str] = {"scheme": scheme, "way": way, "phi_source": phi_source}
     if way == "oracle":
         return pd.DataFrame(), {**row, **evaluate_policy(scenario, "oracle", eval_seed,
                                                          eval_slots)}
-    start = time.perf_counter()
-    trainer = Trainer(scenario)
-    history = trainer.train()
-    row["train_s"] = time.perf_counter() - start
+    trainer, history, row["train_s"] = train_timed(scenario)
     tail = history[history["episode"] >= int(0.6 * len(history))]
     row["converged_reward"] = float(tail["reward"].mean())
     row["converged_oracle_reward"] = float(tail["oracle_reward"].mean())

@@ -12,7 +12,7 @@ the names live here, below both, and everything else derives from this module:
   :meth:`Choices.implement`, which fails at import when a name is added on one
   side only, instead of a scenario that validates and then fails mid-run.
 
-This module imports nothing from hybridnet, so any layer may import it.
+This module imports nothing from hybridnet but its errors, so any layer may import it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TypeVar, overload
 
+from hybridnet.errors import HybridnetError
+
 T = TypeVar("T")
+
+
+def _parse_lines(text: str) -> dict[str, str]:
+    """``name: doc`` per line (the name may itself hold a colon, as in ``fixed:X,Y``)."""
+    pairs = [line.strip().partition(": ") for line in text.strip().splitlines()]
+    return {name: doc for name, _, doc in pairs}
 
 
 class Choices(Sequence[str]):
@@ -31,7 +39,9 @@ class Choices(Sequence[str]):
     and ``click.Choice(CHOICES)`` work as they would on a tuple.
     """
 
-    def __init__(self, key: str, docs: Mapping[str, str]) -> None:
+    def __init__(self, key: str, docs: Mapping[str, str] | str) -> None:
+        if isinstance(docs, str):
+            docs = _parse_lines(docs)
         if not docs:
             raise ValueError(f"{key}: a choice needs at least one name")
         self.key = key
@@ -82,78 +92,88 @@ class Choices(Sequence[str]):
                 f"not registered: {', '.join(unknown) or 'none'})")
         return MappingProxyType({name: table[name] for name in self.names})
 
+    def pick(self, table: Mapping[str, T], name: str) -> T:
+        """``table[name]``, or one line naming the key and the allowed names.
 
-EDGE_SCHEDULERS = Choices("edge.scheduler", {
-    "dedicated": "every task its own processor at freq_hz, no queueing: the paper",
-    "fcfs": "first come, first served over compute_units",
-    "ps": "processor sharing of compute_units",
-})
+        Scenarios are validated when read; this guards a config built by hand.
+        """
+        if name not in table:
+            section, _, field = self.key.partition(".")
+            raise HybridnetError(f"unknown [{section}] {field} '{name}'; allowed: "
+                                 f"{', '.join(self.names)}")
+        return table[name]
 
-DOWNLINKS = Choices("channel.downlink", {
-    "dedicated": "bandwidth_hz per UE: the paper",
-    "shared": "shared_bandwidth_hz split among concurrent transmissions",
-})
 
-FADINGS = Choices("channel.fading", {
-    "none": "path loss only",
-    "rayleigh": "a unit-mean exponential power gain drawn per slot",
-})
+EDGE_SCHEDULERS = Choices("edge.scheduler", """
+    dedicated: every task its own processor at freq_hz, no queueing: the paper
+    fcfs: first come, first served over compute_units
+    ps: processor sharing of compute_units
+""")
 
-REDRAWS = Choices("redraw", {
-    "episode": "once per episode: a run is one episode",
-    "slot": "at every slot",
-})
+DOWNLINKS = Choices("channel.downlink", """
+    dedicated: bandwidth_hz per UE: the paper
+    shared: shared_bandwidth_hz split among concurrent transmissions
+""")
+
+FADINGS = Choices("channel.fading", """
+    none: path loss only
+    rayleigh: a unit-mean exponential power gain drawn per slot
+""")
+
+REDRAWS = Choices("redraw", """
+    episode: once per episode: a run is one episode
+    slot: at every slot
+""")
 """When a random part of the world is drawn again (UE distances, f^UE, prompts)."""
 
-ARRIVALS = Choices("sim.arrivals", {
-    "synchronous": "every UE requests at the slot start: the paper",
-    "poisson": "each slot's requests are the points of a Poisson process over the slot, "
-               "uniform offsets",
-})
+ARRIVALS = Choices("sim.arrivals", """
+    synchronous: every UE requests at the slot start: the paper
+    poisson: each slot's requests are the points of a Poisson process over the slot, uniform offsets
+""")
 
-QOS_MODELS = Choices("qos.model", {
-    "fitted": "continuous Q(x, phi) fitted on the authors' measured CLIP scores",
-    "paper": "the five curves of Fig. 3",
-})
+QOS_MODELS = Choices("qos.model", """
+    fitted: continuous Q(x, phi) fitted on the authors' measured CLIP scores
+    paper: the five curves of Fig. 3
+""")
 
-PROMPT_SCHEMES = Choices("prompts.scheme", {
-    "his": "the paper's: groups by key subject, a public prompt written per group by an agent",
-    "ppgfis": "knowledge-graph groups, a random member's prompt as the public one; Xie et al.",
-    "gfis": "one group of all UEs, a random member's prompt as the public one; Du et al. 2023",
-    "iis": "no sharing, every UE a group of its own and no common phase; Du et al. 2024",
-})
+PROMPT_SCHEMES = Choices("prompts.scheme", """
+    his: the paper's: groups by key subject, a public prompt written per group by an agent
+    ppgfis: knowledge-graph groups, a random member's prompt as the public one; Xie et al.
+    gfis: one group of all UEs, a random member's prompt as the public one; Du et al. 2023
+    iis: no sharing, every UE a group of its own and no common phase; Du et al. 2024
+""")
 
-PHI_SOURCES = Choices("prompts.phi_source", {
-    "embedding": "real prompts and all-MiniLM-L6-v2",
-    "synthetic": "phi drawn from the scheme's fitted distribution",
-})
+PHI_SOURCES = Choices("prompts.phi_source", """
+    embedding: real prompts and all-MiniLM-L6-v2
+    synthetic: phi drawn from the scheme's fitted distribution
+""")
 
-HIS_AGENTS = Choices("prompts.agent", {
-    "offline": "embeddings, clustering and key phrases, no network",
-    "openai": "an OpenAI-compatible chat endpoint at openai_base_url",
-})
+HIS_AGENTS = Choices("prompts.agent", """
+    offline: embeddings, clustering and key phrases, no network
+    openai: an OpenAI-compatible chat endpoint at openai_base_url
+""")
 
-ENGINES = Choices("sim.engine", {
-    "des": "SimPy network with queues",
-    "closed": "eq. 1-17 directly, no queues: fast",
-})
+ENGINES = Choices("sim.engine", """
+    des: SimPy network with queues
+    closed: eq. 1-17 directly, no queues: fast
+""")
 
-POLICIES = Choices("sim.policy", {
-    "hid": "the trained HID controller; without a checkpoint, one trained once and cached",
-    "oracle": "the exact optimum of eq. 17 in each slot, by enumeration",
-    "random": "a feasible (x, y) per UE drawn uniformly",
-    "local": "no common phase and the fewest ES steps: everything after the request on the UE",
-    "fixed:X,Y": "x = X and y = Y for every UE",
-    "PATH/checkpoint.pt": "a HID checkpoint written by `hybridnet train`",
-})
+POLICIES = Choices("sim.policy", """
+    hid: the trained HID controller; without a checkpoint, one trained once and cached
+    oracle: the exact optimum of eq. 17 in each slot, by enumeration
+    random: a feasible (x, y) per UE drawn uniformly
+    local: no common phase and the fewest ES steps: everything after the request on the UE
+    fixed:X,Y: x = X and y = Y for every UE
+    PATH/checkpoint.pt: a HID checkpoint written by `hybridnet train`
+""")
 """The policies ``--policy`` and ``[sim] policy`` name; ``fixed:X,Y`` and ``PATH`` are patterns."""
 
-TRAIN_MODES = Choices("train.mode", {
-    "default": "a group actor for X_m plus per-UE actors, each on its own reward terms",
-    "paper": "the paper's IPPO with the team reward, for reproduction",
-})
+TRAIN_MODES = Choices("train.mode", """
+    default: a group actor for X_m plus per-UE actors, each on its own reward terms
+    paper: the paper's IPPO with the team reward, for reproduction
+""")
 
-DEVICES = Choices("train.device", {
-    "cpu": "the CPU",
-    "auto": "a GPU where torch sees one, else the CPU",
-})
+DEVICES = Choices("train.device", """
+    cpu: the CPU
+    auto: a GPU where torch sees one, else the CPU
+""")

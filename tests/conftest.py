@@ -17,7 +17,7 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 @pytest.fixture
 def one_torch_thread():
     """Tiny networks gain nothing from threads, and a busy machine makes them slow."""
-    from hybridnet.rl.train import torch_threads
+    from hybridnet.threads import torch_threads
 
     with torch_threads(1):
         yield

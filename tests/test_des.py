@@ -28,7 +28,7 @@ from hybridnet.model.slot import SlotState
 from hybridnet.policies import FixedPolicy, RandomPolicy
 from hybridnet.scenario import Scenario, SimConfig, from_dict
 from hybridnet.sim import simulate_des
-from hybridnet.sim.arrivals import ARRIVALS, make_arrivals
+from hybridnet.sim.arrivals import PROCESSES, make_arrivals
 from hybridnet.sim.fluid import FluidServer
 from hybridnet.sim.trace import RunResult
 
@@ -302,7 +302,7 @@ def test_shared_band_two_ues_by_hand() -> None:
 
 
 def test_arrivals_are_a_registry_of_the_scenario_choices() -> None:
-    assert list(ARRIVALS) == ["synchronous", "poisson"]
+    assert list(PROCESSES) == ["synchronous", "poisson"]
     state = SlotState(f_ue_hz=np.full(4, 1.5e9), phi=np.full(4, 0.5),
                       group=np.array([1, 0, 1, 1]), gain=np.full(4, 1e-10), num_groups=3)
     synchronous = make_arrivals(SimConfig(), np.random.default_rng(0)).slot(state)

@@ -12,7 +12,6 @@ import pandas as pd
 from hybridnet.errors import HybridnetError
 from hybridnet.model.hiqm import (
     FIT_FORMAT,
-    QOS_MODELS,
     HiqmFit,
     PaperHIQM,
     QosModel,
@@ -22,6 +21,7 @@ from hybridnet.model.hiqm import (
 from hybridnet.model.hiqm_fit import binned_means, fit_hiqm, read_clip_scores
 from hybridnet.outputs import figure_signature, has_signature, write_output
 from hybridnet.plots import plot_hiqm
+from hybridnet.registry import QOS_MODELS
 
 _PATH = click.Path(path_type=Path, dir_okay=False)
 _FIGURE_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "tif", "tiff", "webp", "eps", "ps")

@@ -36,9 +36,7 @@ from numpy.polynomial import polynomial
 from numpy.typing import ArrayLike
 
 from hybridnet.errors import HybridnetError
-
-QOS_MODELS = ("fitted", "paper")
-"""Names accepted by :func:`load_qos_model` (and by ``[qos] model`` in scenarios)."""
+from hybridnet.registry import QOS_MODELS
 
 PARAMETER_NAMES = ("L", "K", "B", "D")
 """The four coefficients of eq. (12), in the order the paper writes them."""
@@ -268,10 +266,11 @@ def load_shipped_fit() -> HiqmFit:
     return HiqmFit.from_json(resources.files("hybridnet") / "data" / "hiqm_fitted.json")
 
 
+_LOADERS = QOS_MODELS.implement({"fitted": lambda: load_shipped_fit().model, "paper": PaperHIQM})
+
+
 def load_qos_model(name: str) -> QosModel:
-    """The QoS model called ``name``, one of :data:`QOS_MODELS`."""
-    if name == "fitted":
-        return load_shipped_fit().model
-    if name == "paper":
-        return PaperHIQM()
-    raise HybridnetError(f"unknown QoS model {name!r}; choose one of {', '.join(QOS_MODELS)}")
+    """The QoS model called ``name``, one of :data:`hybridnet.registry.QOS_MODELS`."""
+    if name not in _LOADERS:
+        raise HybridnetError(f"unknown QoS model {name!r}; choose one of {', '.join(QOS_MODELS)}")
+    return _LOADERS[name]()

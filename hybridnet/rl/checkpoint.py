@@ -29,7 +29,7 @@ from hybridnet.outputs import replace_file
 from hybridnet.rl.controller import HidController
 from hybridnet.rl.ppo import Samples
 from hybridnet.rl.train import TRAINING_KEYS, Trainer
-from hybridnet.scenario import Scenario, from_dict, to_dict, to_toml
+from hybridnet.scenario import Scenario, changed_keys, from_dict, to_dict, to_toml
 
 FORMAT = "hybridnet.hid_checkpoint/1"
 """Tag of the checkpoint layout; bumped when it changes."""
@@ -85,11 +85,8 @@ class Checkpoint:
 
     def resume(self, scenario: Scenario, source: str) -> Trainer:
         """The trainer to continue for ``scenario``, which may change only ``[train] episodes``."""
-        trained = to_dict(self.scenario)
-        wanted = to_dict(resolve_references(scenario))
-        changed = [f"{section}.{key}" for section, table in wanted.items()
-                   for key, value in table.items()
-                   if (section, key) != ("train", "episodes") and trained[section][key] != value]
+        changed = changed_keys(to_dict(self.scenario), to_dict(resolve_references(scenario)),
+                               ignore=("train.episodes",))
         if changed:
             raise HybridnetError(
                 f"{source}: cannot resume: the scenario differs from the one being trained in "

@@ -1,6 +1,6 @@
 """Training the HID controller: episodes of slots, rewards, PPO updates, one root seed.
 
-An episode is ``[sim] slots`` slots of one world drawn by
+An episode is ``[train] episode_slots`` slots of one world drawn by
 :class:`~hybridnet.sim.conditions.Conditions`. With ``[train] engine = "closed"``
 (the default) the whole episode is decided in one batched call and scored by
 the closed-form model: exact, because an action never changes the next
@@ -43,7 +43,6 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -57,10 +56,10 @@ from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import resolve_references
 from hybridnet.model.slot import SlotState
 from hybridnet.policies.oracle import OraclePolicy
-from hybridnet.rl.controller import Decision, GroupRows, HidController, LevelStep, stack_slots
+from hybridnet.rl.controller import Decision, HidController, LevelStep
 from hybridnet.rl.ppo import PpoSettings, RewardScaler, Samples, gae, ppo_update
+from hybridnet.rl.rollout import EpisodeOutcome, play_closed, play_des
 from hybridnet.scenario import Scenario
-from hybridnet.sim.conditions import Conditions
 from hybridnet.threads import torch_threads
 
 HISTORY_COLUMNS = ("episode", "reward", "qos", "delay_s", "energy_j", "oracle_reward",
@@ -113,70 +112,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto" and torch.cuda.is_available():
         return torch.device("cuda")
     return torch.device("cpu")
-
-
-@dataclass
-class EpisodeOutcome:
-    """Per-slot results of one episode, whichever engine produced them."""
-
-    states: SlotState
-    """The episode's slots, stacked (S, N)."""
-    qos: np.ndarray
-    delay_s: np.ndarray
-    own_energy_j: np.ndarray
-    """Per UE (S, N): the UE's own phase I, downlink and phase II energy."""
-    common_energy_j: np.ndarray
-    """Per group (S, M)."""
-    reward: np.ndarray
-    """Per slot (S,), eq. (17a)."""
-
-
-def _concat_steps(steps: list[LevelStep]) -> LevelStep:
-    def cat(name: str) -> torch.Tensor:
-        return torch.cat([getattr(s, name) for s in steps], dim=1)
-
-    return LevelStep(cat("obs"), cat("masks"), cat("actions"), cat("log_probs"), cat("values"))
-
-
-def _concat_decisions(decisions: list[Decision]) -> Decision:
-    """Join single-slot decisions (the DES asks one slot at a time) into one batch."""
-    first = decisions[0]
-    rows = None
-    if first.rows is not None:
-        offset, parts = 0, []
-        for k, d in enumerate(decisions):
-            assert d.rows is not None
-            parts.append((np.full(len(d.rows.slot), k), d.rows.group, d.rows.members,
-                          d.rows.of_ue + offset))
-            offset += len(d.rows.slot)
-        rows = GroupRows(*(np.concatenate(p) for p in zip(*parts, strict=True)))
-    return Decision(
-        x=np.concatenate([d.x for d in decisions]), y=np.concatenate([d.y for d in decisions]),
-        ue=_concat_steps([d.ue for d in decisions]),
-        group=None if first.group is None else _concat_steps([d.group for d in decisions]),
-        rows=rows,
-    )
-
-
-class _RecordingPolicy:
-    """The DES controller's policy while training: sample, and remember what was seen and done."""
-
-    name = "hid"
-
-    def __init__(self, controller: HidController, generator: torch.Generator,
-                 explore: np.random.Generator | None) -> None:
-        self.controller = controller
-        self.generator = generator
-        self.explore = explore
-        self.states: list[SlotState] = []
-        self.decisions: list[Decision] = []
-
-    def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
-        decision = self.controller.act(state, greedy=False, generator=self.generator,
-                                       random_bound=self.explore, values=True)
-        self.states.append(state)
-        self.decisions.append(decision)
-        return decision.x[0], decision.y[0]
 
 
 class Trainer:
@@ -266,43 +201,6 @@ class Trainer:
                        for level, parts in t["buffer"].items()}
         self.history = [dict(row) for row in t["history"]]
 
-    # ------------------------------------------------------------------ acting
-
-    def _play_closed(self, seed: int, generator: torch.Generator,
-                     explore: np.random.Generator | None) -> tuple[Decision, EpisodeOutcome]:
-        conditions = Conditions(self.episode_scenario, seed)
-        states = stack_slots(list(conditions.slots()))
-        decision = self.controller.act(states, greedy=False, generator=generator,
-                                       random_bound=explore, values=True)
-        out = evaluate(self.params, states, decision.x, decision.y)
-        return decision, EpisodeOutcome(
-            states=states, qos=out.qos, delay_s=out.delay_s,
-            own_energy_j=out.e_es_j + out.e_tx_j + out.e_ue_j,
-            common_energy_j=out.e_common_j, reward=out.reward,
-        )
-
-    def _play_des(self, seed: int, generator: torch.Generator,
-                  explore: np.random.Generator | None) -> tuple[Decision, EpisodeOutcome]:
-        from hybridnet.sim import simulate_des
-
-        policy = _RecordingPolicy(self.controller, generator, explore)
-        result = simulate_des(self.episode_scenario, policy, seed)
-        states = stack_slots(policy.states)
-        s_count, n = states.phi.shape
-        ues = result.ues.sort_values(["slot", "ue"])
-
-        def per_ue(columns: list[str]) -> np.ndarray:
-            return ues[columns].to_numpy().sum(1).reshape(s_count, n)
-
-        common = np.zeros((s_count, states.num_groups))
-        g = result.groups
-        common[g["slot"].to_numpy(), g["group"].to_numpy()] = g["e_common_j"].to_numpy()
-        return _concat_decisions(policy.decisions), EpisodeOutcome(
-            states=states, qos=per_ue(["qos"]), delay_s=per_ue(["delay_s"]),
-            own_energy_j=per_ue(["e_es_j", "e_tx_j", "e_ue_j"]), common_energy_j=common,
-            reward=result.slots.sort_values("slot")["reward"].to_numpy(),
-        )
-
     # ------------------------------------------------------------------ learning
 
     def _own_terms(self, out: EpisodeOutcome) -> np.ndarray:
@@ -391,8 +289,9 @@ class Trainer:
         share = tr.bound_exploration * max(0.0, 1.0 - e / tr.episodes)
         if self.controller.mode == "default" and draws.random() < share:
             explore = draws
-        play = self._play_des if tr.engine == "des" else self._play_closed
-        decision, out = play(seed, generator, explore)
+        play = play_des if tr.engine == "des" else play_closed
+        decision, out = play(self.controller, self.params, self.episode_scenario, seed,
+                             generator, explore)
         oracle = self._oracle_reward(out.states)
         means = slot_means(out.qos.sum(1), out.delay_s.sum(1),
                            out.own_energy_j.sum(1) + out.common_energy_j.sum(1), out.reward)

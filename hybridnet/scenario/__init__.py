@@ -16,10 +16,12 @@ prompts/ and rl/ import it), so it imports nothing of theirs.
 from hybridnet.scenario.core import Scenario, from_dict, to_dict
 from hybridnet.scenario.files import (
     ORIGIN_PREFIX,
+    changed_keys,
     parse_overrides,
     parse_value,
     read_scenario,
     to_toml,
+    toml_value,
 )
 from hybridnet.scenario.keys import AUTO, allowed_values
 from hybridnet.scenario.sections import (
@@ -41,5 +43,5 @@ __all__ = [
     "AUTO", "ORIGIN_PREFIX", "SECTIONS", "ChannelConfig", "EdgeConfig", "LatentConfig",
     "NetworkConfig", "PromptsConfig", "QosConfig", "RewardConfig", "Scenario", "SimConfig",
     "StepsConfig", "TrainConfig", "UEConfig", "allowed_values", "from_dict", "parse_overrides",
-    "parse_value", "read_scenario", "to_dict", "to_toml",
+    "parse_value", "read_scenario", "to_dict", "to_toml", "changed_keys", "toml_value",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ def _read_origin(text: str) -> str:
     return ""
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -83,8 +84,19 @@ def _toml_value(value: Any) -> str:
         escaped = value.replace("\\", "\\\\").replace('"', '\\"')
         return f'"{escaped}"'
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def changed_keys(old: Mapping[str, Mapping[str, Any]], new: Mapping[str, Mapping[str, Any]],
+                 ignore: Collection[str] = ()) -> list[str]:
+    """The dotted keys whose value in ``new`` (a :func:`to_dict`) differs from ``old``.
+
+    A key ``old`` lacks counts as changed; one only ``old`` has (written by
+    another version of the schema) does not, as ``new`` has every key there is.
+    """
+    return [f"{section}.{key}" for section, table in new.items() for key, value in table.items()
+            if f"{section}.{key}" not in ignore and old.get(section, {}).get(key) != value]
 
 
 def to_toml(scenario: Scenario, header: list[str] | None = None) -> str:
@@ -95,5 +107,5 @@ def to_toml(scenario: Scenario, header: list[str] | None = None) -> str:
     lines = [f"# {line}" for line in header] if header else [f"# resolved from {scenario.source}"]
     for section, table in to_dict(scenario).items():
         lines.append(f"\n[{section}]")
-        lines.extend(f"{name} = {_toml_value(value)}" for name, value in table.items())
+        lines.extend(f"{name} = {toml_value(value)}" for name, value in table.items())
     return "\n".join(lines) + "\n"

@@ -21,9 +21,9 @@ from typing import Protocol
 
 import simpy
 
-from hybridnet.errors import HybridnetError
 from hybridnet.model.costs import downlink_rate_bps
 from hybridnet.model.physics import PhysicsParams
+from hybridnet.registry import DOWNLINKS
 from hybridnet.scenario import ChannelConfig
 from hybridnet.sim.fluid import FluidServer
 from hybridnet.sim.plan import SlotPlan
@@ -62,19 +62,10 @@ class SharedDownlink:
         return self.band.serve(self.payload_bits, plan.gain[ue])
 
 
-DOWNLINKS: dict[str, type[DedicatedDownlink | SharedDownlink]] = {
-    "dedicated": DedicatedDownlink,
-    "shared": SharedDownlink,
-}
+BANDS = DOWNLINKS.implement({"dedicated": DedicatedDownlink, "shared": SharedDownlink})
 
 
 def make_downlink(env: simpy.Environment, config: ChannelConfig,
                   params: PhysicsParams) -> Downlink:
-    """The downlink ``config.downlink`` names."""
-    try:
-        cls = DOWNLINKS[config.downlink]
-    except KeyError:
-        raise HybridnetError(
-            f"unknown [channel] downlink '{config.downlink}'; allowed: {', '.join(DOWNLINKS)}"
-        ) from None
-    return cls(env, config, params)
+    """The downlink ``config.downlink`` names (one line for an unknown one)."""
+    return DOWNLINKS.pick(BANDS, config.downlink)(env, config, params)

@@ -27,7 +27,7 @@ from typing import Protocol
 import numpy as np
 import simpy
 
-from hybridnet.errors import HybridnetError
+from hybridnet.registry import EDGE_SCHEDULERS
 from hybridnet.scenario import EdgeConfig
 from hybridnet.sim.fluid import FluidServer
 from hybridnet.sim.recorder import Recorder
@@ -100,23 +100,13 @@ class SharingEdge:
         """Nothing was acquired: a task leaves the shared processor when its work is done."""
 
 
-EDGE_SCHEDULERS: dict[str, type[DedicatedEdge | FcfsEdge | SharingEdge]] = {
-    "dedicated": DedicatedEdge,
-    "fcfs": FcfsEdge,
-    "ps": SharingEdge,
-}
+SCHEDULERS = EDGE_SCHEDULERS.implement(
+    {"dedicated": DedicatedEdge, "fcfs": FcfsEdge, "ps": SharingEdge})
 
 
 def make_edge(env: simpy.Environment, config: EdgeConfig) -> EdgeServer:
-    """The ES under the scheduler ``config.scheduler`` names."""
-    try:
-        cls = EDGE_SCHEDULERS[config.scheduler]
-    except KeyError:
-        raise HybridnetError(
-            f"unknown [edge] scheduler '{config.scheduler}'; allowed: "
-            f"{', '.join(EDGE_SCHEDULERS)}"
-        ) from None
-    return cls(env, config)
+    """The ES under the scheduler ``config.scheduler`` names (one line for an unknown one)."""
+    return EDGE_SCHEDULERS.pick(SCHEDULERS, config.scheduler)(env, config)
 
 
 def common_phase(env: simpy.Environment, edge: EdgeServer, recorder: Recorder, row: int,

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hybridnet.errors import HybridnetError
-from hybridnet.scenario import Scenario, parse_value
-from hybridnet.scenario.files import _toml_value
+from hybridnet.scenario import Scenario, parse_value, toml_value
 
 GRID_HELP = (
     "KEY=V1,V2,... with values read as TOML; when any value is a list, separate the values "
@@ -51,7 +50,7 @@ def value_text(value: Any) -> str:
     Floats keep every digit (``repr``), so the cell text is a faithful key for
     finding the cell again on a rerun.
     """
-    return value if isinstance(value, str) else _toml_value(value)
+    return value if isinstance(value, str) else toml_value(value)
 
 
 @dataclass(frozen=True)

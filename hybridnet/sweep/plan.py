@@ -17,8 +17,7 @@ from typing import Any
 from hybridnet.errors import HybridnetError
 from hybridnet.outputs import Claim
 from hybridnet.registry import ENGINES
-from hybridnet.scenario import Scenario, to_dict
-from hybridnet.scenario.files import _toml_value
+from hybridnet.scenario import Scenario, changed_keys, to_dict, toml_value
 from hybridnet.sweep.cell import check_policy
 from hybridnet.sweep.files import (
     KIND,
@@ -78,10 +77,8 @@ def changed_settings(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
     read back has every key of this version's schema.
     """
     out = [name for name in ("policy", "engine", "checkpoint") if old.get(name) != new[name]]
-    old_scenario = old.get("scenario", {})
-    out += [f"scenario key {section}.{key}" for section, table in new["scenario"].items()
-            for key, value in table.items() if old_scenario.get(section, {}).get(key) != value]
-    return out
+    return out + [f"scenario key {key}"
+                  for key in changed_keys(old.get("scenario", {}), new["scenario"])]
 
 
 def _with_state(plan: SweepPlan) -> SweepPlan:
@@ -170,17 +167,17 @@ def settings_toml(plan: SweepPlan) -> str:
         "# [scenario] below with the row's grid values applied (\"auto\" references then",
         "# resolved), simulated with the row's seed, as `hybridnet run --set ... --seed` would.",
         "[sweep]",
-        f"source = {_toml_value(plan.scenario.source)}",
-        f"policy = {_toml_value(plan.policy)}",
-        f"engine = {_toml_value(plan.engine)}",
-        f"checkpoint = {_toml_value(plan.checkpoint or '')}",
-        f"seeds = {_toml_value(list(plan.recorded_seeds))}",
+        f"source = {toml_value(plan.scenario.source)}",
+        f"policy = {toml_value(plan.policy)}",
+        f"engine = {toml_value(plan.engine)}",
+        f"checkpoint = {toml_value(plan.checkpoint or '')}",
+        f"seeds = {toml_value(list(plan.recorded_seeds))}",
         "",
         "[sweep.grid]",
-        *(f"{_toml_value(key)} = {_toml_value(values)}"
+        *(f"{toml_value(key)} = {toml_value(values)}"
           for key, values in plan.recorded_grid.items()),
     ]
     for section, table in to_dict(plan.scenario).items():
         lines += ["", f"[scenario.{section}]"]
-        lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
+        lines += [f"{key} = {toml_value(value)}" for key, value in table.items()]
     return "\n".join(lines) + "\n"

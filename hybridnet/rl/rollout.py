@@ -1,0 +1,129 @@
+"""Playing one training episode: the actors decide every slot, an engine scores it.
+
+On the closed form the whole episode is decided in one batched call, which is
+exact because an action never changes the next slot's conditions; on the DES
+the controller process asks the actors slot by slot and what the network
+measured (queueing included) is what they learn from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from hybridnet.model.objective import evaluate
+from hybridnet.model.params import ModelParams
+from hybridnet.model.slot import SlotState
+from hybridnet.rl.controller import Decision, GroupRows, HidController, LevelStep, stack_slots
+from hybridnet.scenario import Scenario
+from hybridnet.sim import simulate_des
+from hybridnet.sim.conditions import Conditions
+
+
+@dataclass
+class EpisodeOutcome:
+    """Per-slot results of one episode, whichever engine produced them."""
+
+    states: SlotState
+    """The episode's slots, stacked (S, N)."""
+    qos: np.ndarray
+    delay_s: np.ndarray
+    own_energy_j: np.ndarray
+    """Per UE (S, N): the UE's own phase I, downlink and phase II energy."""
+    common_energy_j: np.ndarray
+    """Per group (S, M)."""
+    reward: np.ndarray
+    """Per slot (S,), eq. (17a)."""
+
+
+def _concat_steps(steps: list[LevelStep]) -> LevelStep:
+    def cat(name: str) -> torch.Tensor:
+        return torch.cat([getattr(s, name) for s in steps], dim=1)
+
+    return LevelStep(cat("obs"), cat("masks"), cat("actions"), cat("log_probs"), cat("values"))
+
+
+def _concat_decisions(decisions: list[Decision]) -> Decision:
+    """Join single-slot decisions (the DES asks one slot at a time) into one batch."""
+    first = decisions[0]
+    rows = None
+    if first.rows is not None:
+        offset, parts = 0, []
+        for k, d in enumerate(decisions):
+            assert d.rows is not None
+            parts.append((np.full(len(d.rows.slot), k), d.rows.group, d.rows.members,
+                          d.rows.of_ue + offset))
+            offset += len(d.rows.slot)
+        rows = GroupRows(*(np.concatenate(p) for p in zip(*parts, strict=True)))
+    return Decision(
+        x=np.concatenate([d.x for d in decisions]), y=np.concatenate([d.y for d in decisions]),
+        ue=_concat_steps([d.ue for d in decisions]),
+        group=None if first.group is None else _concat_steps([d.group for d in decisions]),
+        rows=rows,
+    )
+
+
+class RecordingPolicy:
+    """The DES controller's policy while training: sample, and remember what was seen and done."""
+
+    name = "hid"
+
+    def __init__(self, controller: HidController, generator: torch.Generator,
+                 explore: np.random.Generator | None) -> None:
+        self.controller = controller
+        self.generator = generator
+        self.explore = explore
+        self.states: list[SlotState] = []
+        self.decisions: list[Decision] = []
+
+    def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
+        decision = self.controller.act(state, greedy=False, generator=self.generator,
+                                       random_bound=self.explore, values=True)
+        self.states.append(state)
+        self.decisions.append(decision)
+        return decision.x[0], decision.y[0]
+
+
+
+def play_closed(controller: HidController, params: ModelParams, scenario: Scenario, seed: int,
+                generator: torch.Generator, explore: np.random.Generator | None
+                ) -> tuple[Decision, EpisodeOutcome]:
+    """One episode of ``scenario`` decided in one batched call and scored in closed form."""
+    states = stack_slots(list(Conditions(scenario, seed).slots()))
+    decision = controller.act(states, greedy=False, generator=generator, random_bound=explore,
+                              values=True)
+    out = evaluate(params, states, decision.x, decision.y)
+    return decision, EpisodeOutcome(
+        states=states, qos=out.qos, delay_s=out.delay_s,
+        own_energy_j=out.e_es_j + out.e_tx_j + out.e_ue_j,
+        common_energy_j=out.e_common_j, reward=out.reward,
+    )
+
+
+def play_des(controller: HidController, params: ModelParams, scenario: Scenario, seed: int,
+             generator: torch.Generator, explore: np.random.Generator | None
+             ) -> tuple[Decision, EpisodeOutcome]:
+    """One episode of ``scenario`` on the DES, the actors asked slot by slot.
+
+    ``params`` is unused: the DES measures what the closed form would compute;
+    the signature matches :func:`play_closed` so the trainer can pick either.
+    """
+    policy = RecordingPolicy(controller, generator, explore)
+    result = simulate_des(scenario, policy, seed)
+    states = stack_slots(policy.states)
+    s_count, n = states.phi.shape
+    ues = result.ues.sort_values(["slot", "ue"])
+
+    def per_ue(columns: list[str]) -> np.ndarray:
+        return ues[columns].to_numpy().sum(1).reshape(s_count, n)
+
+    common = np.zeros((s_count, states.num_groups))
+    g = result.groups
+    common[g["slot"].to_numpy(), g["group"].to_numpy()] = g["e_common_j"].to_numpy()
+    return _concat_decisions(policy.decisions), EpisodeOutcome(
+        states=states, qos=per_ue(["qos"]), delay_s=per_ue(["delay_s"]),
+        own_energy_j=per_ue(["e_es_j", "e_tx_j", "e_ue_j"]), common_energy_j=common,
+        reward=result.slots.sort_values("slot")["reward"].to_numpy(),
+    )
