@@ -8,7 +8,6 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-import click
 import numpy as np
 import pandas as pd
 import pytest
@@ -274,19 +273,11 @@ def test_plot_refuses_an_unknown_format(shipped_csv: Path, tmp_path: Path):
 
 @pytest.fixture
 def invoke() -> Callable[..., Result]:
-    """Run ``hybridnet hiqm ARGS`` through the full CLI, or the group while siblings are missing."""
-    from hybridnet import cli as cli_package
-    from hybridnet.cli.hiqm import hiqm
+    """Run ``hybridnet hiqm ARGS`` through the full CLI."""
+    from hybridnet.cli import cli
 
-    command: click.Command = hiqm
-    prefix: list[str] = []
-    try:
-        cli_package._register()
-        command, prefix = cli_package.cli, ["hiqm"]
-    except ImportError:
-        pass
     runner = CliRunner()
-    return lambda *args: runner.invoke(command, [*prefix, *args])
+    return lambda *args: runner.invoke(cli, ["hiqm", *args])
 
 
 def test_cli_show_prints_and_plots_without_overwriting(invoke, tmp_path: Path,

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import click
 
-from hybridnet.cli import _register, cli
+from hybridnet.cli import cli
 
 
 def _help_pages(command: click.Command, ctx: click.Context) -> list[tuple[str, str]]:
     """(full name, help text) of ``command`` and of every subcommand below it."""
     pages = [(ctx.command_path, command.get_help(ctx))]
     if isinstance(command, click.Group):
-        for name in sorted(command.commands):
-            sub = command.commands[name]
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            assert sub is not None
             with click.Context(sub, info_name=name, parent=ctx) as sub_ctx:
                 pages.extend(_help_pages(sub, sub_ctx))
     return pages
@@ -25,7 +26,6 @@ def _help_pages(command: click.Command, ctx: click.Context) -> list[tuple[str, s
 
 def render() -> str:
     """Every command's ``--help``, in one Markdown page."""
-    _register()
     parts = ["# CLI reference", "",
              "Generated from the commands' own help "
              "(`python -m hybridnet.cli.reference > docs/cli.md`).", ""]
