@@ -17,6 +17,9 @@ closed-form model (eq. 1-17), exactly as ``hybridnet train`` does by default.
   (:func:`hybridnet.model.actions.feasible_splits`).
 - ``reset(seed=s)`` draws the world of seed s; later ``reset()`` calls without
   a seed move on to that seed's next episode.
+- ``render_mode``: None (the default) or ``"ansi"``, whose ``render()`` returns
+  the last slot's decisions and reward as text. PettingZoo's API defines the
+  attribute, and wrappers such as SuperSuit's vector envs read it.
 """
 
 from __future__ import annotations
@@ -42,9 +45,13 @@ from hybridnet.sim.conditions import Conditions
 class HybridnetParallelEnv(ParallelEnv):
     """N UEs choosing their step splits slot after slot (see the module docstring)."""
 
-    metadata = {"name": "hybridnet_v0", "render_modes": [], "is_parallelizable": True}
+    metadata = {"name": "hybridnet_v0", "render_modes": ["ansi"], "is_parallelizable": True}
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, render_mode: str | None = None) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise HybridnetError(f"render_mode {render_mode!r}: allowed are None and "
+                                 f"{', '.join(map(repr, self.metadata['render_modes']))}")
+        self.render_mode = render_mode
         self.scenario = resolve_references(scenario)
         self.params = ModelParams.from_scenario(self.scenario)
         self.features = Features(self.scenario)
@@ -67,6 +74,7 @@ class HybridnetParallelEnv(ParallelEnv):
         self._slot = 0
         self._conditions: Conditions | None = None
         self._state: SlotState | None = None
+        self._last: str = "no slot played yet"
 
     def observation_space(self, agent: str) -> spaces.Space:
         return self._observation_spaces[agent]
@@ -122,6 +130,9 @@ class HybridnetParallelEnv(ParallelEnv):
         rewards = dict.fromkeys(agents, reward)
         infos = {agent: {"x": int(x[n]), "y": int(y[n]), "invalid_action": bool(invalid[n]),
                          "own_reward": float(own[n])} for n, agent in enumerate(agents)}
+        self._last = (f"slot {self._slot}: reward {reward:+.4f}; (x, y) per UE "
+                      + " ".join(f"({x[n]},{y[n]})" for n in range(len(x)))
+                      + (f"; {int(invalid.sum())} invalid" if invalid.any() else ""))
         self._slot += 1
         done = self._slot >= self.scenario.sim.slots
         terminations = dict.fromkeys(agents, False)
@@ -134,12 +145,16 @@ class HybridnetParallelEnv(ParallelEnv):
             observations = self._observe()
         return observations, rewards, terminations, truncations, infos
 
+    def render(self) -> str | None:
+        """The last slot as text under ``render_mode="ansi"``; nothing otherwise."""
+        return self._last if self.render_mode == "ansi" else None
+
     def close(self) -> None:
         """Nothing to release."""
 
 
 def parallel_env(scenario: str | Path | Scenario, overrides: dict[str, Any] | None = None,
-                 **kwargs: Any) -> HybridnetParallelEnv:
+                 render_mode: str | None = None, **kwargs: Any) -> HybridnetParallelEnv:
     """A :class:`HybridnetParallelEnv` of ``scenario`` (a Scenario or a TOML path).
 
     Overrides are ``section.key`` (or ``section__key``) keys of a dict given as
@@ -152,4 +167,4 @@ def parallel_env(scenario: str | Path | Scenario, overrides: dict[str, Any] | No
         resolved = scenario.with_values(values) if values else scenario
     else:
         resolved = read_scenario(scenario, values or None)
-    return HybridnetParallelEnv(resolved)
+    return HybridnetParallelEnv(resolved, render_mode=render_mode)
