@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hybridnet.metrics import run_metrics, ue_energies
+from hybridnet.model.reference import resolve_references
 from hybridnet.outputs import Claim
 from hybridnet.scenario import ORIGIN_PREFIX, Scenario, to_toml
 from hybridnet.sim.trace import RunResult
@@ -48,8 +49,10 @@ def effective_scenario(scenario: Scenario, *, policy: str, seed: int, slots: int
 
     Its config.toml then reproduces the run on its own, whatever flags made it.
     """
-    values = {"sim.policy": policy, "sim.seed": seed, "sim.slots": slots, "sim.engine": engine}
-    return dataclasses.replace(scenario.with_values(values), origin=scenario.origin)
+    values = {"sim.policy": policy, "sim.seed": seed, "sim.slots": slots, "sim.engine": engine,
+              "train.episode_slots": scenario.train.episode_slots}  # the trained controller's
+    return dataclasses.replace(resolve_references(scenario.with_values(values)),
+                               origin=scenario.origin)
 
 
 def config_toml(scenario: Scenario, origin: str) -> str:

@@ -448,3 +448,25 @@ def test_plot_schemes_draws_normalised_bars(tmp_path: Path) -> None:
     }).to_csv(csv_path, index=False)
     assert _cli(["plot", "schemes", csv_path]) == 0
     assert _is_png(tmp_path / "schemes.png")
+
+
+def test_every_cell_derives_its_own_references_from_a_resolved_base(tmp_path):
+    """A resolved base (as ``load_scenario`` gives) must not lend its references to the cells.
+
+    The fitted and the paper HIQM have different QoS references; a cell over
+    ``qos.model`` must score like a run of that model read from the file.
+    """
+    from hybridnet.metrics import run_metrics
+    from hybridnet.sweep import read_results
+
+    base = load_scenario(SMALL, {"sim.slots": 3})
+    assert "reward.qos_ref" in base.derived
+    plan = plan_sweep(base, {"qos.model": ["fitted", "paper"]}, tmp_path / "sweep",
+                      policy="oracle", engine="closed")
+    run_sweep(plan, workers=1)
+    rows = read_results(tmp_path / "sweep").set_index("qos.model")
+    for model in ("fitted", "paper"):
+        alone = simulate(load_scenario(SMALL, {"sim.slots": 3, "qos.model": model}), "oracle",
+                         engine="closed")
+        assert rows.loc[model, "reward"] == run_metrics(alone)["reward"]
+    assert rows.loc["fitted", "reward"] != rows.loc["paper", "reward"]

@@ -44,18 +44,19 @@ def resolve_references(scenario: Scenario) -> Scenario:
 
     ``train.episode_slots`` too: written as a number, a run of another length
     (``--slots``) keeps the episodes, and so the controller, it was trained with.
+    The copy remembers which keys it derived (:attr:`Scenario.derived`), so that
+    changing it with ``with_values`` derives them again.
     """
+    derived = set(scenario.derived)
     if scenario.train.episode_slots == AUTO:
+        derived.add("train.episode_slots")
         scenario = scenario.replace(train=dataclasses.replace(
             scenario.train, episode_slots=scenario.sim.slots))
     r = scenario.reward
-    if AUTO not in (r.qos_ref, r.delay_ref_s, r.energy_ref_j):
-        return scenario
-    qos, delay, energy = reference_terms(scenario)
-    reward = dataclasses.replace(
-        r,
-        qos_ref=qos if r.qos_ref == AUTO else r.qos_ref,
-        delay_ref_s=delay if r.delay_ref_s == AUTO else r.delay_ref_s,
-        energy_ref_j=energy if r.energy_ref_j == AUTO else r.energy_ref_j,
-    )
-    return scenario.replace(reward=reward)
+    names = ("qos_ref", "delay_ref_s", "energy_ref_j")
+    auto = [name for name in names if getattr(r, name) == AUTO]
+    if auto:
+        terms = dict(zip(names, reference_terms(scenario), strict=True))
+        r = dataclasses.replace(r, **{name: terms[name] for name in auto})
+        derived.update(f"reward.{name}" for name in auto)
+    return dataclasses.replace(scenario.replace(reward=r), derived=frozenset(derived))

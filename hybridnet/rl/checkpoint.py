@@ -92,8 +92,8 @@ class Checkpoint:
                 f"{source}: cannot resume: the scenario differs from the one being trained in "
                 f"{', '.join(changed)} (only train.episodes may change)")
         trainer = self.trainer()
-        trainer.scenario = trainer.scenario.with_values(
-            {"train.episodes": scenario.train.episodes})
+        trainer.scenario = resolve_references(trainer.scenario.with_values(
+            {"train.episodes": scenario.train.episodes}))
         return trainer
 
     def to_payload(self) -> dict[str, Any]:

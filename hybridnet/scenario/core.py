@@ -37,14 +37,25 @@ class Scenario:
     origin: str = ""
     """The command that first produced this configuration, carried by a run's config.toml
     (its ``# origin:`` line) so that rerunning it keeps the same header."""
+    derived: frozenset[str] = field(default=frozenset(), compare=False)
+    """The dotted keys whose values were derived from "auto" (the reward references,
+    ``train.episode_slots``): :meth:`with_values` derives them again, so changing the
+    QoS model or the steps of a resolved scenario moves its references too."""
 
     def replace(self, **tables: Any) -> Scenario:
         """A copy with whole sections replaced (``scenario.replace(sim=...)``)."""
         return dataclasses.replace(self, **tables)
 
     def with_values(self, values: dict[str, Any]) -> Scenario:
-        """A copy with ``{"section.key": value}`` applied and validated."""
+        """A copy with ``{"section.key": value}`` applied and validated.
+
+        Keys the scenario :attr:`derived` from "auto" go back to "auto" unless
+        ``values`` sets them: resolve the copy again to derive them for it.
+        """
         raw = to_dict(self)
+        for dotted in self.derived - set(values):
+            section, name = dotted.split(".", 1)
+            raw[section][name] = AUTO
         for dotted, value in values.items():
             section, name = split_key(self.source, dotted)
             raw.setdefault(section, {})[name] = value

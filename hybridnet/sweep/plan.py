@@ -131,6 +131,7 @@ def plan_sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], out: str |
     if engine not in ENGINES:
         raise HybridnetError(f"unknown engine '{engine}'; allowed: {', '.join(ENGINES)}")
     check_out(out)
+    scenario = scenario.with_values({})  # what a resolved base derived is "auto" again
     seeds = tuple(seeds) if seeds is not None else (scenario.sim.seed,)
     cells = tuple(expand_grid(scenario, grid, seeds))
     canonical = {key: merge_values([], [cell.overrides[key] for cell in cells]) for key in grid}
