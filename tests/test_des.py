@@ -26,7 +26,7 @@ from hybridnet.model.actions import action_mask
 from hybridnet.model.reference import resolve_references
 from hybridnet.model.slot import SlotState
 from hybridnet.policies import FixedPolicy, RandomPolicy
-from hybridnet.scenario import Scenario, SimConfig, from_dict
+from hybridnet.scenario import EdgeConfig, Scenario, SimConfig, from_dict
 from hybridnet.sim import simulate_des
 from hybridnet.sim.arrivals import PROCESSES, make_arrivals
 from hybridnet.sim.fluid import FluidServer
@@ -377,3 +377,57 @@ def test_fluid_server_shares_by_hand() -> None:
         env.process(job(name, arrival, work))
     env.run()
     assert done == pytest.approx({"a": 2.5, "b": 2.5, "c": 2.5, "d": 5.0}, rel=1e-12)
+
+
+def _fcfs_order(requests: list[tuple[float, int, int]], units: int = 1) -> list[tuple[int, int]]:
+    """The order an FCFS ES serves (time, slot, ue) requests, each holding a unit 1 s."""
+    from hybridnet.sim.edge import FcfsEdge
+
+    env = simpy.Environment()
+    edge = FcfsEdge(env, EdgeConfig(scheduler="fcfs", compute_units=units))
+    served: list[tuple[int, int]] = []
+
+    def task(at_s: float, slot: int, ue: int):
+        yield env.timeout(at_s)
+        unit = edge.acquire(slot, ue)
+        yield unit
+        served.append((slot, ue))
+        yield edge.compute(1.0)
+        edge.release(unit)
+
+    for at_s, slot, ue in requests:
+        env.process(task(at_s, slot, ue))
+    env.run()
+    return served
+
+
+def test_fcfs_serves_simultaneous_requests_by_slot_then_ue_whatever_their_scheduling():
+    # a unit is busy until t = 1; four requests reach it at t = 0.5 (two an ulp apart)
+    blocker = (0.0, 9, 9)
+    tied = [(0.5, 1, 3), (0.5, 0, 7), (0.5 + 1e-16, 0, -1), (0.5, 1, 0)]
+    expected = [(9, 9), (0, -1), (0, 7), (1, 0), (1, 3)]
+    assert _fcfs_order([blocker, *tied]) == expected
+    assert _fcfs_order([blocker, *reversed(tied)]) == expected
+    # a free unit is not simply taken by whoever asks first within the instant
+    assert _fcfs_order([(0.0, 1, 2), (0.0, 0, 5)]) == [(0, 5), (1, 2)]
+    # a request a microsecond earlier is earlier: first come, first served
+    assert _fcfs_order([blocker, (0.5, 0, 1), (0.499999, 3, 0)]) == [(9, 9), (3, 0), (0, 1)]
+
+
+def test_ues_csv_carries_the_gain_that_replays_each_slot() -> None:
+    """With Rayleigh fading the gain is no function of the distance: ues.csv must carry it."""
+    from hybridnet.sim.conditions import Conditions
+
+    scenario = scenario_of({"network": {"num_ues": 5, "num_groups": 2},
+                            "channel": {"fading": "rayleigh", "bandwidth_hz": 5e6}})
+    result = run(scenario, seed=3, slots=3)
+    conditions = Conditions(scenario, 3)
+    for k in range(3):
+        rows = result.ues[result.ues.slot == k]
+        np.testing.assert_array_equal(rows.gain.to_numpy(), conditions.slot(k).gain)
+    ch = scenario.channel
+    noise_w_hz = 10 ** ((ch.noise_psd_dbm_hz + ch.noise_figure_db - 30) / 10)
+    replayed = 5e6 * np.log2(1 + ch.tx_power_w * result.ues.gain / (noise_w_hz * 5e6))  # (6)
+    np.testing.assert_allclose(result.ues.rate_bps, replayed, rtol=1e-9)
+    without_fading = hand_rate_bps(scenario, result.ues.distance_m.to_numpy(), 5e6)
+    assert not np.allclose(result.ues.rate_bps, without_fading, rtol=1e-3)

@@ -81,15 +81,16 @@ class Controller:
         first_row, first_group = cell.recorder.open_slot(
             k, state, x, y, z, common_steps, self.conditions.distance_m, t_k)
         arrivals = self.arrivals.slot(state)
-        plan = plan_slot(p, state, y, z, first_row, arrivals.request_s)
-        latents = self._start_common_phases(state, x, common_steps, first_group,
+        plan = plan_slot(p, state, y, z, k, first_row, arrivals.request_s)
+        latents = self._start_common_phases(k, state, x, common_steps, first_group,
                                             arrivals.group_start_s)
         edge, downlink, cpus, recorder = cell.edge, cell.downlink, cell.cpus, cell.recorder
         for ue, latent in enumerate(latents):
             env.process(ue_request(env, ue, plan, latent, edge, downlink, cpus[ue], recorder))
 
-    def _start_common_phases(self, state: SlotState, x: np.ndarray, common_steps: np.ndarray,
-                             first_group: int, start_s: np.ndarray) -> list[simpy.Event | None]:
+    def _start_common_phases(self, k: int, state: SlotState, x: np.ndarray,
+                             common_steps: np.ndarray, first_group: int,
+                             start_s: np.ndarray) -> list[simpy.Event | None]:
         """Start every group's common phase; return the hand-off each UE waits for (or None).
 
         A UE waits for the latent of its own step x_n with early hand-off (none
@@ -112,6 +113,6 @@ class Controller:
             latents[handoff] = cell.env.event()
             milestones.setdefault(m, []).append((work, latents[handoff]))
         for m, group_milestones in milestones.items():
-            cell.env.process(common_phase(cell.env, cell.edge, cell.recorder, first_group + m,
+            cell.env.process(common_phase(cell.env, cell.edge, cell.recorder, k, first_group + m,
                                           float(start_s[m]), group_milestones))
         return [latents.get(h) for h in key.tolist()]

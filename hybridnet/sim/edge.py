@@ -11,7 +11,10 @@ scheduler, chosen by ``[edge] scheduler``:
   ``freq_hz``; nothing queues, so nothing is created to queue on.
 - ``fcfs``: ``compute_units`` units, each at ``freq_hz``; a task holds one
   unit from start to end (a common phase for all its steps) and tasks wait
-  for a free unit in order of request.
+  for a free unit in order of request. Requests made at the same instant
+  (within a nanosecond: hand-offs land on slot boundaries and on each other,
+  a step being 7.5 ms) are served earlier slot first, then a group's common
+  phase before the UEs' phase I, then by UE; see :class:`FcfsEdge`.
 - ``ps``: processor sharing of the total capacity ``compute_units * freq_hz``;
   each of the n tasks in service runs at ``freq_hz * min(1, compute_units / n)``.
 
@@ -21,7 +24,8 @@ energy per cycle, so eq. (2) and (4) hold under every scheduler.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import heapq
+from collections.abc import Callable, Generator
 from typing import Protocol
 
 import numpy as np
@@ -36,8 +40,12 @@ from hybridnet.sim.recorder import Recorder
 class EdgeServer(Protocol):
     """What a task sees of the ES, whatever the scheduler."""
 
-    def acquire(self) -> simpy.Event | None:
-        """The event to wait for before starting (None: start at once)."""
+    def acquire(self, slot: int, ue: int) -> simpy.Event | None:
+        """The event to wait for before starting (None: start at once).
+
+        ``slot`` and ``ue`` (-1 for a common phase) name the task, for schedulers
+        that order simultaneous requests.
+        """
         ...
 
     def compute(self, work_s: float) -> simpy.Event:
@@ -55,7 +63,7 @@ class DedicatedEdge:
     def __init__(self, env: simpy.Environment, config: EdgeConfig) -> None:
         self.env = env
 
-    def acquire(self) -> simpy.Event | None:
+    def acquire(self, slot: int, ue: int) -> simpy.Event | None:
         return None
 
     def compute(self, work_s: float) -> simpy.Event:
@@ -65,21 +73,75 @@ class DedicatedEdge:
         """Nothing was acquired."""
 
 
+AFTER_THE_INSTANT = 2
+"""SimPy priority of the FCFS dispatch: after every NORMAL (1) and URGENT (0) event
+at the same time, so it sees all the requests and releases of that instant."""
+
+TIE_S = 1e-9
+"""Requests this close in time are simultaneous: float sums of step times that
+should coincide differ by an ulp, and must not decide who is served first."""
+
+
+class AfterTheInstant(simpy.Event):
+    """An event that fires at the current time once every other event of it has.
+
+    Built the way ``simpy.Timeout`` is (triggered at creation, scheduled by the
+    environment), only with a later priority than any event SimPy makes.
+    """
+
+    def __init__(self, env: simpy.Environment, callback: Callable[[simpy.Event], None]) -> None:
+        super().__init__(env)
+        self.callbacks.append(callback)
+        self._ok = True
+        self._value = None
+        env.schedule(self, priority=AFTER_THE_INSTANT)
+
+
 class FcfsEdge:
-    """``compute_units`` identical units; a task holds one throughout, others queue FCFS."""
+    """``compute_units`` identical units; a task holds one throughout, others queue FCFS.
+
+    Units are not granted the moment they are asked for, which would serve
+    simultaneous requests in the order SimPy happened to schedule them, but by
+    a dispatch that runs once everything else of the instant has happened:
+    it grants free units in order of (request time to the nanosecond, slot,
+    UE), a group's common phase counting as UE -1.
+    """
 
     def __init__(self, env: simpy.Environment, config: EdgeConfig) -> None:
         self.env = env
-        self.units = simpy.Resource(env, capacity=config.compute_units)
+        self.free = config.compute_units
+        self.waiting: list[tuple[tuple[int, int, int, int], simpy.Event]] = []
+        self._dispatch_pending = False
+        self._order = 0
 
-    def acquire(self) -> simpy.Event | None:
-        return self.units.request()
+    def acquire(self, slot: int, ue: int) -> simpy.Event | None:
+        grant = self.env.event()
+        self._order += 1
+        key = (round(self.env.now / TIE_S), slot, ue, self._order)
+        heapq.heappush(self.waiting, (key, grant))
+        self._dispatch()
+        return grant
 
     def compute(self, work_s: float) -> simpy.Event:
         return self.env.timeout(work_s)
 
     def release(self, unit: simpy.Event | None) -> None:
-        self.units.release(unit)
+        self.free += 1
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Grant free units at the end of this instant (once, however many ask)."""
+        if self._dispatch_pending:
+            return
+        self._dispatch_pending = True
+        AfterTheInstant(self.env, self._grant)
+
+    def _grant(self, _event: simpy.Event) -> None:
+        self._dispatch_pending = False
+        while self.free and self.waiting:
+            _, grant = heapq.heappop(self.waiting)
+            self.free -= 1
+            grant.succeed()
 
 
 class SharingEdge:
@@ -90,7 +152,7 @@ class SharingEdge:
         self.env = env
         self.server = FluidServer(env, lambda keys, n: np.full(keys.size, min(1.0, units / n)))
 
-    def acquire(self) -> simpy.Event | None:
+    def acquire(self, slot: int, ue: int) -> simpy.Event | None:
         return None
 
     def compute(self, work_s: float) -> simpy.Event:
@@ -109,8 +171,8 @@ def make_edge(env: simpy.Environment, config: EdgeConfig) -> EdgeServer:
     return EDGE_SCHEDULERS.pick(SCHEDULERS, config.scheduler)(env, config)
 
 
-def common_phase(env: simpy.Environment, edge: EdgeServer, recorder: Recorder, row: int,
-                 start_delay_s: float, milestones: list[tuple[float, simpy.Event]]
+def common_phase(env: simpy.Environment, edge: EdgeServer, recorder: Recorder, slot: int,
+                 row: int, start_delay_s: float, milestones: list[tuple[float, simpy.Event]]
                  ) -> Generator[simpy.Event, object, None]:
     """One group's common phase: a single ES task of x_m^max steps (eq. 1).
 
@@ -123,7 +185,7 @@ def common_phase(env: simpy.Environment, edge: EdgeServer, recorder: Recorder, r
     if start_delay_s > 0.0:
         yield env.timeout(start_delay_s)          # the group's first request arrives
     ready = env.now
-    unit = edge.acquire()
+    unit = edge.acquire(slot, -1)
     if unit is not None and not unit.triggered:
         yield unit                                # wait for a compute unit
     start = env.now

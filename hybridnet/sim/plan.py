@@ -22,6 +22,8 @@ from hybridnet.model.slot import SlotState
 class SlotPlan:
     """Per-UE work of one slot; index with the UE number."""
 
+    slot: int
+    """The slot's index: with the UE, the tie-break of an FCFS ES."""
     first_row: int
     """Row of UE 0 of this slot in the recorder."""
     arrival_s: list[float] | None
@@ -36,10 +38,11 @@ class SlotPlan:
     """Phase II on the UE's CPU, eq. (8), s."""
 
 
-def plan_slot(p: PhysicsParams, state: SlotState, y: np.ndarray, z: np.ndarray,
+def plan_slot(p: PhysicsParams, state: SlotState, y: np.ndarray, z: np.ndarray, slot: int,
               first_row: int, arrival_s: np.ndarray | None) -> SlotPlan:
     """The per-UE work of decision (y, z) in slot ``state``."""
     return SlotPlan(
+        slot=slot,
         first_row=first_row,
         arrival_s=None if arrival_s is None else arrival_s.tolist(),
         es_s=es_delay_s(p, y).tolist(),                                         # eq. (3)

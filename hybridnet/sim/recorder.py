@@ -47,7 +47,7 @@ class Recorder:
         self.num_slots = num_slots
         self._instants = np.full((rows, len(UE_INSTANTS)), np.nan)
         self._decided = {name: np.zeros(rows, dtype=np.int64) for name in ("group", "x", "y", "z")}
-        self._world = {name: np.zeros(rows) for name in ("phi", "f_ue_hz", "distance_m")}
+        self._world = {name: np.zeros(rows) for name in ("phi", "f_ue_hz", "distance_m", "gain")}
         self._group_rows: list[dict[str, np.ndarray]] = []
         self._common: list[tuple[float, float, float]] = []   # (ready, start, end) per group
 
@@ -60,7 +60,7 @@ class Recorder:
         for name, values in (("group", state.group), ("x", x), ("y", y), ("z", z)):
             self._decided[name][rows] = values
         for name, values in (("phi", state.phi), ("f_ue_hz", state.f_ue_hz),
-                             ("distance_m", distance_m)):
+                             ("distance_m", distance_m), ("gain", state.gain)):
             self._world[name][rows] = values
         m = state.num_groups
         self._group_rows.append({
@@ -99,7 +99,8 @@ class Recorder:
             "slot": np.repeat(np.arange(self.num_slots, dtype=np.int64), n),
             "ue": np.tile(np.arange(n, dtype=np.int64), self.num_slots),
             "group": self._decided["group"], "phi": phi, "f_ue_hz": f_ue_hz,
-            "distance_m": self._world["distance_m"], "x": x, "y": y, "z": z,
+            "distance_m": self._world["distance_m"], "gain": self._world["gain"],
+            "x": x, "y": y, "z": z,
             "rate_bps": p.payload_bits / t_tx,                  # effective, shared band included
             "tx_power_w": np.full(rows, p.tx_power_w),
             "payload_bits": np.full(rows, p.payload_bits),

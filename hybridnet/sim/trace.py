@@ -19,7 +19,7 @@ from hybridnet.model.reward import RewardParams
 from hybridnet.model.slot import SlotState
 
 UE_COLUMNS = (
-    "slot", "ue", "group", "phi", "f_ue_hz", "distance_m", "x", "y", "z", "rate_bps",
+    "slot", "ue", "group", "phi", "f_ue_hz", "distance_m", "gain", "x", "y", "z", "rate_bps",
     "tx_power_w", "payload_bits", "t_request_s", "t_common_s", "t_es_s", "t_tx_s", "t_ue_s",
     "t_wait_s", "delay_s", "t_done_s", "e_es_j", "e_tx_j", "e_ue_j", "qos",
 )
@@ -70,7 +70,8 @@ def closed_form_records(slot: int, state: SlotState, outcome: SlotOutcome,
     n, m = state.num_ues, state.num_groups
     ue_cols = {
         "slot": np.full(n, slot), "ue": np.arange(n), "group": state.group, "phi": state.phi,
-        "f_ue_hz": state.f_ue_hz, "distance_m": distance_m, "x": outcome.x, "y": outcome.y,
+        "f_ue_hz": state.f_ue_hz, "distance_m": distance_m, "gain": state.gain,
+        "x": outcome.x, "y": outcome.y,
         "z": outcome.z, "rate_bps": outcome.rate_bps, "tx_power_w": np.full(n, params.tx_power_w),
         "payload_bits": np.full(n, params.payload_bits), "t_request_s": np.full(n, t_request_s),
         "t_common_s": outcome.t_common_s, "t_es_s": outcome.t_es_s, "t_tx_s": outcome.t_tx_s,

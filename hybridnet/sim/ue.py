@@ -52,7 +52,7 @@ def ue_request(env: simpy.Environment, ue: int, plan: SlotPlan, latent: simpy.Ev
     t_latent = es_start = es_end = env.now
     work_s = plan.es_s[ue]
     if work_s > 0.0:
-        unit = edge.acquire()
+        unit = edge.acquire(plan.slot, ue)
         if unit is not None and not unit.triggered:
             yield unit                            # queue for the ES
         es_start = env.now
