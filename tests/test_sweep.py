@@ -470,3 +470,13 @@ def test_every_cell_derives_its_own_references_from_a_resolved_base(tmp_path):
                          engine="closed")
         assert rows.loc[model, "reward"] == run_metrics(alone)["reward"]
     assert rows.loc["fitted", "reward"] != rows.loc["paper", "reward"]
+
+
+def test_an_empty_policy_is_refused_not_replaced_by_the_default(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    with pytest.raises(SystemExit) as stop:
+        main(["sweep", str(SMALL), "--policy", "", "--grid", "network.num_ues=2,3",
+              "--out", str(out)])
+    assert stop.value.code == 2
+    assert "policy must not be empty" in capsys.readouterr().err
+    assert not out.exists()

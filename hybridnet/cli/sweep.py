@@ -81,7 +81,7 @@ def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str | None, check
     if slots is not None:
         values["sim.slots"] = slots
     base = read_scenario(scenario, values)
-    policy = policy or base.sim.policy
+    policy = base.sim.policy if policy is None else policy
     engine = engine or base.sim.engine
     grid = parse_grid(grid_items)
     out = out or default_sweep_dir(scenario, list(grid), policy, engine)
