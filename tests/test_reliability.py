@@ -233,13 +233,28 @@ def test_a_run_config_reproduces_the_run_byte_for_byte(tmp_path):
     assert "--set network.num_ues=4" in config.splitlines()[1]
 
 
-def test_out_of_memory_is_one_line(tmp_path):
+def under_3_gb(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     limit = "ulimit -v 3000000 && exec \"$@\""
-    done = subprocess.run(
-        ["bash", "-c", limit, "bash", sys.executable, "-m", "hybridnet", "run", SMALL,
-         "--policy", "oracle", "--slots", "2", "--set", "network.num_ues=1000000",
-         "--out", str(tmp_path / "big")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    return subprocess.run(["bash", "-c", limit, "bash", sys.executable, "-m", "hybridnet", *args],
+                          cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("policy", ["oracle", "local", "hid"])
+def test_a_run_too_big_for_the_memory_is_refused_before_it_starts(tmp_path, policy):
+    paper = str(ROOT / "scenarios" / "paper.toml")
+    done = under_3_gb("run", paper, "--policy", policy, "--set", "network.num_ues=1000000",
+                      "--out", str(tmp_path / "big"), cwd=tmp_path)
+    assert done.returncode == 1
+    line = one_error_line(done)
+    assert "1,000,000 UEs x 20 slots need at least" in line
+    assert "address-space limit (ulimit -v) of 2.9 GiB" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_running_out_of_memory_is_one_line(tmp_path):
+    done = under_3_gb("train", SMALL, "--episodes", "1", "--set",
+                      "train.hidden=[65536,65536,65536]", "--out", str(tmp_path / "hid"),
+                      cwd=tmp_path)
     assert done.returncode == 1
     assert "out of memory" in one_error_line(done)
     assert list(tmp_path.iterdir()) == []
