@@ -15,6 +15,7 @@ from hybridnet.outputs.files import (
     default_mode,
     describe_os_error,
     remove_path,
+    replace_file,
     stale_temporaries,
     temp_sibling,
 )
@@ -102,19 +103,10 @@ class Claim:
                    signature: Callable[[Path], bool] | None = None) -> Path:
         """Call ``write(tmp)`` on a temporary sibling and rename it onto the target."""
         self.check_replaceable(directory=False, signature=signature)
-        tmp = temp_sibling(self.target, keep_suffix=True)
         try:
-            write(tmp)
-            if tmp.exists():
-                tmp.chmod(default_mode(directory=False))
-            os.replace(tmp, self.target)
+            return replace_file(self.target, write)
         except OSError as err:
-            tmp.unlink(missing_ok=True)
             raise SystemFailure(describe_os_error(err, self.target)) from None
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return self.target
 
     def install(self, ready: Path) -> None:
         """Put the finished ``ready`` in place of the target, the old one removed after."""

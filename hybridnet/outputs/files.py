@@ -79,7 +79,8 @@ def stale_temporaries(target: Path) -> list[Path]:
     """Temporaries of ``target`` whose writers are gone: this process's lock proves it.
 
     Besides the current ``.NAME.hybridnet-PID-TOKEN.tmp`` names, the
-    ``.NAME.XXXXXXXX.tmp`` directories of versions before the lock count too.
+    directories named by ``mkdtemp`` (``.NAME.`` + eight characters + ``.tmp``) that
+    versions before the lock wrote count too.
     """
     prefix = f".{target.name}."
     found = []

@@ -102,14 +102,10 @@ def play_closed(controller: HidController, params: ModelParams, scenario: Scenar
     )
 
 
-def play_des(controller: HidController, params: ModelParams, scenario: Scenario, seed: int,
+def play_des(controller: HidController, scenario: Scenario, seed: int,
              generator: torch.Generator, explore: np.random.Generator | None
              ) -> tuple[Decision, EpisodeOutcome]:
-    """One episode of ``scenario`` on the DES, the actors asked slot by slot.
-
-    ``params`` is unused: the DES measures what the closed form would compute;
-    the signature matches :func:`play_closed` so the trainer can pick either.
-    """
+    """One episode of ``scenario`` on the DES, the actors asked slot by slot."""
     policy = RecordingPolicy(controller, generator, explore)
     result = simulate_des(scenario, policy, seed)
     states = stack_slots(policy.states)

@@ -289,9 +289,12 @@ class Trainer:
         share = tr.bound_exploration * max(0.0, 1.0 - e / tr.episodes)
         if self.controller.mode == "default" and draws.random() < share:
             explore = draws
-        play = play_des if tr.engine == "des" else play_closed
-        decision, out = play(self.controller, self.params, self.episode_scenario, seed,
-                             generator, explore)
+        if tr.engine == "des":
+            decision, out = play_des(self.controller, self.episode_scenario, seed, generator,
+                                     explore)
+        else:
+            decision, out = play_closed(self.controller, self.params, self.episode_scenario,
+                                        seed, generator, explore)
         oracle = self._oracle_reward(out.states)
         means = slot_means(out.qos.sum(1), out.delay_s.sum(1),
                            out.own_energy_j.sum(1) + out.common_energy_j.sum(1), out.reward)
