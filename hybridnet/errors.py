@@ -45,6 +45,12 @@ class Interrupted(HybridnetError):
         super().__init__(message)
         self.exit_code = 128 + (signal.SIGTERM if terminated else signal.SIGINT)
 
+    @classmethod
+    def of(cls, cause: BaseException | None) -> Interrupted:
+        """What a bare Ctrl-C or SIGTERM says and exits with."""
+        terminated = isinstance(cause, Terminated)
+        return cls("terminated" if terminated else "interrupted", terminated)
+
 
 def raise_terminated(signum: int, frame: object) -> None:
     """SIGTERM handler: unwind like KeyboardInterrupt, so temporaries are removed."""

@@ -17,8 +17,8 @@ import click
 from hybridnet.errors import (
     EXIT_CODES,
     HybridnetError,
+    Interrupted,
     SystemFailure,
-    Terminated,
     raise_terminated,
 )
 from hybridnet.outputs import describe_os_error
@@ -89,9 +89,9 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {err}", err=True)
         sys.exit(err.exit_code)
     except click.exceptions.Abort as err:
-        terminated = isinstance(err.__cause__, Terminated)
-        click.echo("terminated" if terminated else "interrupted", err=True)
-        sys.exit(128 + (signal.SIGTERM if terminated else signal.SIGINT))
+        stop = Interrupted.of(err.__cause__)
+        click.echo(stop, err=True)
+        sys.exit(stop.exit_code)
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)
