@@ -206,7 +206,7 @@ def test_a_rerun_cuts_a_torn_row_and_replaces_the_failure_rows_of_its_cells(
 
 def test_read_results_counts_each_cell_once(tmp_path: Path) -> None:
     """A file an older version wrote a cell twice into, read while a row is being appended."""
-    columns = sweep_module.result_columns(["network.num_ues"])
+    columns = sweep_module.result_columns(["network.num_ues"], "oracle")
     ok = "4,0,oracle,closed,4," + ",".join(["0.5"] * 10) + ","
     failed = "6,0,oracle,closed,4" + "," * 10 + ",RuntimeError: boom"
     (tmp_path / RESULTS).write_text("\n".join([",".join(columns), ok, failed, ok, "6,0,or"]),
@@ -480,3 +480,74 @@ def test_an_empty_policy_is_refused_not_replaced_by_the_default(tmp_path, capsys
     assert stop.value.code == 2
     assert "policy must not be empty" in capsys.readouterr().err
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- cells that train HID
+
+HID_TRAIN = {"train.hidden": [16, 16], "train.episodes": 5, "train.batch_size": 16,
+             "sim.slots": 3}
+
+
+def test_converged_reward_is_the_mean_over_episodes_300_to_499_of_500() -> None:
+    history = [{"episode": e, "reward": float(e), "oracle_reward": 2.0 * e} for e in range(500)]
+    assert sweep_module.converged_metrics(history) == {
+        "converged_reward": float(np.mean(range(300, 500))),
+        "converged_oracle_reward": 2.0 * float(np.mean(range(300, 500))),
+        "train_episodes": 500.0,
+    }
+    assert sweep_module.converged_metrics(history[:5])["converged_reward"] == 3.5  # episodes 3, 4
+
+
+def test_only_a_hid_controller_has_training_columns() -> None:
+    assert sweep_module.trains_hid("hid") and sweep_module.trains_hid("runs/x/checkpoint.pt")
+    assert not any(sweep_module.trains_hid(p) for p in ("oracle", "local", "random", "fixed:3,0"))
+    assert "converged_reward" not in sweep_module.result_columns(["qos.model"], "oracle")
+    columns = sweep_module.result_columns(["qos.model"], "hid")
+    assert columns[-5:] == (*sweep_module.TRAINING_METRICS, "elapsed_s", "error")
+
+
+@pytest.mark.timeout(300)
+def test_a_hid_cell_trains_once_and_reports_its_converged_reward(tmp_path: Path) -> None:
+    """Each grid cell trains (or finds cached) its own controller; every seed of it reuses it.
+
+    The row's reward is the greedy controller on the cell's evaluation slots, as
+    ``simulate`` gives it, and its converged reward the tail of that very
+    controller's training log.
+    """
+    from hybridnet.rl.policy import train_cached
+
+    base = read_scenario(SMALL, HID_TRAIN)
+    plan = plan_sweep(base, {"train.mode": ["paper", "default"]}, tmp_path / "sweep",
+                      policy="hid", engine="closed", seeds=[0, 1])
+    report = run_sweep(plan, workers=1)
+    assert (report.ran, report.failed) == (4, 0)
+    rows = sweep_module.read_results(tmp_path / "sweep")
+    assert list(rows.columns[-4:]) == [*sweep_module.TRAINING_METRICS, "elapsed_s"]
+    for _, row in rows.iterrows():
+        cell = base.with_values({"train.mode": row["train.mode"]})
+        trained = train_cached(load_scenario(SMALL, {**HID_TRAIN, "train.mode": row["train.mode"]}))
+        history = trained.training["history"]  # found in the cache the sweep filled: no training
+        assert len(history) == row["train_episodes"] == 5
+        assert row["converged_reward"] == np.mean([h["reward"] for h in history[3:]])
+        assert row["converged_oracle_reward"] == np.mean([h["oracle_reward"] for h in history[3:]])
+        alone = simulate(cell, "hid", seed=int(row["seed"]), engine="closed")
+        assert row["reward"] == pytest.approx(alone.slots["reward"].mean(), abs=1e-12)
+    assert rows.groupby("train.mode")["converged_reward"].nunique().eq(1).all()
+
+
+@pytest.mark.timeout(300)
+def test_a_checkpoint_cell_reports_the_training_of_that_checkpoint(tmp_path: Path) -> None:
+    from hybridnet.rl.checkpoint import save_checkpoint
+    from hybridnet.rl.policy import train_cached
+
+    scenario = load_scenario(SMALL, {**HID_TRAIN, "train.episodes": 3})
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, train_cached(scenario, progress=False))
+    plan = plan_sweep(read_scenario(SMALL, {"sim.slots": 3}),
+                      {"reward.weights": [[0.6, 0.2, 0.2]]}, tmp_path / "sweep", policy="hid",
+                      checkpoint=path, engine="closed")
+    run_sweep(plan, workers=1)
+    row = sweep_module.read_results(tmp_path / "sweep").iloc[0]
+    assert row["train_episodes"] == 3
+    history = train_cached(scenario).training["history"]
+    assert row["converged_reward"] == np.mean([h["reward"] for h in history[1:]])

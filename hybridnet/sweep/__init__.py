@@ -5,7 +5,12 @@ number of seeds, and runs the Cartesian product on a Dask cluster. A cell is
 exactly what ``hybridnet run SCENARIO --set KEY=VALUE ... --seed S`` would
 simulate: the grid values are applied to the base scenario first and "auto"
 references are resolved per cell afterwards; its row holds the same metrics
-(:mod:`hybridnet.metrics`) as that run's summary.json.
+(:mod:`hybridnet.metrics`) as that run's summary.json. A cell of the HID
+controller (``--policy hid``, or a checkpoint file) trains it first, or finds
+it cached for the cell's scenario, and adds the paper's converged measure to
+its row (:data:`~hybridnet.sweep.cell.TRAINING_METRICS`): the mean training
+reward over the last 40 % of the episodes (300-499 of 500) beside the
+evaluation reward.
 
 The output directory is the unit of resumption:
 
@@ -30,7 +35,13 @@ validated before anything is written or submitted, so a typo costs nothing.
 """
 
 from hybridnet.metrics import METRICS
-from hybridnet.sweep.cell import check_policy, run_cell
+from hybridnet.sweep.cell import (
+    TRAINING_METRICS,
+    check_policy,
+    converged_metrics,
+    run_cell,
+    trains_hid,
+)
 from hybridnet.sweep.files import (
     KIND,
     RESULTS,
@@ -49,8 +60,9 @@ from hybridnet.sweep.run import (
 )
 
 __all__ = [
-    "CONNECT_TIMEOUT_S", "GRID_HELP", "KIND", "METRICS", "RESULTS", "SETTINGS", "Cell",
-    "SweepPlan", "SweepReport", "check_policy", "check_scheduler", "dask_client",
-    "expand_grid", "parse_grid", "plan_sweep", "read_results", "result_columns", "run_cell",
-    "run_sweep", "settings_toml", "settle_plan", "value_text",
+    "CONNECT_TIMEOUT_S", "GRID_HELP", "KIND", "METRICS", "RESULTS", "SETTINGS",
+    "TRAINING_METRICS", "Cell", "SweepPlan", "SweepReport", "check_policy", "check_scheduler",
+    "converged_metrics", "dask_client", "expand_grid", "parse_grid", "plan_sweep",
+    "read_results", "result_columns", "run_cell", "run_sweep", "settings_toml", "settle_plan",
+    "trains_hid", "value_text",
 ]

@@ -21,6 +21,7 @@ from hybridnet.errors import HybridnetError
 from hybridnet.metrics import METRICS
 from hybridnet.outputs import MARKER, marker_kind
 from hybridnet.scenario import from_dict, to_dict
+from hybridnet.sweep.cell import TRAINING_METRICS, trains_hid
 from hybridnet.sweep.grid import Cell, value_text
 
 RESULTS = "results.csv"
@@ -32,9 +33,15 @@ RUN_COLUMNS = ("seed", "policy", "engine", "slots")
 TAIL_COLUMNS = ("elapsed_s", "error")
 
 
-def result_columns(grid_keys: Sequence[str]) -> tuple[str, ...]:
-    """results.csv's header: the grid keys, the run, the METRICS, the time taken and the error."""
-    return (*grid_keys, *RUN_COLUMNS, *METRICS, *TAIL_COLUMNS)
+def metric_names(policy: str) -> tuple[str, ...]:
+    """The numbers a cell of ``policy`` reports: the METRICS, a HID controller's training too."""
+    return (*METRICS, *(TRAINING_METRICS if trains_hid(policy) else ()))
+
+
+def result_columns(grid_keys: Sequence[str], policy: str) -> tuple[str, ...]:
+    """results.csv's header: the grid keys, the run, the metrics of ``policy``'s cells
+    (:func:`metric_names`), the time taken and the error."""
+    return (*grid_keys, *RUN_COLUMNS, *metric_names(policy), *TAIL_COLUMNS)
 
 
 def one_line(err: BaseException) -> str:
@@ -84,9 +91,9 @@ def _whole_lines(text: str) -> str:
     return text[: text.rfind("\n") + 1]
 
 
-def read_rows(path: Path, grid_keys: Sequence[str]) -> list[list[str]]:
+def read_rows(path: Path, grid_keys: Sequence[str], policy: str) -> list[list[str]]:
     """results.csv's rows as written, its header checked; a torn last row is left out."""
-    columns = result_columns(grid_keys)
+    columns = result_columns(grid_keys, policy)
     try:
         reader = csv.reader(io.StringIO(_whole_lines(path.read_text(encoding="utf-8"))))
         if tuple(next(reader, ())) != columns:
@@ -108,9 +115,9 @@ def read_rows(path: Path, grid_keys: Sequence[str]) -> list[list[str]]:
     return rows
 
 
-def done_keys(path: Path, grid_keys: Sequence[str]) -> set[tuple[str, ...]]:
+def done_keys(path: Path, grid_keys: Sequence[str], policy: str) -> set[tuple[str, ...]]:
     """Keys (:attr:`Cell.key`) of the cells with a successful row in results.csv."""
-    return {tuple(row[: len(grid_keys) + 1]) for row in read_rows(path, grid_keys)
+    return {tuple(row[: len(grid_keys) + 1]) for row in read_rows(path, grid_keys, policy)
             if not row[-1]}
 
 
@@ -123,7 +130,7 @@ def result_row(cell: Cell, policy: str, engine: str, metrics: Mapping[str, float
     """One results.csv row; a failed cell has empty metrics and its error, on one line."""
     values = [value_text(v) for v in cell.overrides.values()]
     values += [str(cell.seed), policy, engine, str(cell.slots)]
-    names = (*METRICS, "elapsed_s")
+    names = (*metric_names(policy), "elapsed_s")
     values += [_metric_text(metrics[n]) if metrics else "" for n in names]
     return [*values, " ".join(error.split())]
 

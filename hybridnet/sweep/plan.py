@@ -60,7 +60,7 @@ class SweepPlan:
     @property
     def columns(self) -> tuple[str, ...]:
         """The header of results.csv."""
-        return result_columns(list(self.grid))
+        return result_columns(list(self.grid), self.policy)
 
 
 def _settings(plan: SweepPlan) -> dict[str, Any]:
@@ -104,7 +104,7 @@ def _with_state(plan: SweepPlan) -> SweepPlan:
             f"{out}: holds a sweep over {', '.join(old_grid) or 'nothing'}, not over "
             f"{', '.join(plan.grid)}; pass --force to start it afresh or choose another --out"
         )
-    done = done_keys(results, list(plan.grid)) if results.exists() else set()
+    done = done_keys(results, list(plan.grid), plan.policy) if results.exists() else set()
     return replace(
         plan,
         recorded_grid={key: merge_values(old_grid[key], plan.grid[key]) for key in plan.grid},

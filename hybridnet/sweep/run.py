@@ -129,7 +129,7 @@ def _kept_rows(path: Path, plan: SweepPlan) -> list[list[str]]:
     size = len(plan.grid) + 1
     pending = {cell.key for cell in plan.pending}
     kept: dict[tuple[str, ...], list[str]] = {}
-    for row in read_rows(path, list(plan.grid)):
+    for row in read_rows(path, list(plan.grid), plan.policy):
         key = tuple(row[:size])
         if key not in pending and (key not in kept or kept[key][-1]):
             kept[key] = row
