@@ -1,0 +1,458 @@
+"""Fig. 5 settled: which of the paper's undisclosed assumptions its scheme order depends on.
+
+The paper reports HIS > PPGFIS > GFIS > IIS with HIS +12.6 / +24.1 / +102.2 %
+in reward. Its result rests on choices it does not disclose, so this maps the
+four schemes' rewards over every combination of them:
+
+- ``qos_model`` (``qos.model``): the HIQM fitted on the authors' CLIP data, or
+  the paper's own five Fig. 3 curves;
+- ``phi_source`` (``prompts.phi_source``): phi drawn from the distributions
+  calibrated per scheme, or computed from real prompts (eq. 10);
+- ``reward_def``: ``normalised`` (each term over its all-on-UE reference, our
+  default) or ``raw`` (``reward.qos_ref = reward.delay_ref_s =
+  reward.energy_ref_j = 1``: eq. 17a as printed);
+- ``weights`` (``reward.weights``): (0.6, 0.2, 0.2) and (0.2, 0.4, 0.4);
+
+with every scheme (``prompts.scheme``) under three controllers: the exact
+oracle on the whole grid (seeds 0, 1, 2), and the HID controller in paper mode
+(the paper's IPPO) and default mode at the paper's weights with the
+normalised reward (--hid-seeds). Every row is a sweep cell
+(:mod:`hybridnet.sweep`, embedded Dask cluster or --scheduler), so the script
+resumes after a kill: an oracle row is exactly ``hybridnet.simulate(paper.toml
++ the row's keys, policy="oracle", seed=seed, slots=100, engine="closed")``,
+its reward the mean slot reward and its qos, delay_s, energy_j the means per
+UE; a HID row of seed s is the controller trained with ``train.seed = s``
+(500 episodes, cached per cell) acting greedily on the same 100 slots, with
+its converged training reward (episodes 300-499) beside it.
+
+The public prompts' quality is not a scenario key: phi is drawn from the
+calibrated distribution of each scheme (``hybridnet.prompts.synthetic``). The
+sensitivity part (run with the oracle) shifts one scheme's phi by a constant,
+so that its mean is each value of --phi-means, on the very slots of the
+oracle rows, and scores the oracle on them; the unshifted case reproduces the
+oracle rows exactly, which the script checks.
+
+Writes into experiments/results/fig5_reproduction/:
+
+- ``sweeps/{oracle-normalised,oracle-raw,hid-paper,hid-default}/``: the sweep
+  directories (results.csv, sweep.toml), one per controller and reward;
+- ``results.csv``: one row per cell (the columns above, then train_seed,
+  converged_reward, converged_oracle_reward, train_episodes, elapsed_s);
+- ``summary.csv``: per configuration, controller and measure, the mean reward
+  of each scheme over seeds, the order, HIS's gain over each scheme and the
+  offset-free spacing ``(R_HIS - R_X) / (R_HIS - R_IIS)``;
+- ``sensitivity.csv`` (per shifted scheme, phi mean and seed, its oracle
+  reward) and ``thresholds.csv`` (the smallest mean phi at which the order
+  changes);
+- ``scheme_orders.png``: the map of scheme orders.
+
+    .venv/bin/python experiments/fig5_reproduction.py                  # everything
+    .venv/bin/python experiments/fig5_reproduction.py --policies oracle hid-paper
+    .venv/bin/python experiments/fig5_reproduction.py --policies hid-default --force
+    .venv/bin/python experiments/fig5_reproduction.py --policies        # tables, figure only
+
+``--force`` drops the named controllers' rows and computes them again with a
+fresh controller cache: the cache is keyed by the scenario, not by the code,
+so after the controller's code changes a cached controller would be stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from common import RESULTS, ROOT, save_figure  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
+
+from hybridnet.api import load_scenario, make_policy, policy_rng  # noqa: E402
+from hybridnet.model.objective import evaluate  # noqa: E402
+from hybridnet.model.params import ModelParams  # noqa: E402
+from hybridnet.prompts.synthetic import PHI_DISTRIBUTIONS  # noqa: E402
+from hybridnet.scenario import read_scenario  # noqa: E402
+from hybridnet.sim.conditions import Conditions  # noqa: E402
+from hybridnet.sweep import (  # noqa: E402
+    TRAINING_METRICS,
+    plan_sweep,
+    read_results,
+    run_sweep,
+)
+
+SCENARIO = ROOT / "scenarios" / "paper.toml"
+OUT = RESULTS / "fig5_reproduction"
+SLOTS = 100
+SCHEMES = ("his", "ppgfis", "gfis", "iis")
+LABELS = {"his": "HIS", "ppgfis": "PPGFIS", "gfis": "GFIS", "iis": "IIS"}
+PAPER_ORDER = ("his", "ppgfis", "gfis", "iis")
+PAPER_FIG5A = {"his": 7.27, "ppgfis": 6.53, "gfis": 5.86, "iis": 3.68}
+"""The paper's Fig. 5(a), digitised means over episodes 300-500 (DESIGN.md section 5)."""
+PAPER_SPACING = {s: (PAPER_FIG5A["his"] - PAPER_FIG5A[s]) / (PAPER_FIG5A["his"]
+                                                             - PAPER_FIG5A["iis"])
+                 for s in ("ppgfis", "gfis")}
+"""The paper's offset-free spacing (R_HIS - R_X) / (R_HIS - R_IIS): 0.21 and 0.39. Unlike a
+gain in %, it does not change when a constant is added to every reward (a normalisation's
+offset), nor when they are all scaled."""
+
+KEYS = {"qos_model": "qos.model", "phi_source": "prompts.phi_source",
+        "weights": "reward.weights", "scheme": "prompts.scheme"}
+"""results.csv's configuration columns and the scenario keys they set."""
+QOS_MODELS = ("fitted", "paper")
+PHI_SOURCES = ("synthetic", "embedding")
+WEIGHTS = {"0.6,0.2,0.2": [0.6, 0.2, 0.2], "0.2,0.4,0.4": [0.2, 0.4, 0.4]}
+PAPER_WEIGHTS = "0.6,0.2,0.2"
+REWARD_DEFS: dict[str, dict[str, float]] = {
+    "normalised": {},
+    "raw": {"reward.qos_ref": 1.0, "reward.delay_ref_s": 1.0, "reward.energy_ref_j": 1.0},
+}
+"""reward_def -> the scenario keys it sets ("normalised" keeps the derived references)."""
+CONFIG = ["qos_model", "phi_source", "reward_def", "weights"]
+"""What a configuration is: one value of each; the schemes are compared within it."""
+MEASURES = {"eval": "reward", "converged": "converged_reward"}
+"""summary.csv's measures: the evaluation slots, and the HID training's converged reward."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One sweep directory of the map: a controller under one reward definition."""
+
+    name: str
+    policy: str
+    reward_def: str
+    base: dict[str, Any]
+    qos_models: Sequence[str] = QOS_MODELS
+    phi_sources: Sequence[str] = PHI_SOURCES
+    weights: Sequence[str] = tuple(WEIGHTS)
+    train_mode: str | None = None
+
+    def grid(self) -> dict[str, list[Any]]:
+        """phi_source first: with one worker the cheap synthetic cells then finish first."""
+        return {"prompts.phi_source": list(self.phi_sources), "qos.model": list(self.qos_models),
+                "reward.weights": [WEIGHTS[w] for w in self.weights],
+                "prompts.scheme": list(SCHEMES)}
+
+
+def parts() -> dict[str, Part]:
+    """The map's controllers: the oracle everywhere, HID at the paper's weights, normalised."""
+    common = {"sim.slots": SLOTS}
+    out = {f"oracle-{name}": Part(f"oracle-{name}", "oracle", name, {**common, **values})
+           for name, values in REWARD_DEFS.items()}
+    for mode in ("paper", "default"):
+        out[f"hid-{mode}"] = Part(f"hid-{mode}", "hid", "normalised",
+                                  {**common, "train.mode": mode}, weights=(PAPER_WEIGHTS,),
+                                  train_mode=mode)
+    return out
+
+
+def run_part(part: Part, seeds: Sequence[int], workers: int, scheduler: str | None,
+             force: bool, phi_sources: Sequence[str] = PHI_SOURCES) -> None:
+    """Run (or resume) one part's sweep.
+
+    A HID part pairs each training seed with its own evaluation seed (``train.seed =
+    seed``): one sweep call per phi source and seed into the same directory, the
+    synthetic phi's (three times faster to train) first, ``phi_sources`` only.
+    """
+    base = read_scenario(SCENARIO, part.base)
+    out = OUT / "sweeps" / part.name
+    if part.policy == "oracle":
+        calls = [(part.grid(), list(seeds))]
+    else:
+        calls = [({**part.grid(), "prompts.phi_source": [p], "train.seed": [s]}, [s])
+                 for p in part.phi_sources if p in phi_sources for s in seeds]
+    for i, (grid, cell_seeds) in enumerate(calls):
+        plan = plan_sweep(base, grid, out, policy=part.policy, engine="closed", seeds=cell_seeds,
+                          force=force and i == 0)
+        print(f"{part.name}: {len(plan.pending)} of {len(plan.cells)} cells to run "
+              f"(seeds {cell_seeds})", flush=True)
+        report = run_sweep(plan, scheduler=scheduler, workers=workers,
+                           on_row=lambda row: print(f"  {_row_label(row)}", flush=True))
+        if report.failed:
+            raise SystemExit(f"{part.name}: {report.failed} cells failed; see the error column "
+                             f"of {report.results}, then rerun to retry them")
+
+
+def _row_label(row: Mapping[str, str]) -> str:
+    keys = ", ".join(f"{row[k]}" for k in ("prompts.phi_source", "qos.model", "prompts.scheme"))
+    extra = f", converged {float(row['converged_reward']):+.4f}" if row.get(
+        "converged_reward") else ""
+    outcome = row["error"] or f"reward {float(row['reward']):+.4f}{extra}"
+    return f"{keys}, seed {row['seed']}: {outcome} ({float(row['elapsed_s'] or 0):.0f} s)"
+
+
+# --------------------------------------------------------------------------- assembling
+
+
+def weights_text(value: str) -> str:
+    """A sweep's "[0.6, 0.2, 0.2]" as results.csv's "0.6,0.2,0.2"."""
+    return ",".join(f"{float(v):g}" for v in value.strip("[]").split(","))
+
+
+def assemble(all_parts: Iterable[Part]) -> pd.DataFrame:
+    """results.csv: every sweep row of the map under the map's column names."""
+    frames = []
+    for part in all_parts:
+        path = OUT / "sweeps" / part.name
+        if not (path / "results.csv").is_file():
+            continue
+        rows = read_results(path)
+        policy = part.policy if part.train_mode is None else f"hid-{part.train_mode}"
+        frame = pd.DataFrame({
+            "qos_model": rows["qos.model"], "phi_source": rows["prompts.phi_source"],
+            "reward_def": part.reward_def, "weights": rows["reward.weights"].map(weights_text),
+            "scheme": rows["prompts.scheme"], "policy": policy, "seed": rows["seed"],
+            "reward": rows["reward"], "qos": rows["qos_per_ue"],
+            "delay_s": rows["delay_per_ue_s"], "energy_j": rows["energy_per_ue_j"],
+            "train_seed": rows["train.seed"] if "train.seed" in rows else pd.NA,
+            **{name: rows[name] if name in rows else np.nan for name in TRAINING_METRICS},
+            "elapsed_s": rows["elapsed_s"],
+        })
+        frames.append(frame)
+    if not frames:
+        raise SystemExit(f"{OUT / 'sweeps'}: no sweep has run yet; run with --policies oracle")
+    order = {"policy": ["oracle", "hid-paper", "hid-default"], "scheme": list(SCHEMES)}
+    frame = pd.concat(frames, ignore_index=True)
+    for column, values in order.items():
+        frame[column] = pd.Categorical(frame[column], values, ordered=True)
+    frame = frame.sort_values(["policy", *CONFIG, "scheme", "seed"], kind="stable")
+    frame = frame.astype({"policy": str, "scheme": str}).reset_index(drop=True)
+    return frame.astype({"train_seed": "Int64", "train_episodes": "Int64"})
+
+
+def order_text(rewards: Mapping[str, float]) -> str:
+    """The schemes best first, as "HIS > PPGFIS > GFIS > IIS"."""
+    return " > ".join(LABELS[s] for s in sorted(rewards, key=rewards.__getitem__, reverse=True))
+
+
+def summarise(results: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration, controller and measure: each scheme's mean reward over the seeds,
+    the order, HIS's gains and the offset-free spacing, and in how many seeds the paper's
+    order holds."""
+    rows = []
+    for (policy, *config), frame in results.groupby(["policy", *CONFIG], sort=False):
+        for measure, column in MEASURES.items():
+            if frame[column].isna().all():
+                continue
+            by_seed = frame.pivot_table(index="seed", columns="scheme", values=column)
+            if list(by_seed.columns.sort_values()) != sorted(SCHEMES):
+                continue  # a configuration still missing a scheme is not compared yet
+            complete = by_seed.dropna()
+            mean = complete.mean()
+            paper = " > ".join(LABELS[s] for s in PAPER_ORDER)
+            row: dict[str, Any] = dict(zip(["policy", *CONFIG], [policy, *config], strict=True))
+            row.update({"measure": measure, "seeds": len(complete),
+                        **{f"R_{s}": mean[s] for s in SCHEMES},
+                        "order": order_text(mean.to_dict()),
+                        "paper_order": order_text(mean.to_dict()) == paper,
+                        "his_first": bool(mean.idxmax() == "his"),
+                        "seeds_in_paper_order": sum(order_text(r.to_dict()) == paper
+                                                    for _, r in complete.iterrows())})
+            for other in SCHEMES[1:]:
+                row[f"gain_{other}_pct"] = 100 * (mean["his"] - mean[other]) / abs(mean[other])
+            for other in ("ppgfis", "gfis"):
+                row[f"spacing_{other}"] = ((mean["his"] - mean[other])
+                                           / (mean["his"] - mean["iis"]))
+                row[f"paper_spacing_{other}"] = PAPER_SPACING[other]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- phi sensitivity
+
+
+def shifted_oracle_rewards(values: Mapping[str, Any], seed: int, shifted: str,
+                           means: Sequence[float | None]) -> list[float]:
+    """The oracle's mean slot reward for ``values`` (a synthetic-phi cell of the map) when the
+    phi of every UE of scheme ``shifted`` is moved by a constant so that the calibrated mean
+    becomes each of ``means`` (None: unshifted), on the oracle rows' own slots.
+
+    A UE whose own prompt is its group's public prompt (PPGFIS, GFIS) keeps phi = 1. The
+    slots are those :func:`hybridnet.simulate` draws for ``seed`` (same conditions, same
+    oracle, same eq. 1-17), so the unshifted reward is the oracle row's.
+    """
+    scenario = load_scenario(SCENARIO, dict(values))
+    params = ModelParams.from_scenario(scenario)
+    oracle = make_policy("oracle", scenario, policy_rng(seed))
+    conditions = Conditions(scenario, seed)
+    states = [conditions.slot(k) for k in range(SLOTS)]
+    out = []
+    for mean in means:
+        total = 0.0
+        for state in states:
+            if mean is not None:
+                phi = state.phi
+                moved = np.where(phi < 1.0, np.clip(phi + mean - PHI_DISTRIBUTIONS[shifted].mean,
+                                                    -1.0, 1.0), phi)
+                state = replace(state, phi=moved)
+            x, y = oracle.decide(state)
+            total += float(evaluate(params, state, x, y).reward)
+        out.append(total / SLOTS)
+    return out
+
+
+def sensitivity(results: pd.DataFrame, means: Sequence[float], seeds: Sequence[int]
+                ) -> pd.DataFrame:
+    """The oracle's reward of HIS and of PPGFIS, each with its phi's mean moved to every
+    value of ``means`` (synthetic phi, every qos_model, reward_def and weights)."""
+    oracle = results[(results["policy"] == "oracle") & (results["phi_source"] == "synthetic")]
+    rows = []
+    for qos_model in QOS_MODELS:
+        for reward_def, refs in REWARD_DEFS.items():
+            for weights, triple in WEIGHTS.items():
+                for shifted in ("his", "ppgfis"):
+                    for seed in seeds:
+                        values = {**refs, "qos.model": qos_model, "prompts.scheme": shifted,
+                                  "reward.weights": triple, "prompts.phi_source": "synthetic"}
+                        plain, *moved = shifted_oracle_rewards(values, seed, shifted,
+                                                               [None, *means])
+                        row = oracle[(oracle["qos_model"] == qos_model)
+                                     & (oracle["reward_def"] == reward_def)
+                                     & (oracle["weights"] == weights)
+                                     & (oracle["scheme"] == shifted) & (oracle["seed"] == seed)]
+                        if len(row) != 1 or abs(row["reward"].iloc[0] - plain) > 1e-12:
+                            raise SystemExit(f"sensitivity: the unshifted oracle of {values}, "
+                                             f"seed {seed} ({plain}) is not its results.csv row")
+                        rows += [{"qos_model": qos_model, "reward_def": reward_def,
+                                  "weights": weights, "shifted": shifted, "phi_mean": m,
+                                  "seed": seed, "reward": r}
+                                 for m, r in zip(means, moved, strict=True)]
+    return pd.DataFrame(rows)
+
+
+def thresholds(results: pd.DataFrame, sens: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration (synthetic phi, oracle, means over seeds): the smallest mean phi of
+    HIS at which HIS is first, and of PPGFIS at which PPGFIS beats GFIS, next to the
+    calibrated means. NaN: not reached on the grid of phi means."""
+    oracle = results[(results["policy"] == "oracle") & (results["phi_source"] == "synthetic")]
+    base = oracle.groupby(["qos_model", "reward_def", "weights", "scheme"])["reward"].mean()
+    curves = sens.groupby(["qos_model", "reward_def", "weights", "shifted", "phi_mean"])[
+        "reward"].mean()
+    rows = []
+    for (qos_model, reward_def, weights), _ in sens.groupby(["qos_model", "reward_def",
+                                                             "weights"], sort=False):
+        key = (qos_model, reward_def, weights)
+        rival_his = max(base[(*key, s)] for s in SCHEMES if s != "his")
+        his = curves[(*key, "his")]
+        ppgfis = curves[(*key, "ppgfis")]
+        his_first = his[his > rival_his]
+        ppgfis_over_gfis = ppgfis[ppgfis > base[(*key, "gfis")]]
+        rows.append({"qos_model": qos_model, "reward_def": reward_def, "weights": weights,
+                     "his_phi_calibrated": PHI_DISTRIBUTIONS["his"].mean,
+                     "his_phi_for_first": his_first.index.min() if len(his_first) else np.nan,
+                     "ppgfis_phi_calibrated": PHI_DISTRIBUTIONS["ppgfis"].mean,
+                     "gfis_phi_calibrated": PHI_DISTRIBUTIONS["gfis"].mean,
+                     "ppgfis_phi_over_gfis": (ppgfis_over_gfis.index.min()
+                                              if len(ppgfis_over_gfis) else np.nan),
+                     "his_reward_at_max_phi": his.iloc[-1], "best_rival_of_his": rival_his})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- the figure
+
+ORDER_CLASSES = ("paper's order", "HIS first, another order", "HIS not first")
+
+
+def order_class(row: pd.Series) -> int:
+    if row["paper_order"]:
+        return 0
+    return 1 if row["his_first"] else 2
+
+
+def short_order(order: str) -> str:
+    """"HIS > PPGFIS > GFIS > IIS" -> "H>P>G>I"."""
+    return ">".join(part.strip()[0] for part in order.split(">"))
+
+
+def plot_orders(summary: pd.DataFrame, out: Path) -> None:
+    """The map: one row per (qos_model, phi_source, reward_def), one column per weights and
+    controller/measure, coloured by how the scheme order compares with the paper's."""
+    summary = summary.assign(column=summary["weights"].map(lambda w: f"({w})") + "\n"
+                             + summary["policy"] + ", " + summary["measure"])
+    summary["row"] = (summary["qos_model"] + " HIQM, " + summary["phi_source"] + " phi, "
+                      + summary["reward_def"])
+    rows = list(dict.fromkeys(summary.sort_values(["qos_model", "phi_source",
+                                                   "reward_def"])["row"]))
+    columns = list(dict.fromkeys(summary.sort_values(["weights", "policy", "measure"],
+                                                     ascending=[False, False, False])["column"]))
+    grid = np.full((len(rows), len(columns)), np.nan)
+    fig, ax = plt.subplots(figsize=(1.3 * len(columns) + 3.5, 0.55 * len(rows) + 2.2))
+    for _, r in summary.iterrows():
+        i, j = rows.index(r["row"]), columns.index(r["column"])
+        grid[i, j] = order_class(r)
+        ax.text(j, i, short_order(r["order"]), ha="center", va="center", fontsize=8)
+    colours = ListedColormap(["#4daf4a", "#ffd92f", "#e41a1c"])
+    ax.imshow(np.ma.masked_invalid(grid), cmap=colours, vmin=-0.5, vmax=2.5, aspect="auto",
+              alpha=0.75)
+    ax.set_xticks(range(len(columns)), columns, fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c, alpha=0.75) for c in colours.colors]
+    ax.legend(handles, ORDER_CLASSES, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3,
+              fontsize=8, frameon=False)
+    ax.set_title("Scheme order (H = HIS, P = PPGFIS, G = GFIS, I = IIS, best first); "
+                 "paper: H>P>G>I", fontsize=10)
+    save_figure(fig, out)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--policies", nargs="*", default=["oracle", "hid-paper", "hid-default"],
+                        choices=["oracle", "hid-paper", "hid-default"],
+                        help="controllers to run, in this order (none: assemble the CSVs and "
+                             "the figure from what has run); oracle includes the sensitivity")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2],
+                        help="evaluation seeds of the oracle")
+    parser.add_argument("--hid-seeds", nargs="+", type=int, default=[0, 1],
+                        help="seeds of HID: train.seed and evaluation seed alike")
+    parser.add_argument("--hid-phi-sources", nargs="+", default=list(PHI_SOURCES),
+                        choices=PHI_SOURCES, help="phi sources of the HID rows to run")
+    parser.add_argument("--phi-means", nargs="+", type=float,
+                        default=[round(v, 2) for v in np.arange(0.10, 0.951, 0.05)],
+                        help="mean phi values of the sensitivity")
+    parser.add_argument("--workers", type=int, default=1, help="embedded Dask workers")
+    parser.add_argument("--scheduler", help="a running Dask scheduler instead")
+    parser.add_argument("--force", action="store_true",
+                        help="drop the named controllers' rows and compute them again, "
+                             "training every controller anew (fresh cache)")
+    args = parser.parse_args()
+    if args.force and not args.policies:
+        parser.error("--force needs --policies: it drops and recomputes only those")
+    if args.force and any(p.startswith("hid") for p in args.policies):
+        os.environ["HYBRIDNET_CACHE"] = tempfile.mkdtemp(prefix="hybridnet-fig5-cache-")
+
+    all_parts = parts()
+    for policy in args.policies:
+        names = ["oracle-normalised", "oracle-raw"] if policy == "oracle" else [policy]
+        for name in names:
+            seeds = args.seeds if policy == "oracle" else args.hid_seeds
+            run_part(all_parts[name], seeds, args.workers, args.scheduler, args.force,
+                     args.hid_phi_sources)
+
+    results = assemble(all_parts.values())
+    results.to_csv(OUT / "results.csv", index=False)
+    summary = summarise(results)
+    summary.to_csv(OUT / "summary.csv", index=False)
+    if "oracle" in args.policies or not (OUT / "sensitivity.csv").is_file():
+        sens = sensitivity(results, args.phi_means, args.seeds)
+        sens.to_csv(OUT / "sensitivity.csv", index=False)
+    sens = pd.read_csv(OUT / "sensitivity.csv", dtype={"weights": str})
+    thresholds(results, sens).to_csv(OUT / "thresholds.csv", index=False)
+    plot_orders(summary, OUT / "scheme_orders.png")
+    shown = summary[["policy", *CONFIG, "measure", "order", "gain_ppgfis_pct", "gain_gfis_pct",
+                     "gain_iis_pct", "spacing_ppgfis", "spacing_gfis"]]
+    print(shown.to_string(float_format=lambda v: f"{v:.3f}"))
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()
