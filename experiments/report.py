@@ -129,6 +129,7 @@ FIG4B = ".venv/bin/python experiments/fig4b_ablation.py --seeds 0 1 2 --jobs 2"
 HVO = ".venv/bin/python experiments/hid_vs_oracle.py"
 SCALING = ".venv/bin/python experiments/scaling_n.py --jobs 2"
 BEYOND = ".venv/bin/python experiments/beyond_paper.py {study} --seeds 3 --workers 2"
+FIG5_MAP = ".venv/bin/python experiments/fig5_reproduction.py"
 
 
 def read_sweep(study: str) -> tuple[pd.DataFrame, dict[str, list], list[int]]:
@@ -246,6 +247,110 @@ def fig5_train_time() -> str:
     rows = [[WAY_LABELS[w]] + [f"{f.set_index('scheme').at[s, 'train_s']:.0f}" for s in SCHEMES]
             for w, f in hid.groupby("way", sort=False)]
     return "Training time per scheme (s, one process of two):\n\n" + markdown(header, rows)
+
+
+# --------------------------------------------------------------------------- Fig. 5's map
+
+MAP_CONFIG = ["qos_model", "phi_source", "reward_def", "weights"]
+PAPER_SPACING = {s: (PAPER_FIG5A["his"] - PAPER_FIG5A[s]) / (PAPER_FIG5A["his"]
+                                                             - PAPER_FIG5A["iis"])
+                 for s in ("ppgfis", "gfis")}
+"""(R_HIS - R_X) / (R_HIS - R_IIS) of the digitised Fig. 5(a) means: 0.21 and 0.39."""
+
+
+def map_summary(policies: Sequence[str]) -> pd.DataFrame:
+    """fig5_reproduction/summary.csv's rows of ``policies``, configurations in a fixed order."""
+    summary = read_csv("fig5_reproduction/summary.csv", FIG5_MAP)
+    summary = summary[summary["policy"].isin(policies)]
+    if summary.empty:
+        raise MissingData(f"{shown('fig5_reproduction/summary.csv')}: no rows of "
+                          f"{', '.join(policies)} (run `{FIG5_MAP} --policies {policies[0]}`)")
+    return summary.sort_values(["policy", "measure", "qos_model", "phi_source", "reward_def",
+                                "weights"], ascending=[False, False, True, False, True, False],
+                               kind="stable")
+
+
+def config_cells(row: pd.Series) -> list[str]:
+    return [row["qos_model"], row["phi_source"], row["reward_def"], weights_label(row["weights"])]
+
+
+def gain_cells(row: pd.Series) -> list[str]:
+    return [pct(row[f"gain_{s}_pct"]) for s in SCHEMES[1:]]
+
+
+def spacing_cells(row: pd.Series) -> list[str]:
+    return [f"{row['spacing_ppgfis']:.2f} / {row['spacing_gfis']:.2f}"]
+
+
+PAPER_SPACING_CELL = f"{PAPER_SPACING['ppgfis']:.2f} / {PAPER_SPACING['gfis']:.2f}"
+PAPER_ORDER_TEXT = " > ".join(SCHEME_LABELS[s] for s in SCHEMES)
+
+
+def fig5_map_oracle() -> str:
+    summary = map_summary(["oracle"])
+    seeds = summary["seeds"].max()
+    header = ["HIQM", "phi", "reward", "weights", "order (oracle)", "HIS over PPGFIS (%)",
+              "over GFIS", "over IIS", "spacing PPGFIS / GFIS",
+              f"seeds in the paper's order (of {seeds})"]
+    rows = [["paper", "", "", "(0.6, 0.2, 0.2)", PAPER_ORDER_TEXT]
+            + [pct(PAPER_GAIN_PCT[s]) for s in SCHEMES[1:]] + [PAPER_SPACING_CELL, ""]]
+    rows += [config_cells(r) + [r["order"]] + gain_cells(r) + spacing_cells(r)
+             + [str(int(r["seeds_in_paper_order"]))] for _, r in summary.iterrows()]
+    return markdown(header, rows)
+
+
+def fig5_map_hid() -> str:
+    summary = map_summary(["hid-paper", "hid-default"])
+    header = ["controller", "measure", "HIQM", "phi", "order", "HIS over PPGFIS (%)",
+              "over GFIS", "over IIS", "spacing PPGFIS / GFIS", "seeds in the paper's order"]
+    measures = {"eval": "evaluation slots", "converged": "converged, ep. 300-499"}
+    rows = [[WAY_LABELS[r["policy"]], measures[r["measure"]], r["qos_model"], r["phi_source"],
+             r["order"]] + gain_cells(r) + spacing_cells(r)
+            + [f"{int(r['seeds_in_paper_order'])} of {int(r['seeds'])}"]
+            for _, r in summary.iterrows()]
+    return ("At the paper's weights (0.6, 0.2, 0.2), normalised reward; seeds are training "
+            "and evaluation seeds alike:\n\n" + markdown(header, rows))
+
+
+def fig5_map_offset() -> str:
+    summary = map_summary(["oracle"])
+    header = ["HIQM", "phi", "reward", "weights", "R_IIS / (R_HIS - R_IIS)",
+              "HIS over PPGFIS / GFIS (%) once shifted to +102.2 % over IIS"]
+    paper = PAPER_FIG5A["iis"] / (PAPER_FIG5A["his"] - PAPER_FIG5A["iis"])
+    rows = [["paper (Fig. 5(a))", "", "", "(0.6, 0.2, 0.2)", f"{paper:.2f}",
+             f"{pct(PAPER_GAIN_PCT['ppgfis'])} / {pct(PAPER_GAIN_PCT['gfis'])}"]]
+    for _, r in summary.iterrows():
+        shifted = ("HIS not above IIS" if pd.isna(r["gain_ppgfis_pct_at_paper_offset"]) else
+                   f"{pct(r['gain_ppgfis_pct_at_paper_offset'])} / "
+                   f"{pct(r['gain_gfis_pct_at_paper_offset'])}")
+        rows.append(config_cells(r) + [f"{r['iis_offset_ratio']:.2f}", shifted])
+    return markdown(header, rows)
+
+
+def fig5_map_phi() -> str:
+    table = read_csv("fig5_reproduction/thresholds.csv", FIG5_MAP)
+    first = table.iloc[0]
+    header = ["HIQM", "reward", "weights", "HIS first at HIS phi", "PPGFIS > GFIS at PPGFIS phi",
+              "least phi for the paper's order: PPGFIS, HIS",
+              "phi nearest the paper's spacing: HIS, PPGFIS", "spacing there", "gains there (%)"]
+    rows = []
+    for _, r in table.iterrows():
+        least = ("never" if pd.isna(r["paper_order_ppgfis_phi"]) else
+                 f"{r['paper_order_ppgfis_phi']:.2f}, {r['paper_order_his_phi']:.2f}")
+        near = ("never" if pd.isna(r["paper_spacing_his_phi"]) else
+                f"{r['paper_spacing_his_phi']:.2f}, {r['paper_spacing_ppgfis_phi']:.2f}")
+        spacing = ("" if pd.isna(r["paper_spacing_his_phi"]) else
+                   f"{r['spacing_ppgfis']:.2f} / {r['spacing_gfis']:.2f}")
+        gains = ("" if pd.isna(r["paper_spacing_his_phi"]) else
+                 " / ".join(pct(r[f"gain_{s}_pct"]) for s in SCHEMES[1:]))
+        rows.append([r["qos_model"], r["reward_def"], weights_label(r["weights"]),
+                     r["his_first_at"], r["ppgfis_over_gfis_at"], least, near, spacing, gains])
+    return (f"Synthetic phi, oracle, means over the seeds; calibrated mean phi: HIS "
+            f"{first['his_phi_calibrated']:.2f}, PPGFIS {first['ppgfis_phi_calibrated']:.2f}, "
+            f"GFIS {first['gfis_phi_calibrated']:.2f} (`thresholds.csv`; paper: spacing "
+            f"{PAPER_SPACING_CELL}, gains "
+            f"{' / '.join(pct(PAPER_GAIN_PCT[s]) for s in SCHEMES[1:])}):\n\n"
+            + markdown(header, rows))
 
 
 # --------------------------------------------------------------------------- Fig. 4
@@ -391,6 +496,10 @@ TABLES: dict[str, Callable[[], str]] = {
     "fig5-rewards": fig5_rewards,
     "fig5b": fig5b,
     "fig5-train-time": fig5_train_time,
+    "fig5-map-oracle": fig5_map_oracle,
+    "fig5-map-hid": fig5_map_hid,
+    "fig5-map-offset": fig5_map_offset,
+    "fig5-map-phi": fig5_map_phi,
     "fig4a-results": fig4a_results,
     "fig4a-trend": fig4a_trend,
     "fig4b": fig4b,
