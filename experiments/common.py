@@ -1,4 +1,5 @@
-"""What the experiment scripts share: their command-line options and how a figure is saved.
+"""What the experiment scripts share: their command-line options, how a figure is saved, and
+how a script scores HID and the oracle on a set of cells through the sweep machinery.
 
 Run as scripts (``python experiments/NAME.py``), they import this module by
 its bare name from their own folder.
@@ -7,16 +8,17 @@ its bare name from their own folder.
 from __future__ import annotations
 
 import argparse
-import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
-import torch
 from matplotlib.figure import Figure
 
 from hybridnet.api import load_scenario
-from hybridnet.rl.train import Trainer
-from hybridnet.scenario import Scenario
+from hybridnet.rl.policy import train_cached
+from hybridnet.scenario import read_scenario
+from hybridnet.sweep import plan_sweep, read_results, run_sweep, value_text
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "experiments" / "results"
@@ -37,7 +39,9 @@ def evaluation_parser(doc: str, results: str, *, jobs: bool = True,
     parser.add_argument("--eval-seed", type=int, default=2025)
     parser.add_argument("--eval-slots", type=int, default=100)
     if jobs:
-        parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (processes)")
+        parser.add_argument("--jobs", type=int, default=2,
+                            help="runs in parallel (worker processes of the embedded Dask "
+                                 "cluster)")
     parser.add_argument("--out", type=Path, default=RESULTS / results)
     return parser
 
@@ -51,24 +55,64 @@ def save_figure(fig: Figure, out: Path) -> None:
     plt.close(fig)
 
 
-def cell_scenario(path: str, values: dict[str, object], policy: str, seed: int,
-                  episodes: int | None) -> Scenario:
-    """One cell's scenario: ``values``, the training seed, and for ``hid-MODE`` its mode.
+def sweep_ways(scenario_path: str, key: str, values: Mapping[str, Any], ways: Sequence[str],
+               sweeps: Path, *, train_seed: int, episodes: int | None, eval_seed: int,
+               eval_slots: int, workers: int, fixed: Mapping[str, Any] | None = None
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score every way (``hid-MODE``, ``oracle``) on every value of scenario ``key``.
 
-    Also holds torch to one thread: cells run one per process, side by side.
+    Each way is a sweep (:mod:`hybridnet.sweep`) in ``sweeps/{hid,oracle}`` on an
+    embedded Dask cluster of ``workers`` processes, so a rerun resumes and a
+    trained controller is cached per cell: HID in each mode (``train.mode``) is
+    trained with ``train.seed`` = ``train_seed``, on the scenario's own
+    training episodes, then acts greedily on fresh evaluation slots (``[sim]
+    seed`` = ``eval_seed``, ``eval_slots`` of them, closed form), where the
+    oracle is scored too. ``values`` maps each label to the value of ``key``;
+    ``fixed`` are keys every cell sets.
+
+    Returns one row per label and way (``label``, ``way``, the evaluation
+    reward and per-UE QoS, delay and energy, and for HID the converged reward
+    of episodes 300-499 and ``train_s``, the cell's seconds: training plus
+    evaluation, about 1 s when the controller was found cached) and the HID
+    trainings' per-episode logs (``label``, ``way`` and training.csv's columns).
     """
-    torch.set_num_threads(1)
-    values = {**values, "train.seed": seed}
-    if policy.startswith("hid-"):
-        values["train.mode"] = policy.removeprefix("hid-")
+    # The evaluation slots set sim.slots; training keeps the episodes it would play.
+    plain = {**(fixed or {}), "train.seed": train_seed}
     if episodes is not None:
-        values["train.episodes"] = episodes
-    return load_scenario(path, values)
-
-
-def train_timed(scenario: Scenario) -> tuple[Trainer, pd.DataFrame, float]:
-    """Train HID for ``scenario``: the trainer, its per-episode log and the seconds it took."""
-    start = time.perf_counter()
-    trainer = Trainer(scenario)
-    history = trainer.train()
-    return trainer, history, time.perf_counter() - start
+        plain["train.episodes"] = episodes
+    episode_slots = load_scenario(scenario_path, plain).train.episode_slots
+    base = {**plain, "sim.slots": eval_slots, "train.episode_slots": episode_slots}
+    modes = [way.removeprefix("hid-") for way in ways if way.startswith("hid-")]
+    grids = {"hid": {"train.mode": modes, key: list(values.values())}} if modes else {}
+    if "oracle" in ways:
+        grids["oracle"] = {key: list(values.values())}
+    labels = {value_text(value): label for label, value in values.items()}
+    rows, logs = [], []
+    for policy, grid in grids.items():
+        plan = plan_sweep(read_scenario(scenario_path, base), grid, sweeps / policy,
+                          policy=policy, engine="closed", seeds=[eval_seed])
+        report = run_sweep(plan, workers=workers)
+        if report.failed:
+            raise SystemExit(f"{report.failed} cells failed: see the error column of "
+                             f"{report.results}, then rerun to retry them")
+        frame = read_results(plan.out)
+        way = "hid-" + frame["train.mode"] if policy == "hid" else pd.Series("oracle", frame.index)
+        rows.append(pd.DataFrame({
+            "label": frame[key].map(lambda text: labels[str(text)]), "way": way,
+            "reward": frame["reward"], "qos": frame["qos_per_ue"],
+            "delay_s": frame["delay_per_ue_s"], "energy_j": frame["energy_per_ue_j"],
+            **({"converged_reward": frame["converged_reward"],
+                "converged_oracle_reward": frame["converged_oracle_reward"],
+                "train_s": frame["elapsed_s"]} if policy == "hid" else {}),
+        }))
+    for mode in modes:
+        for label, value in values.items():
+            scenario = load_scenario(scenario_path, {**base, key: value, "train.mode": mode})
+            history = pd.DataFrame(train_cached(scenario, progress=False).training["history"])
+            logs.append(history.assign(label=label, way=f"hid-{mode}"))
+    rank = {"way": {way: i for i, way in enumerate(ways)},
+            "label": {label: i for i, label in enumerate(values)}}
+    results = pd.concat(rows, ignore_index=True).sort_values(
+        ["way", "label"], key=lambda column: column.map(rank[column.name]), kind="stable")
+    results = results.reset_index(drop=True)
+    return results, pd.concat(logs, ignore_index=True) if logs else pd.DataFrame()

@@ -10,7 +10,11 @@ metric divided by its largest value across the weightings, per policy). The
 paper's claim: raising the QoS weight w1 raises QoS, delay and energy together;
 ``trend.csv`` says whether each metric rises monotonically with w1 here.
 
-Writes into experiments/results/fig4a_weights/: ``training.csv`` (per-episode
+Each policy is a sweep (``hybridnet.sweep``, embedded Dask cluster of --jobs
+workers): a rerun resumes, and a controller trained once is cached per cell.
+
+Writes into experiments/results/fig4a_weights/: ``sweeps/{hid,oracle}`` (the
+sweeps' results.csv and sweep.toml), ``training.csv`` (per-episode
 logs), ``results.csv`` (one row per weighting and policy), ``trend.csv`` and
 ``fig4a_weights.png`` (normalised metrics, one panel per policy).
 
@@ -19,7 +23,6 @@ logs), ``results.csv`` (one row per weighting and policy), ``trend.csv`` and
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import matplotlib
@@ -29,31 +32,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
-from common import cell_scenario, evaluation_parser, save_figure, train_timed  # noqa: E402
-
-from hybridnet.api import simulate  # noqa: E402
-from hybridnet.metrics import policy_scores  # noqa: E402
-from hybridnet.rl.policy import HidPolicy  # noqa: E402
+from common import evaluation_parser, save_figure, sweep_ways  # noqa: E402
 
 WEIGHTS = ("0.2,0.4,0.4", "0.4,0.3,0.3", "0.6,0.2,0.2", "0.8,0.1,0.1")
 METRICS = {"qos": "QoS per UE", "delay_s": "delay per UE (s)", "energy_j": "energy per UE (J)"}
-
-
-def run_cell(scenario_path: str, weights: str, policy: str, seed: int, episodes: int | None,
-             eval_seed: int, eval_slots: int) -> tuple[pd.DataFrame, dict[str, float | str]]:
-    """Train (HID policies) and evaluate one (weighting, policy); its log and its row."""
-    w = [float(v) for v in weights.split(",")]
-    scenario = cell_scenario(scenario_path, {"reward.weights": w}, policy, seed, episodes)
-    row: dict[str, float | str] = {"weights": weights, "w1": w[0], "policy": policy}
-    if policy == "oracle":
-        return pd.DataFrame(), {**row, **policy_scores(simulate(
-            scenario, "oracle", seed=eval_seed, slots=eval_slots, engine="closed"))}
-    trainer, history, row["train_s"] = train_timed(scenario)
-    row.update(policy_scores(simulate(scenario, HidPolicy(trainer.controller, sample=False),
-                                      seed=eval_seed, slots=eval_slots, engine="closed")))
-    print(f"{weights:>12} {policy:>11}: eval reward {row['reward']:+.4f}, "
-          f"{row['train_s']:.0f} s", flush=True)
-    return history.assign(weights=weights, policy=policy), row
 
 
 def trend(results: pd.DataFrame) -> pd.DataFrame:
@@ -102,12 +84,15 @@ def main() -> None:
     args = parser.parse_args()
 
     policies = [f"hid-{m}" for m in args.modes] + ["oracle"]
-    cells = [(args.scenario, w, p, args.train_seed, args.episodes, args.eval_seed,
-              args.eval_slots) for p in policies for w in args.weights]
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        outcomes = list(pool.map(run_cell, *zip(*cells, strict=True)))
-    log = pd.concat([h for h, _ in outcomes], ignore_index=True)
-    results = pd.DataFrame([r for _, r in outcomes])
+    scored, log = sweep_ways(
+        args.scenario, "reward.weights",
+        {w: [float(v) for v in w.split(",")] for w in args.weights}, policies,
+        args.out / "sweeps", train_seed=args.train_seed, episodes=args.episodes,
+        eval_seed=args.eval_seed, eval_slots=args.eval_slots, workers=args.jobs)
+    log = log.rename(columns={"label": "weights", "way": "policy"})
+    results = scored.rename(columns={"label": "weights", "way": "policy"})
+    results.insert(1, "w1", results["weights"].map(lambda w: float(w.split(",")[0])))
+    results = results[["weights", "w1", "policy", "train_s", *("reward", *METRICS)]]
     for metric in METRICS:
         results[f"{metric}_norm"] = results[metric] / results.groupby("policy")[metric].transform(
             "max")

@@ -12,13 +12,16 @@ never used in training). The gain of HIS over each other scheme is
 +102.2 %) and digitised Fig. 5(a) means travel in the CSVs beside ours.
 hybridnet normalises each reward term per UE (the all-on-UE decision scores
 about w1 - w2 - w3), the paper's normalisation is undisclosed: compare ratios
-and orders, not absolute values. One training seed per cell.
+and orders, not absolute values. One training seed per cell. Each way is a
+sweep (``hybridnet.sweep``, embedded Dask cluster of --jobs workers): a rerun
+resumes, and a controller trained once is cached per cell (HYBRIDNET_CACHE).
 
 Phi comes from ``prompts.phi_source`` = --phi-source: ``synthetic`` (default,
 fast; per-scheme phi distributions calibrated on the embedding path) or
 ``embedding`` (real prompts through all-MiniLM-L6-v2, about 4x slower).
 
-Writes into experiments/results/fig5_schemes/: ``training.csv`` (per-episode
+Writes into experiments/results/fig5_schemes/: ``sweeps/<phi source>/{hid,oracle}``
+(the sweeps' results.csv and sweep.toml), ``training.csv`` (per-episode
 log per scheme and mode), ``converged.csv`` (one row per scheme and way),
 ``gains.csv`` (HIS over each scheme, per way and measure, with the paper's),
 ``fig5a_training.png`` (reward curves, one panel per HID mode, 20-episode
@@ -30,7 +33,6 @@ scheme on the evaluation slots).
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import matplotlib
@@ -39,48 +41,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
-from common import cell_scenario, evaluation_parser, save_figure, train_timed  # noqa: E402
+from common import evaluation_parser, save_figure, sweep_ways  # noqa: E402
 
-from hybridnet.api import simulate  # noqa: E402
-from hybridnet.metrics import policy_scores  # noqa: E402
 from hybridnet.plots import plot_schemes  # noqa: E402
-from hybridnet.policies.base import Policy  # noqa: E402
-from hybridnet.rl.policy import HidPolicy  # noqa: E402
-from hybridnet.scenario import Scenario  # noqa: E402
 
 SCHEMES = ("his", "ppgfis", "gfis", "iis")
 LABELS = {"his": "HIS", "ppgfis": "PPGFIS", "gfis": "GFIS", "iis": "IIS"}
 PAPER_GAIN_PCT = {"ppgfis": 12.6, "gfis": 24.1, "iis": 102.2}
 PAPER_FIG5A = {"his": 7.27, "ppgfis": 6.53, "gfis": 5.86, "iis": 3.68}
 """Digitised Fig. 5(a) means over episodes 300-500 (DESIGN.md section 5)."""
-
-
-def evaluate_policy(scenario: Scenario, policy: str | Policy, seed: int,
-                    slots: int) -> dict[str, float]:
-    """:func:`policy_scores` on the closed form, the reward named as Fig. 5's evaluation reward."""
-    metrics = policy_scores(simulate(scenario, policy, seed=seed, slots=slots, engine="closed"))
-    return {"eval_reward": metrics.pop("reward"), **metrics}
-
-
-def run_cell(scenario_path: str, scheme: str, way: str, phi_source: str, seed: int,
-             episodes: int | None, eval_seed: int,
-             eval_slots: int) -> tuple[pd.DataFrame, dict[str, float | str]]:
-    """Train (HID ways) and evaluate one (scheme, way); its training log and its summary row."""
-    values = {"prompts.scheme": scheme, "prompts.phi_source": phi_source}
-    scenario = cell_scenario(scenario_path, values, way, seed, episodes)
-    row: dict[str, float | str] = {"scheme": scheme, "way": way, "phi_source": phi_source}
-    if way == "oracle":
-        return pd.DataFrame(), {**row, **evaluate_policy(scenario, "oracle", eval_seed,
-                                                         eval_slots)}
-    trainer, history, row["train_s"] = train_timed(scenario)
-    tail = history[history["episode"] >= int(0.6 * len(history))]
-    row["converged_reward"] = float(tail["reward"].mean())
-    row["converged_oracle_reward"] = float(tail["oracle_reward"].mean())
-    hid = HidPolicy(trainer.controller, sample=False)
-    row.update(evaluate_policy(scenario, hid, eval_seed, eval_slots))
-    print(f"{scheme:>7} {way:>11}: converged {row['converged_reward']:+.4f}, "
-          f"eval {row['eval_reward']:+.4f}, {row['train_s']:.0f} s", flush=True)
-    return history.assign(scheme=scheme, way=way), row
 
 
 def gains(converged: pd.DataFrame) -> pd.DataFrame:
@@ -130,12 +99,17 @@ def main() -> None:
     args = parser.parse_args()
 
     ways = [f"hid-{m}" for m in args.modes] + ["oracle"]
-    cells = [(args.scenario, s, w, args.phi_source, args.train_seed, args.episodes,
-              args.eval_seed, args.eval_slots) for w in ways for s in args.schemes]
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        results = list(pool.map(run_cell, *zip(*cells, strict=True)))
-    log = pd.concat([h for h, _ in results], ignore_index=True)
-    converged = pd.DataFrame([r for _, r in results])
+    results, log = sweep_ways(
+        args.scenario, "prompts.scheme", {s: s for s in args.schemes}, ways,
+        args.out / "sweeps" / args.phi_source, train_seed=args.train_seed, episodes=args.episodes,
+        eval_seed=args.eval_seed, eval_slots=args.eval_slots, workers=args.jobs,
+        fixed={"prompts.phi_source": args.phi_source})
+    log = log.rename(columns={"label": "scheme"})
+    converged = results.rename(columns={"label": "scheme", "reward": "eval_reward"}).assign(
+        phi_source=args.phi_source)
+    converged = converged[["scheme", "way", "phi_source", "train_s", "converged_reward",
+                           "converged_oracle_reward", "eval_reward", "qos", "delay_s",
+                           "energy_j"]]
     converged["paper_fig5a_reward"] = converged["scheme"].map(PAPER_FIG5A)
     gain = gains(converged)
 
