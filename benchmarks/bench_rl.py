@@ -99,7 +99,8 @@ def samples(n: int) -> Samples:
                    actions=torch.randint(ACTIONS, (n, BATCH, 1), generator=g),
                    log_probs=torch.full((n, BATCH), -5.47),
                    advantages=torch.randn(n, BATCH, generator=g),
-                   returns=torch.randn(n, BATCH, generator=g))
+                   returns=torch.randn(n, BATCH, generator=g),
+                   targets=torch.full((n, BATCH), -1))
 
 
 def bench_size(n: int, repeats: int) -> None:

@@ -199,3 +199,30 @@ def test_cli_refuses_an_empty_policy(tmp_path: Path, capsys: pytest.CaptureFixtu
                         "--set", "train.episodes=1", "--set", "train.hidden=[8]")
     assert code != 0 and err.count("\n") == 1 and "policy must not be empty" in err
     assert not out.exists()
+
+
+def test_a_default_mode_checkpoint_of_the_per_ue_layout_is_refused_with_the_reason(
+        good: Path, tmp_path: Path) -> None:
+    path = corrupted(good, tmp_path, lambda p: p.update(format="hybridnet.hid_checkpoint/1"))
+    with pytest.raises(HybridnetError, match="one network per UE.*retrain it") as err:
+        load_checkpoint(path)
+    assert "\n" not in str(err.value)
+
+
+def test_a_paper_mode_checkpoint_of_the_previous_layout_still_resumes(tmp_path: Path) -> None:
+    """Paper mode's networks did not change; its old buffers gain 'no teacher' targets."""
+    paper = load_scenario(SMALL, {"train.hidden": [16], "train.episodes": 1, "train.mode": "paper",
+                                  "train.episodes_per_update": 2, "train.batch_size": 8})
+    with torch_threads(1):
+        trainer = Trainer(paper)
+        trainer.train()
+    payload = Checkpoint.from_trainer(trainer).to_payload()
+    payload["format"] = "hybridnet.hid_checkpoint/1"
+    for parts in payload["training"]["buffer"].values():
+        for part in parts:
+            del part["targets"]
+    torch.save(payload, tmp_path / "old.pt")
+    with torch_threads(1):
+        resumed = load_checkpoint(tmp_path / "old.pt").trainer()
+        resumed.train(2)
+    assert resumed.episodes_done == 2

@@ -60,6 +60,11 @@ def _loop_update(model: ActorCritic, samples: Samples, settings: PpoSettings,
         value_loss = 0.5 * (critic(obs).squeeze(-1) - samples.returns[agent]).pow(2).mean()
         loss = (-surrogate.mean() - settings.entropy_coef * dist.entropy().mean()
                 + settings.value_coef * value_loss)
+        # cross-entropy of the teacher's choices, over the samples that have one
+        taught = samples.targets[agent] >= 0
+        teacher = samples.targets[agent][taught]
+        loss = loss - settings.imitation_coef * dist.log_probs[taught].gather(
+            -1, teacher[:, None]).mean()
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, settings.max_grad_norm)
@@ -78,6 +83,8 @@ def _random_samples(agents: int, batch: int, obs_dim: int, actions: int) -> Samp
         actions=chosen.unsqueeze(-1), log_probs=-torch.rand(agents, batch, generator=g) - 1.0,
         advantages=torch.randn(agents, batch, generator=g) * 3.0,
         returns=torch.randn(agents, batch, generator=g),
+        # the teacher names feasible choices (those drawn) for some samples, none for others
+        targets=torch.where(torch.rand(agents, batch, generator=g) > 0.5, chosen, -1),
     )
 
 
@@ -89,7 +96,8 @@ def test_one_update_equals_per_agent_loop(chunk: int, monkeypatch: pytest.Monkey
     model = ActorCritic(3, 5, (6,), (16, 16))
     # A small max_grad_norm so that the per-agent clipping is exercised.
     settings = PpoSettings(clip=0.2, epochs=1, batch_size=64, entropy_coef=0.01,
-                           value_coef=0.5, max_grad_norm=0.05, advantage_norm=True)
+                           value_coef=0.5, max_grad_norm=0.05, advantage_norm=True,
+                           imitation_coef=0.7)
     samples = _random_samples(3, 64, 5, 6)
     reference = _loop_update(copy.deepcopy(model), samples, settings, lr=1e-2)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2, fused=True)

@@ -10,6 +10,8 @@ attained with X = the realised max), in O(N * |x| * |y| + M * |x|).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from hybridnet.model.actions import action_mask
@@ -27,6 +29,31 @@ from hybridnet.scenario import StepsConfig
 _INFEASIBLE = -np.inf
 
 
+@dataclass(frozen=True)
+class SlotSolution:
+    """The exact optimum of one slot, or of a batch of slots (leading dimension S).
+
+    Besides the optimum it holds every UE's best response to any bound X, which
+    is what a learner needs to be told when its group's X is not the optimal one.
+    """
+
+    group_bound: np.ndarray
+    """Optimal X = x_m^max of every group, (..., M)."""
+    x_upto: np.ndarray
+    """UE n's best x_n <= X for every bound X, (..., N, X+1)."""
+    y_of_x: np.ndarray
+    """UE n's best y_n for every x_n, (..., N, X+1)."""
+
+    def respond(self, bound: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every UE's best (x_n, y_n) when its group runs ``bound`` (..., N) common steps."""
+        x = np.take_along_axis(self.x_upto, bound[..., None], axis=-1)[..., 0]
+        return x, np.take_along_axis(self.y_of_x, x[..., None], axis=-1)[..., 0]
+
+    def optimum(self, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The optimal decision, given every UE's group (..., N)."""
+        return self.respond(np.take_along_axis(self.group_bound, group, axis=-1))
+
+
 class OraclePolicy:
     """Chooses the reward-maximising decision of every slot on the closed-form model."""
 
@@ -37,38 +64,47 @@ class OraclePolicy:
         self.params = params
 
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
+        return self.solve(state).optimum(state.group)
+
+    def solve(self, state: SlotState) -> SlotSolution:
+        """The optimum of ``state`` (one slot, or a batch (S, N)) and every best response."""
         p, st = self.params.physics, self.steps
         n = state.num_ues
         q_scale, t_scale, e_scale = self.params.reward.per_unit(n)
 
-        # every UE's own costs on the (N, X+1, Y+1) grid, the wait for the common latent aside
+        # every UE's own costs on the (..., N, X+1, Y+1) grid, the wait for the common latent aside
         steps_x = np.arange(st.x_max + 1)
-        x = steps_x[None, :, None]
+        x = steps_x[:, None]
         t_tx = tx_delay_s(p, downlink_rate_bps(p, state.gain))
-        own = ue_costs(p, x, np.arange(st.y_max + 1)[None, None, :], waited_steps=0,
-                       f_ue_hz=state.f_ue_hz[:, None, None], phi=state.phi[:, None, None],
-                       t_tx_s=t_tx[:, None, None])
+        own = ue_costs(p, x, np.arange(st.y_max + 1)[None, :], waited_steps=0,
+                       f_ue_hz=state.f_ue_hz[..., None, None], phi=state.phi[..., None, None],
+                       t_tx_s=t_tx[..., None, None])
         common_delay = common_delay_s(p, steps_x)                        # eq. (1), per X
         own_delay = own.delay_s
         if p.early_handoff:
-            own_delay = own_delay + common_delay[None, :, None]          # waits for its own x
+            own_delay = own_delay + common_delay[:, None]                # waits for its own x
         value = q_scale * own.qos - t_scale * own_delay - e_scale * own.own_energy_j
         mask = action_mask(st, state.allows_common_phase)
-        value = np.where(mask[None], value, _INFEASIBLE)
+        value = np.where(mask, value, _INFEASIBLE)
 
-        best_y = value.argmax(axis=2)                      # (N, X+1)
-        best_per_x = value.max(axis=2)                     # (N, X+1)
-        best_upto = np.maximum.accumulate(best_per_x, axis=1)
+        best_y = value.argmax(axis=-1)                     # (..., N, X+1)
+        best_per_x = value.max(axis=-1)                    # (..., N, X+1)
+        best_upto = np.maximum.accumulate(best_per_x, axis=-1)
+        # the x attaining best_upto: the first x to reach the running maximum (ties: fewer steps)
+        new_max = np.ones_like(best_per_x, dtype=bool)
+        new_max[..., 1:] = best_per_x[..., 1:] > best_upto[..., :-1]
+        x_upto = np.maximum.accumulate(np.where(new_max, steps_x, 0), axis=-1)
 
-        group_value = np.zeros((state.num_groups, st.x_max + 1))
-        np.add.at(group_value, state.group, best_upto)
+        # sum the members' best responses per (slot, group): one bincount over flat keys
+        m = state.num_groups
+        slots = state.group.reshape(-1, n).shape[0]
+        key = (np.arange(slots)[:, None] * m + state.group.reshape(slots, n)).ravel()
+        group_value = np.stack([
+            np.bincount(key, best_upto.reshape(-1, st.x_max + 1)[:, k], minlength=slots * m)
+            for k in range(st.x_max + 1)], axis=-1).reshape(*state.group.shape[:-1], m, -1)
         if not p.early_handoff:                            # every member waits for X, eq. (13)
-            members = np.bincount(state.group, minlength=state.num_groups)[:, None]
-            group_value -= t_scale * members * common_delay[None, :]
-        group_value -= e_scale * common_energy_j(p, steps_x)[None, :]   # eq. (2), once a group
-        bound = group_value.argmax(axis=1)[state.group]    # X of each UE's group
-
-        allowed = np.arange(st.x_max + 1)[None, :] <= bound[:, None]
-        x_choice = np.where(allowed, best_per_x, _INFEASIBLE).argmax(axis=1)
-        y_choice = best_y[np.arange(n), x_choice]
-        return x_choice, y_choice
+            members = np.bincount(key, minlength=slots * m).reshape(*state.group.shape[:-1], m)
+            group_value -= t_scale * members[..., None] * common_delay
+        group_value -= e_scale * common_energy_j(p, steps_x)            # eq. (2), once a group
+        return SlotSolution(group_bound=group_value.argmax(axis=-1), x_upto=x_upto,
+                            y_of_x=best_y)

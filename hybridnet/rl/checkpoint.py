@@ -31,8 +31,11 @@ from hybridnet.rl.ppo import Samples
 from hybridnet.rl.train import TRAINING_KEYS, Trainer
 from hybridnet.scenario import Scenario, changed_keys, from_dict, to_dict, to_toml
 
-FORMAT = "hybridnet.hid_checkpoint/1"
+FORMAT = "hybridnet.hid_checkpoint/2"
 """Tag of the checkpoint layout; bumped when it changes."""
+PAPER_ONLY_FORMAT = "hybridnet.hid_checkpoint/1"
+"""The layout before the default mode's UE actors became one shared network: its
+paper-mode checkpoints still load, its default-mode ones cannot."""
 
 PAYLOAD_KEYS: dict[str, type] = {"config": str, "source": str, "version": str, "weights": dict,
                                  "training": dict}
@@ -204,7 +207,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise HybridnetError(
             f"{path}: not a readable hybridnet checkpoint ({first}); write one with "
             "`hybridnet train`") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+    if not isinstance(payload, dict) or payload.get("format") not in (FORMAT, PAPER_ONLY_FORMAT):
         found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
         raise HybridnetError(
             f"{path}: not a HID checkpoint of format {FORMAT} (found {found!r}); "
@@ -216,6 +219,16 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     except (HybridnetError, tomllib.TOMLDecodeError) as err:
         first = str(err).strip().splitlines()[0]
         raise _damaged(path, f"its scenario is invalid ({first})") from None
+    if payload["format"] == PAPER_ONLY_FORMAT and controller.mode != "paper":
+        raise HybridnetError(
+            f"{path}: a default-mode controller of an older hybridnet ({checkpoint.version}), "
+            "one network per UE; today's default mode shares one UE network: retrain it with "
+            "`hybridnet train`")
+    if payload["format"] == PAPER_ONLY_FORMAT:
+        for parts in checkpoint.training.get("buffer", {}).values():
+            for part in parts if isinstance(parts, list) else []:
+                if isinstance(part, dict) and "log_probs" in part and "targets" not in part:
+                    part["targets"] = torch.full_like(part["log_probs"], -1, dtype=torch.long)
     _check_weights(path, checkpoint.weights, controller.state_dict())
     _check_training(path, checkpoint.training, controller)
     return checkpoint

@@ -99,6 +99,8 @@ class Decision:
     group: LevelStep | None = None
     """The group actor's step (1, R, ...); None in paper mode or when X_m was drawn at random."""
     rows: GroupRows | None = None
+    bound: np.ndarray | None = None
+    """Default mode: X_m of every UE's group (S, N), the bound its choice was made under."""
 
 
 class Features:
@@ -109,7 +111,7 @@ class Features:
     """
 
     UE_DIM = 5
-    GROUP_DIM = 7
+    GROUP_DIM = 10
 
     def __init__(self, scenario: Scenario) -> None:
         ue, ch = scenario.ue, scenario.channel
@@ -141,14 +143,18 @@ class Features:
         def mean(values: np.ndarray) -> np.ndarray:
             return np.bincount(key, values, minlength=bins) / safe
 
-        phi_mean = mean(phi)
-        phi_std = np.sqrt(np.maximum(mean(phi * phi) - phi_mean**2, 0.0))
-        phi_min = np.full(bins, np.inf)
-        phi_max = np.full(bins, -np.inf)
-        np.minimum.at(phi_min, key, phi)
-        np.maximum.at(phi_max, key, phi)
-        obs = np.stack([2.0 * count / n - 1.0, phi_mean, phi_std, phi_min, phi_max,
-                        mean(f), mean(gain)], axis=-1)[present]
+        def spread(values: np.ndarray) -> list[np.ndarray]:
+            """Mean, standard deviation, least and largest over each group's members."""
+            average = mean(values)
+            low = np.full(bins, np.inf)
+            high = np.full(bins, -np.inf)
+            np.minimum.at(low, key, values)
+            np.maximum.at(high, key, values)
+            return [average, np.sqrt(np.maximum(mean(values * values) - average**2, 0.0)),
+                    low, high]
+
+        obs = np.stack([2.0 * count / n - 1.0, *spread(phi), mean(f), mean(gain),
+                        *spread(f)[1:]], axis=-1)[present]
         row_of_bin = np.full(bins, -1)
         row_of_bin[present] = np.arange(len(present))
         rows = GroupRows(slot=present // m, group=present % m, members=count[present],
@@ -186,7 +192,7 @@ class HidController(nn.Module):
             self.group: ActorCritic | None = None
         else:
             self.group = ActorCritic(1, Features.GROUP_DIM, (self.num_x,), hidden, generator)
-            self.ue = ActorCritic(n, Features.UE_DIM + 1, (self.num_x, self.num_y), hidden,
+            self.ue = ActorCritic(1, Features.UE_DIM + 1, (self.num_x * self.num_y,), hidden,
                                   generator)
 
     @property
@@ -241,20 +247,21 @@ class HidController(nn.Module):
             bound_rows = g_action[0].cpu().numpy()
         bound = bound_rows[rows.of_ue]                                     # (S, N)
         obs = self._tensor(self.features.ue(state, rows, group_obs, bound))
-        bound_t = torch.as_tensor(bound.T, device=self.device)             # (N, S)
-        logits = self.ue.actor(obs)
-        d_logits, y_logits = logits.split((self.num_x, self.num_y), -1)
+        n, s_count = obs.shape[:2]
+        # One shared network: every (UE, slot) is a sample of the same actor.
+        shared_obs = obs.reshape(1, n * s_count, -1)
+        bound_t = torch.as_tensor(bound.T.reshape(1, -1), device=self.device)   # (1, N*S)
         offsets = torch.arange(self.num_x, device=self.device)
-        x_of_d = bound_t.unsqueeze(-1) - offsets                           # (N, S, X)
-        d_mask = (x_of_d >= 0) & x_ok[x_of_d.clamp(min=0)]
-        d_dist = MaskedCategorical(d_logits, d_mask)
-        d = self._draw(d_dist, greedy, generator)
-        x = bound_t - d
-        y_mask = feasible[x]                                               # (N, S, Y)
-        y_dist = MaskedCategorical(y_logits, y_mask)
-        y = self._draw(y_dist, greedy, generator)
-        step = LevelStep(obs, torch.cat([d_mask, y_mask], -1), torch.stack([d, y], -1),
-                         d_dist.log_prob(d) + y_dist.log_prob(y),
-                         self.ue.value(obs) if values else None)
-        return Decision(x=x.T.cpu().numpy(), y=y.T.cpu().numpy(), ue=step, group=group_step,
-                        rows=rows)
+        x_of_d = bound_t.unsqueeze(-1) - offsets                           # (1, N*S, X)
+        d_ok = (x_of_d >= 0) & x_ok[x_of_d.clamp(min=0)]
+        # Joint (offset, y) choice: y's feasible set and its best value depend on x.
+        mask = (d_ok.unsqueeze(-1) & feasible[x_of_d.clamp(min=0)]).flatten(-2)
+        dist = MaskedCategorical(self.ue.actor(shared_obs), mask)
+        action = self._draw(dist, greedy, generator)
+        x = bound_t - action // self.num_y
+        y = action % self.num_y
+        step = LevelStep(shared_obs, mask, action.unsqueeze(-1), dist.log_prob(action),
+                         self.ue.value(shared_obs) if values else None)
+        return Decision(x=x.reshape(n, s_count).T.cpu().numpy(),
+                        y=y.reshape(n, s_count).T.cpu().numpy(), ue=step, group=group_step,
+                        rows=rows, bound=bound)

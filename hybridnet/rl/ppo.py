@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hybridnet.rl.distributions import joint_log_prob_entropy
+from hybridnet.rl.distributions import MaskedCategorical, joint_log_prob_entropy, split_heads
 from hybridnet.rl.networks import ActorCritic, clip_grad_norm_per_agent_
 
 CHUNK_SAMPLES = 4096
@@ -33,6 +33,7 @@ class PpoSettings:
     value_coef: float
     max_grad_norm: float
     advantage_norm: bool
+    imitation_coef: float = 0.0
 
 
 @dataclass
@@ -47,12 +48,22 @@ class Samples:
     log_probs: torch.Tensor
     advantages: torch.Tensor
     returns: torch.Tensor
+    targets: torch.Tensor
+    """The teacher's choice (A, B), one index of the joint head, or -1 where there is none."""
 
     @staticmethod
     def concat(parts: list[Samples]) -> Samples:
         """Join along the sample dimension."""
         return Samples(*(torch.cat([getattr(p, f) for p in parts], dim=1)
                          for f in Samples.__dataclass_fields__))
+
+    def subset(self, size: int, generator: torch.Generator) -> Samples:
+        """At most ``size`` samples drawn without replacement (all of them if fewer)."""
+        num = self.obs.shape[1]
+        if num <= size:
+            return self
+        keep = torch.randperm(num, generator=generator)[:size]
+        return Samples(*(getattr(self, f)[:, keep] for f in Samples.__dataclass_fields__))
 
     def to(self, device: torch.device) -> Samples:
         return Samples(*(getattr(self, f).to(device) for f in Samples.__dataclass_fields__))
@@ -128,6 +139,18 @@ class RewardScaler:
         self.count = np.asarray(state["count"], dtype=float).copy()
 
 
+def _imitation_loss(dists: list[MaskedCategorical], targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of the teacher's choices, per agent (A,): the imitation term.
+
+    A teacher names one index of a single-head actor; samples without one
+    (target -1) count for nothing.
+    """
+    (dist,) = dists
+    has = targets >= 0
+    log_prob = dist.log_prob(targets.clamp(min=0))
+    return -(log_prob * has).sum(1) / has.sum(1).clamp(min=1)
+
+
 def ppo_update(model: ActorCritic, optimizer: torch.optim.Optimizer, samples: Samples,
                settings: PpoSettings, generator: torch.Generator) -> dict[str, float]:
     """Run ``epochs`` passes of minibatch PPO over ``samples``; return mean diagnostics.
@@ -156,9 +179,9 @@ def ppo_update(model: ActorCritic, optimizer: torch.optim.Optimizer, samples: Sa
                 leaves = {k: p[agents].detach().requires_grad_() for k, p in named.items()}
                 logits, values = torch.func.functional_call(model, leaves,
                                                             (samples.obs[agents][:, idx],))
-                log_prob, entropy = joint_log_prob_entropy(
-                    logits, samples.masks[agents][:, idx], model.heads,
-                    samples.actions[agents][:, idx])
+                dists = split_heads(logits, samples.masks[agents][:, idx], model.heads)
+                log_prob, entropy = joint_log_prob_entropy(dists,
+                                                           samples.actions[agents][:, idx])
                 log_ratio = log_prob - samples.log_probs[agents][:, idx]
                 ratio = log_ratio.exp()
                 adv = samples.advantages[agents][:, idx]
@@ -175,6 +198,9 @@ def ppo_update(model: ActorCritic, optimizer: torch.optim.Optimizer, samples: Sa
                 # Each agent's own loss; their sum gives every agent its own gradient.
                 loss = (policy_loss - settings.entropy_coef * entropy_mean
                         + settings.value_coef * value_loss)
+                if settings.imitation_coef > 0:
+                    loss = loss + settings.imitation_coef * _imitation_loss(
+                        dists, samples.targets[agents][:, idx])
                 grads = torch.autograd.grad(loss.sum(), list(leaves.values()))
                 for p, g in zip(named.values(), grads, strict=True):
                     p.grad[agents] = g

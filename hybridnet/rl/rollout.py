@@ -62,6 +62,7 @@ def _concat_decisions(decisions: list[Decision]) -> Decision:
         ue=_concat_steps([d.ue for d in decisions]),
         group=None if first.group is None else _concat_steps([d.group for d in decisions]),
         rows=rows,
+        bound=None if first.bound is None else np.concatenate([d.bound for d in decisions]),
     )
 
 

@@ -54,8 +54,7 @@ from hybridnet.metrics import slot_means
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import resolve_references
-from hybridnet.model.slot import SlotState
-from hybridnet.policies.oracle import OraclePolicy
+from hybridnet.policies.oracle import OraclePolicy, SlotSolution
 from hybridnet.rl.controller import Decision, HidController, LevelStep
 from hybridnet.rl.ppo import PpoSettings, RewardScaler, Samples, gae, ppo_update
 from hybridnet.rl.rollout import EpisodeOutcome, play_closed, play_des
@@ -134,10 +133,11 @@ class Trainer:
             clip=tr.clip, epochs=tr.epochs, batch_size=tr.batch_size,
             entropy_coef=tr.entropy_coef, value_coef=tr.value_coef,
             max_grad_norm=tr.max_grad_norm, advantage_norm=tr.advantage_norm,
+            imitation_coef=tr.imitation if tr.mode == "default" else 0.0,
         )
         self.optimizers = {"ue": torch.optim.Adam(self.controller.ue.parameters(),
                                                   lr=tr.learning_rate, fused=True)}
-        self.scalers = {"ue": RewardScaler(self.scenario.network.num_ues, self.gamma)}
+        self.scalers = {"ue": RewardScaler(self.controller.ue.num_agents, self.gamma)}
         if self.controller.group is not None:
             self.optimizers["group"] = torch.optim.Adam(self.controller.group.parameters(),
                                                         lr=tr.group_learning_rate, fused=True)
@@ -208,31 +208,61 @@ class Trainer:
         return self.params.reward.objective(out.qos, out.delay_s, out.own_energy_j)  # N = 1
 
     def _samples(self, level: str, step: LevelStep, rewards: np.ndarray, values: np.ndarray,
-                 valid: np.ndarray, pick: tuple[np.ndarray, np.ndarray]) -> Samples:
+                 valid: np.ndarray, pick: tuple[np.ndarray, np.ndarray],
+                 targets: np.ndarray | None) -> Samples:
         """Scale rewards (learners, R, S), run GAE along the slots, keep the ``pick`` entries.
 
-        ``pick`` = (stream, slot) indices, in the order of ``step``'s samples.
+        ``pick`` = (stream, slot) indices, in the order of ``step``'s samples;
+        ``targets`` the teacher's choices in that order (None: no teacher).
         """
+        if targets is None:
+            targets = np.full(step.log_probs.shape, -1)
         if self.scenario.train.reward_scaling:
             rewards = self.scalers[level].scale_episode(rewards, valid)
         adv, ret = gae(rewards, values, self.gamma, self.scenario.train.gae_lambda)
         return Samples(obs=step.obs.cpu(), masks=step.masks.cpu(), actions=step.actions.cpu(),
                        log_probs=step.log_probs.cpu(),
                        advantages=torch.as_tensor(adv[:, pick[0], pick[1]], dtype=torch.float32),
-                       returns=torch.as_tensor(ret[:, pick[0], pick[1]], dtype=torch.float32))
+                       returns=torch.as_tensor(ret[:, pick[0], pick[1]], dtype=torch.float32),
+                       targets=torch.as_tensor(targets, dtype=torch.long).reshape(
+                           step.log_probs.shape))
 
-    def _collect(self, decision: Decision, out: EpisodeOutcome) -> None:
+    def _teacher(self, decision: Decision, solution: SlotSolution
+                 ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The oracle's choices for the default mode's actors, or None without imitation.
+
+        A UE's target is its exact best response to the bound X_m its group
+        actually drew (so it is right whatever the group actor did); the group
+        actor's target is the optimal X_m. Both in the order the actors acted.
+        """
+        if self.settings.imitation_coef <= 0 or decision.bound is None:
+            return None, None
+        num_y = self.controller.num_y
+        x, y = solution.respond(decision.bound)
+        ue_targets = ((decision.bound - x) * num_y + y).T.reshape(1, -1)
+        group_targets = None
+        if decision.group is not None and decision.rows is not None:
+            group_targets = solution.group_bound[decision.rows.slot, decision.rows.group]
+        return ue_targets, group_targets
+
+    def _collect(self, decision: Decision, out: EpisodeOutcome, solution: SlotSolution) -> None:
         """Turn one episode into PPO samples for each population of actors."""
+        ue_targets, group_targets = self._teacher(decision, solution)
         assert decision.ue.values is not None
-        ue_values = decision.ue.values.cpu().numpy()[:, None, :]            # (N, 1, S)
-        n, _, s_count = ue_values.shape
+        s_count, n = out.states.phi.shape
         if self.controller.mode == "paper":
+            # N learners, one reward stream each, their samples the slots.
+            ue_values = decision.ue.values.cpu().numpy()[:, None, :]        # (N, 1, S)
             rewards = np.broadcast_to(out.reward, (n, 1, s_count)).copy()
+            pick = (np.zeros(s_count, dtype=int), np.arange(s_count))
         else:
-            rewards = self._own_terms(out).T[:, None, :]
-        every_slot = (np.zeros(s_count, dtype=int), np.arange(s_count))
+            # One shared learner, N reward streams; samples ordered UE-major as acted.
+            ue_values = decision.ue.values.cpu().numpy().reshape(1, n, s_count)
+            rewards = self._own_terms(out).T[None]
+            pick = (np.repeat(np.arange(n), s_count), np.tile(np.arange(s_count), n))
         self.buffer["ue"].append(self._samples("ue", decision.ue, rewards, ue_values,
-                                               np.ones_like(rewards, dtype=bool), every_slot))
+                                               np.ones_like(rewards, dtype=bool), pick,
+                                               ue_targets))
         if decision.group is None:
             return
         assert decision.rows is not None and decision.group.values is not None
@@ -252,7 +282,7 @@ class Trainer:
         values = np.zeros((1, m, s_count))
         values[0][where] = decision.group.values.cpu().numpy()[0]
         self.buffer["group"].append(self._samples("group", decision.group, rewards, values,
-                                                  valid, where))
+                                                  valid, where, group_targets))
 
     def _update(self) -> None:
         generator = torch.Generator().manual_seed(
@@ -262,9 +292,17 @@ class Trainer:
                 continue
             model = self.controller.ue if level == "ue" else self.controller.group
             assert model is not None
-            samples = Samples.concat(parts).to(self.device)
+            samples = Samples.concat(parts)
+            settings = self.settings
+            if level == "ue" and self.controller.mode == "default":
+                # The shared actor sees N x S decisions per episode, far more than one
+                # update needs: a fixed random share keeps its cost flat in N.
+                budget = self.scenario.train.shared_samples
+                samples = samples.subset(budget, generator)
+                settings = dataclasses.replace(settings, batch_size=budget)
+            samples = samples.to(self.device)
             self.last_update[level] = ppo_update(model, self.optimizers[level], samples,
-                                                 self.settings, generator)
+                                                 settings, generator)
         self.buffer = {level: [] for level in self.optimizers}
         self.buffered_episodes = 0
         self.updates_done += 1
@@ -295,26 +333,21 @@ class Trainer:
         else:
             decision, out = play_closed(self.controller, self.params, self.episode_scenario,
                                         seed, generator, explore)
-        oracle = self._oracle_reward(out.states)
+        solution = self.oracle.solve(out.states)
+        oracle = float(evaluate(self.params, out.states,
+                                *solution.optimum(out.states.group)).reward.mean())
         means = slot_means(out.qos.sum(1), out.delay_s.sum(1),
                            out.own_energy_j.sum(1) + out.common_energy_j.sum(1), out.reward)
         row = {"episode": e, **means, "oracle_reward": oracle,
                "optimality_gap": oracle - means["reward"]}
         with deferred_interrupt():
-            self._collect(decision, out)
+            self._collect(decision, out, solution)
             self.buffered_episodes += 1
             if self.buffered_episodes >= tr.episodes_per_update:
                 self._update()
             self.history.append(row)
             self.episodes_done += 1
         return row
-
-    def _oracle_reward(self, states: SlotState) -> float:
-        """Mean slot reward of the exact optimum on the episode's slots (closed form)."""
-        decisions = [self.oracle.decide(states.take(k)) for k in range(states.phi.shape[0])]
-        x = np.stack([d[0] for d in decisions])
-        y = np.stack([d[1] for d in decisions])
-        return float(evaluate(self.params, states, x, y).reward.mean())
 
     def train(self, episodes: int | None = None,
               on_episode: Callable[[dict[str, float]], None] | None = None,

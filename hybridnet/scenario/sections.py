@@ -230,6 +230,15 @@ class TrainConfig:
                                    "actor, so the UE actors learn their best response to "
                                    "every X_m; annealed linearly to 0 at the last episode",
                                    lo=0.0, hi=1.0)
+    imitation: float = key(1.0, "default mode: weight of the auxiliary imitation loss, the "
+                           "cross-entropy of the closed-form oracle's choices (each UE's best "
+                           "response to the X_m its group drew, the group's optimal X_m) added "
+                           "to the PPO loss; 0 for pure PPO. Paper mode never imitates",
+                           lo=0.0, hi=1000.0)
+    shared_samples: int = key(512, "default mode: decisions drawn at random from each rollout "
+                              "for the shared UE actor's update, one minibatch per epoch; "
+                              "bounds the update's cost whatever the number of UEs",
+                              lo=1, hi=100_000_000)
     engine: str = key("closed", "what evaluates the training decisions", choices=ENGINES)
     device: str = key("cpu", "torch device", choices=DEVICES)
     seed: int = key(0, "root seed of training (weights, exploration, training slots); "
