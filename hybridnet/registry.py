@@ -169,7 +169,7 @@ POLICIES = Choices("sim.policy", """
 """The policies ``--policy`` and ``[sim] policy`` name; ``fixed:X,Y`` and ``PATH`` are patterns."""
 
 TRAIN_MODES = Choices("train.mode", """
-    default: a group actor for X_m plus per-UE actors, each on its own reward terms
+    default: a group actor for X_m and one UE actor shared by all UEs, on own rewards, oracle-taught
     paper: the paper's IPPO with the team reward, for reproduction
 """)
 

@@ -8,11 +8,15 @@ Two designs share this code (``[train] mode``):
 
 ``default``
     A group actor (one network shared by all groups) first draws each group's
-    common steps X_m from a summary of the group. Then actor n sees its own
-    conditions and X_m of its group and draws an offset d_n = X_m - x_n and
-    y_n (two heads, y masked given x). Under (13) a member waits for X_m
-    anyway, so choosing X once per group, where its cost is paid, removes the
-    coordination problem that the max in (1) poses to independent actors.
+    common steps X_m from a summary of the group. Then one UE actor, shared by
+    every UE, sees each UE's own conditions and X_m of its group and draws
+    the offset d_n = X_m - x_n and y_n jointly (the best y depends on x).
+    Under (13) a member waits for X_m anyway, so choosing X once per group,
+    where its cost is paid, removes the coordination problem that the max in
+    (1) poses to independent actors; sharing one network lets the UE actor
+    learn from every UE's decisions, which differ only in what they observe.
+
+docs/controller.md derives what each actor needs to observe from the oracle.
 
 Every array that describes slots may carry a leading slot dimension S: the
 closed-form training engine decides a whole episode's slots in one batched

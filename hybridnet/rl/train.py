@@ -24,8 +24,13 @@ default mode takes that coordination away: it chooses X_m once per group,
 where its cost is paid, encodes the UE's action as the offset X_m - x_n,
 rewards each actor with its own terms, and lets the UE actors answer
 uniformly drawn X_m early on (``bound_exploration``) so that the group actor
-compares bounds under good responses. How far each mode gets is measured in
-experiments/README.md ("HID vs the exact oracle").
+compares bounds under good responses. Its UE actor is one network shared by
+every UE, updated on ``shared_samples`` decisions drawn from each rollout, and
+with ``[train] imitation`` > 0 both actors also learn from the closed-form
+oracle on the training slots: the loss adds the cross-entropy of each UE's
+exact best response to the X_m its group drew and of the optimal X_m
+(docs/controller.md says why). How far each mode gets is measured in
+experiments/README.md ("HID vs the exact oracle", "HID on heterogeneous cells").
 
 Every random draw derives from ``[train] seed`` and the episode (or update)
 index, never from a stream that lives across episodes, so a run resumed from

@@ -174,17 +174,18 @@ class RewardConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """The HID controller's training (IPPO, one actor and one critic per UE).
+    """The HID controller's training (PPO actors and critics queried every slot).
 
     ``mode = "paper"`` is the paper's HID as described: independent per-UE actors
     and critics over all (x, y) pairs, the shared team reward (20). ``mode =
-    "default"`` keeps per-UE PPO actors and critics but adds an ES-level group
-    actor (one network, asked once per group) that picks the group's common
-    steps X_m; each UE actor then picks its offset X_m - x_n and y_n and is
-    rewarded with its own terms of (17a). Under (13) a member waits for X_m
-    anyway, so choosing X_m once per group, where its cost is paid, takes away
-    the coordination through the max in (1) that independent actors sharing one
-    reward would need. How each mode fares is measured in experiments/README.md.
+    "default"`` adds an ES-level group actor (one network, asked once per group)
+    that picks the group's common steps X_m; one UE actor shared by every UE then
+    picks each UE's offset X_m - x_n and y_n and is rewarded with that UE's own
+    terms of (17a), and both learn from the closed-form oracle too
+    (``imitation``). Under (13) a member waits for X_m anyway, so choosing X_m
+    once per group, where its cost is paid, takes away the coordination through
+    the max in (1) that independent actors sharing one reward would need.
+    docs/controller.md explains both; experiments/README.md measures them.
     """
 
     mode: str = key("default", "controller design", choices=TRAIN_MODES)
