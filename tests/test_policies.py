@@ -9,6 +9,7 @@ import pytest
 
 from hybridnet.errors import HybridnetError
 from hybridnet.model.actions import action_mask
+from hybridnet.model.costs import downlink_rate_bps, tx_delay_s, ue_costs
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
@@ -110,3 +111,51 @@ def test_local_policy_runs_everything_on_the_ue():
 def test_bad_policy_specs(spec, match):
     with pytest.raises(HybridnetError, match=match):
         make_policy(spec, from_dict({}), np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("early_handoff", [False, True])
+def test_best_responses_are_the_best_split_under_every_bound(early_handoff):
+    """What the default HID's UE actor is taught: UE n's best (x <= X, y), by brute force.
+
+    UE n's own terms of (17a), its group's common phase running X steps: it
+    waits for X (eq. 13), or for its own x with early hand-off.
+    """
+    scenario = from_dict({"network": {"num_ues": 4, "num_groups": 2}, "steps": TINY_STEPS,
+                          "reward": {"weights": [0.4, 0.3, 0.3]},
+                          "sim": {"early_handoff": early_handoff}})
+    params = ModelParams.from_scenario(scenario)
+    p = params.physics
+    q_unit, t_unit, e_unit = params.reward.per_unit(4)
+    oracle = OraclePolicy(scenario.steps, params)
+    state = _state(np.random.default_rng(3), 4, 2)
+    solution = oracle.solve(state)
+    t_tx = tx_delay_s(p, downlink_rate_bps(p, state.gain))
+    pairs = list(zip(*np.nonzero(action_mask(scenario.steps)), strict=True))
+    for bound in range(scenario.steps.x_max + 1):
+        x, y = solution.respond(np.full(4, bound))
+        for ue in range(4):
+            def own(split, ue=ue, bound=bound):
+                a, b = split
+                c = ue_costs(p, a, b, waited_steps=a if early_handoff else bound,
+                             f_ue_hz=state.f_ue_hz[ue], phi=state.phi[ue], t_tx_s=t_tx[ue])
+                return float(q_unit * c.qos - t_unit * c.delay_s - e_unit * c.own_energy_j)
+            best = max(own(pair) for pair in pairs if pair[0] <= bound)
+            assert x[ue] <= bound
+            assert own((x[ue], y[ue])) == pytest.approx(best, abs=1e-12)
+
+
+def test_one_batched_solve_equals_a_solve_per_slot():
+    scenario = from_dict({"network": {"num_ues": 12, "num_groups": 3},
+                          "reward": {"weights": [0.4, 0.3, 0.3]}})
+    oracle = OraclePolicy(scenario.steps, ModelParams.from_scenario(scenario))
+    rng = np.random.default_rng(5)
+    states = [_state(rng, 12, 3) for _ in range(5)]
+    batch = SlotState(f_ue_hz=np.stack([s.f_ue_hz for s in states]),
+                      phi=np.stack([s.phi for s in states]),
+                      group=np.stack([s.group for s in states]),
+                      gain=np.stack([s.gain for s in states]), num_groups=3)
+    x, y = oracle.solve(batch).optimum(batch.group)
+    for k, state in enumerate(states):
+        want_x, want_y = oracle.decide(state)
+        np.testing.assert_array_equal(x[k], want_x)
+        np.testing.assert_array_equal(y[k], want_y)
