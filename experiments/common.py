@@ -55,20 +55,51 @@ def save_figure(fig: Figure, out: Path) -> None:
     plt.close(fig)
 
 
+def evaluation_base(scenario_path: str, values: Mapping[str, Any],
+                    eval_slots: int) -> dict[str, Any]:
+    """``values`` plus the evaluation's ``sim.slots``, training's episode length kept.
+
+    ``train.episode_slots`` defaults to ``sim.slots``, so it is pinned to what the
+    scenario with ``values`` alone trains on: a controller is trained on the
+    same episodes however many slots it is then evaluated on.
+    """
+    episode_slots = load_scenario(scenario_path, dict(values)).train.episode_slots
+    return {**values, "sim.slots": eval_slots, "train.episode_slots": episode_slots}
+
+
+def run_cells(scenario_path: str, base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]],
+              policy: str, out: Path, *, seeds: Sequence[int], workers: int) -> pd.DataFrame:
+    """The sweep ``out`` of ``policy`` over ``grid`` on ``scenario_path`` + ``base``, run or
+    resumed on an embedded Dask cluster of ``workers`` processes (closed form): its rows."""
+    plan = plan_sweep(read_scenario(scenario_path, dict(base)), grid, out, policy=policy,
+                      engine="closed", seeds=seeds)
+    report = run_sweep(plan, workers=workers)
+    if report.failed:
+        raise SystemExit(f"{report.failed} cells failed: see the error column of "
+                         f"{report.results}, then rerun to retry them")
+    return read_results(out)
+
+
+def training_log(scenario_path: str, values: Mapping[str, Any]) -> pd.DataFrame:
+    """The per-episode log (training.csv's columns) of the controller a HID sweep cell of
+    ``values`` trained; found in the cache (HYBRIDNET_CACHE) that cell filled."""
+    scenario = load_scenario(scenario_path, dict(values))
+    return pd.DataFrame(train_cached(scenario, progress=False).training["history"])
+
+
 def sweep_ways(scenario_path: str, key: str, values: Mapping[str, Any], ways: Sequence[str],
                sweeps: Path, *, train_seed: int, episodes: int | None, eval_seed: int,
                eval_slots: int, workers: int, fixed: Mapping[str, Any] | None = None
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score every way (``hid-MODE``, ``oracle``) on every value of scenario ``key``.
 
-    Each way is a sweep (:mod:`hybridnet.sweep`) in ``sweeps/{hid,oracle}`` on an
-    embedded Dask cluster of ``workers`` processes, so a rerun resumes and a
-    trained controller is cached per cell: HID in each mode (``train.mode``) is
-    trained with ``train.seed`` = ``train_seed``, on the scenario's own
-    training episodes, then acts greedily on fresh evaluation slots (``[sim]
-    seed`` = ``eval_seed``, ``eval_slots`` of them, closed form), where the
-    oracle is scored too. ``values`` maps each label to the value of ``key``;
-    ``fixed`` are keys every cell sets.
+    Each way is a sweep (:func:`run_cells`) in ``sweeps/{hid,oracle}``, so a
+    rerun resumes and a trained controller is cached per cell: HID in each
+    mode (``train.mode``) is trained with ``train.seed`` = ``train_seed``, on
+    the scenario's own training episodes, then acts greedily on fresh
+    evaluation slots (``[sim] seed`` = ``eval_seed``, ``eval_slots`` of them,
+    closed form), where the oracle is scored too. ``values`` maps each label to
+    the value of ``key``; ``fixed`` are keys every cell sets.
 
     Returns one row per label and way (``label``, ``way``, the evaluation
     reward and per-UE QoS, delay and energy, and for HID the converged reward
@@ -76,26 +107,19 @@ def sweep_ways(scenario_path: str, key: str, values: Mapping[str, Any], ways: Se
     evaluation, about 1 s when the controller was found cached) and the HID
     trainings' per-episode logs (``label``, ``way`` and training.csv's columns).
     """
-    # The evaluation slots set sim.slots; training keeps the episodes it would play.
     plain = {**(fixed or {}), "train.seed": train_seed}
     if episodes is not None:
         plain["train.episodes"] = episodes
-    episode_slots = load_scenario(scenario_path, plain).train.episode_slots
-    base = {**plain, "sim.slots": eval_slots, "train.episode_slots": episode_slots}
+    base = evaluation_base(scenario_path, plain, eval_slots)
     modes = [way.removeprefix("hid-") for way in ways if way.startswith("hid-")]
     grids = {"hid": {"train.mode": modes, key: list(values.values())}} if modes else {}
     if "oracle" in ways:
         grids["oracle"] = {key: list(values.values())}
     labels = {value_text(value): label for label, value in values.items()}
-    rows, logs = [], []
+    rows = []
     for policy, grid in grids.items():
-        plan = plan_sweep(read_scenario(scenario_path, base), grid, sweeps / policy,
-                          policy=policy, engine="closed", seeds=[eval_seed])
-        report = run_sweep(plan, workers=workers)
-        if report.failed:
-            raise SystemExit(f"{report.failed} cells failed: see the error column of "
-                             f"{report.results}, then rerun to retry them")
-        frame = read_results(plan.out)
+        frame = run_cells(scenario_path, base, grid, policy, sweeps / policy,
+                          seeds=[eval_seed], workers=workers)
         way = "hid-" + frame["train.mode"] if policy == "hid" else pd.Series("oracle", frame.index)
         rows.append(pd.DataFrame({
             "label": frame[key].map(lambda text: labels[str(text)]), "way": way,
@@ -105,11 +129,9 @@ def sweep_ways(scenario_path: str, key: str, values: Mapping[str, Any], ways: Se
                 "converged_oracle_reward": frame["converged_oracle_reward"],
                 "train_s": frame["elapsed_s"]} if policy == "hid" else {}),
         }))
-    for mode in modes:
-        for label, value in values.items():
-            scenario = load_scenario(scenario_path, {**base, key: value, "train.mode": mode})
-            history = pd.DataFrame(train_cached(scenario, progress=False).training["history"])
-            logs.append(history.assign(label=label, way=f"hid-{mode}"))
+    logs = [training_log(scenario_path, {**base, key: value, "train.mode": mode}).assign(
+                label=label, way=f"hid-{mode}")
+            for mode in modes for label, value in values.items()]
     rank = {"way": {way: i for i, way in enumerate(ways)},
             "label": {label: i for i, label in enumerate(values)}}
     results = pd.concat(rows, ignore_index=True).sort_values(

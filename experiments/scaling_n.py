@@ -12,16 +12,19 @@ with R the mean slot reward (17a); also the training wall time per N (one
 process, one torch thread). Training at N = 500 costs about 1 s per episode
 here, so by default it gets 250 episodes instead of 500 (--cap 500=250).
 
-Writes into experiments/results/scaling_n/: ``results.csv`` (one row per N and
-policy), ``training.csv`` (per-episode logs) and ``scaling_n.png``.
+Each policy is a sweep (``hybridnet.sweep``, embedded Dask cluster of --jobs
+workers): a rerun resumes, and a controller trained once is cached per cell.
+
+Writes into experiments/results/scaling_n/: ``sweeps/`` (the sweeps' results.csv
+and sweep.toml), ``results.csv`` (one row per N and policy), ``training.csv``
+(per-episode logs) and ``scaling_n.png``.
 
     .venv/bin/python experiments/scaling_n.py --jobs 2
 """
 
 from __future__ import annotations
 
-import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -30,54 +33,56 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
-import torch  # noqa: E402
-from common import evaluation_parser, save_figure  # noqa: E402
+from common import (  # noqa: E402
+    evaluation_base,
+    evaluation_parser,
+    run_cells,
+    save_figure,
+    training_log,
+)
 
-from hybridnet.api import load_scenario, policy_rng, simulate  # noqa: E402
-from hybridnet.metrics import policy_scores  # noqa: E402
-from hybridnet.policies import RandomPolicy  # noqa: E402
-from hybridnet.policies.base import Policy  # noqa: E402
-from hybridnet.rl.policy import HidPolicy  # noqa: E402
-from hybridnet.rl.train import Trainer  # noqa: E402
-from hybridnet.scenario import Scenario  # noqa: E402
-
-
-def reward_of(scenario: Scenario, policy: str | Policy, seed: int, slots: int) -> float:
-    """Mean slot reward of ``policy`` on the evaluation slots (closed form)."""
-    return policy_scores(simulate(scenario, policy, seed=seed, slots=slots,
-                                  engine="closed"))["reward"]
+BASELINES = ("random", "local", "oracle")
 
 
-def run_n(scenario_path: str, num_ues: int, episodes: int, seed: int, eval_seed: int,
-          eval_slots: int) -> tuple[pd.DataFrame, list[dict[str, float | str]]]:
-    """Train default-mode HID at ``num_ues`` UEs and score it and the baselines."""
-    torch.set_num_threads(1)
-    scenario = load_scenario(scenario_path, {"network.num_ues": num_ues, "train.mode": "default",
-                                             "train.seed": seed, "train.episodes": episodes})
-    start = time.perf_counter()
-    trainer = Trainer(scenario)
-    history = trainer.train()
-    train_s = time.perf_counter() - start
-    scores = {
-        "hid-default": reward_of(scenario, HidPolicy(trainer.controller, sample=False),
-                                   eval_seed, eval_slots),
-        "random": reward_of(scenario, RandomPolicy(scenario.steps, policy_rng(eval_seed)),
-                              eval_seed, eval_slots),
-        "local": reward_of(scenario, "local", eval_seed, eval_slots),
-        "oracle": reward_of(scenario, "oracle", eval_seed, eval_slots),
-    }
-    span = scores["oracle"] - scores["random"]
-    tail = history[history["episode"] >= int(0.6 * episodes)]
-    rows = [{"num_ues": num_ues, "policy": policy, "reward": reward,
-             "share": (reward - scores["random"]) / span,
-             "episodes": episodes if policy == "hid-default" else 0,
-             "train_s": train_s if policy == "hid-default" else float("nan"),
-             "train_tail_gap": float(tail["optimality_gap"].mean())
-             if policy == "hid-default" else float("nan")}
-            for policy, reward in scores.items()]
-    print(f"N={num_ues:>4}: HID share {rows[0]['share']:.4f}, {episodes} episodes "
-          f"in {train_s:.0f} s", flush=True)
-    return history.assign(num_ues=num_ues), rows
+def score(scenario_path: str, num_ues: Sequence[int], caps: Mapping[int, int], episodes: int,
+          seed: int, eval_seed: int, eval_slots: int, out: Path,
+          workers: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Default-mode HID and the baselines at every N: one row per N and policy, and the
+    trainings' logs.
+
+    HID is one sweep per number of training episodes (``sweeps/hid-<E>ep``: the
+    capped N train fewer), each baseline one sweep over every N; all on the same
+    evaluation slots. The training time is the HID cell's (training plus evaluation).
+    """
+    plain = {"train.mode": "default", "train.seed": seed}
+    base = evaluation_base(scenario_path, plain, eval_slots)
+    rows, logs = [], []
+    for budget in sorted({caps.get(n, episodes) for n in num_ues}, reverse=True):
+        # Largest N first, so the longest run does not start last.
+        group = sorted((n for n in num_ues if caps.get(n, episodes) == budget), reverse=True)
+        values = {**base, "train.episodes": budget}
+        frame = run_cells(scenario_path, values, {"network.num_ues": group}, "hid",
+                          out / "sweeps" / f"hid-{budget}ep", seeds=[eval_seed],
+                          workers=workers)
+        rows.append(pd.DataFrame({
+            "num_ues": frame["network.num_ues"], "policy": "hid-default",
+            "reward": frame["reward"], "episodes": budget, "train_s": frame["elapsed_s"],
+            "train_tail_gap": frame["converged_oracle_reward"] - frame["converged_reward"]}))
+        logs += [training_log(scenario_path, {**values, "network.num_ues": n}).assign(
+            num_ues=n) for n in group]
+    for policy in BASELINES:
+        frame = run_cells(scenario_path, base, {"network.num_ues": sorted(num_ues)}, policy,
+                          out / "sweeps" / policy, seeds=[eval_seed], workers=workers)
+        rows.append(pd.DataFrame({"num_ues": frame["network.num_ues"], "policy": policy,
+                                  "reward": frame["reward"], "episodes": 0}))
+    results = pd.concat(rows, ignore_index=True)
+    by_n = results.set_index(["num_ues", "policy"])["reward"]
+    span = results["num_ues"].map(by_n.xs("oracle", level="policy")
+                                  - by_n.xs("random", level="policy"))
+    random = results["num_ues"].map(by_n.xs("random", level="policy"))
+    results.insert(3, "share", (results["reward"] - random) / span)
+    results = results.sort_values(["num_ues", "policy"], kind="stable").reset_index(drop=True)
+    return results, pd.concat(logs, ignore_index=True)
 
 
 def plot(results: pd.DataFrame, out: Path) -> None:
@@ -110,15 +115,8 @@ def main() -> None:
     args = parser.parse_args()
 
     caps = {int(n): int(e) for n, e in (c.split("=") for c in args.cap)}
-    # Largest N first, so the longest run does not start last.
-    order = sorted(args.num_ues, reverse=True)
-    cells = [(args.scenario, n, caps.get(n, args.episodes), args.train_seed, args.eval_seed,
-              args.eval_slots) for n in order]
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        outcomes = list(pool.map(run_n, *zip(*cells, strict=True)))
-    log = pd.concat([h for h, _ in outcomes], ignore_index=True)
-    results = pd.DataFrame([r for _, rows in outcomes for r in rows]).sort_values(
-        ["num_ues", "policy"], kind="stable")
+    results, log = score(args.scenario, args.num_ues, caps, args.episodes, args.train_seed,
+                         args.eval_seed, args.eval_slots, args.out, args.jobs)
 
     args.out.mkdir(parents=True, exist_ok=True)
     log.to_csv(args.out / "training.csv", index=False, float_format="%.10g")
