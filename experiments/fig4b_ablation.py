@@ -7,7 +7,12 @@ The paper reports HID 7.27 > without advantage normalisation ~7.0 (slower,
 noisier) > without reward scaling ~6.1-6.3 (unstable); absolute values depend
 on its undisclosed reward normalisation, so the ordering is what to compare.
 
-Writes ``fig4b_ablation.csv`` (one row per variant, seed and episode: the
+Each variant is a sweep over the training seeds (``hybridnet.sweep``, embedded
+Dask cluster of --jobs workers): a rerun resumes, and a controller trained once
+is cached (HYBRIDNET_CACHE).
+
+Writes ``sweeps/<variant>/`` (the sweeps' results.csv and sweep.toml),
+``fig4b_ablation.csv`` (one row per variant, seed and episode: the
 training log of ``hybridnet train``), ``fig4b_summary.csv`` (mean reward per
 slot over the last 40 % of the episodes, the paper's episodes 300-500, and the
 share of the random-to-oracle distance it closes on the training slots) and
@@ -19,8 +24,6 @@ share of the random-to-oracle distance it closes on the training slots) and
 from __future__ import annotations
 
 import argparse
-import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import matplotlib
@@ -30,8 +33,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from common import ROOT, run_cells, training_log  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = {
     "HID": {},
     "without advantage normalisation": {"train.advantage_norm": False},
@@ -39,18 +42,25 @@ VARIANTS = {
 }
 
 
-def train_one(scenario_path: str, variant: str, seed: int, episodes: int | None) -> pd.DataFrame:
-    """One training run; its per-episode log tagged with variant and seed."""
-    from hybridnet.api import load_scenario
-    from hybridnet.rl.train import Trainer
+def trained_logs(scenario_path: str, seeds: list[int], episodes: int | None, out: Path,
+                 workers: int) -> pd.DataFrame:
+    """Train every variant with every seed; their per-episode logs tagged with variant and seed.
 
-    values = {"train.mode": "paper", "train.seed": seed, **VARIANTS[variant]}
-    if episodes is not None:
-        values["train.episodes"] = episodes
-    start = time.perf_counter()
-    history = Trainer(load_scenario(scenario_path, values)).train()
-    print(f"{variant} seed {seed}: {time.perf_counter() - start:.0f} s", flush=True)
-    return history.assign(variant=variant, seed=seed)
+    Each variant is a sweep over ``train.seed`` (``sweeps/<variant>``, embedded
+    Dask cluster of ``workers`` processes), so a rerun resumes and a controller
+    trained once is cached; its greedy evaluation on the scenario's own slots
+    is a by-product this figure does not use.
+    """
+    logs = []
+    for variant, switches in VARIANTS.items():
+        values = {"train.mode": "paper", **switches}
+        if episodes is not None:
+            values["train.episodes"] = episodes
+        run_cells(scenario_path, values, {"train.seed": seeds}, "hid",
+                  out / "sweeps" / variant.replace(" ", "-"), seeds=[0], workers=workers)
+        logs += [training_log(scenario_path, {**values, "train.seed": seed}).assign(
+            variant=variant, seed=seed) for seed in seeds]
+    return pd.concat(logs, ignore_index=True)
 
 
 def random_reward(scenario_path: str, episodes: int, seed: int) -> np.ndarray:
@@ -80,14 +90,12 @@ def main() -> None:
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "paper.toml"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--episodes", type=int, default=None, help="default: train.episodes")
-    parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (processes)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="runs in parallel (worker processes of the embedded Dask cluster)")
     parser.add_argument("--out", type=Path, default=ROOT / "experiments" / "results" / "fig4b")
     args = parser.parse_args()
 
-    runs = [(args.scenario, v, s, args.episodes) for v in VARIANTS for s in args.seeds]
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        frames = list(pool.map(train_one, *zip(*runs, strict=True)))
-    log = pd.concat(frames, ignore_index=True)
+    log = trained_logs(args.scenario, args.seeds, args.episodes, args.out, args.jobs)
     args.out.mkdir(parents=True, exist_ok=True)
     log.to_csv(args.out / "fig4b_ablation.csv", index=False, float_format="%.10g")
 
