@@ -292,7 +292,7 @@ def fig5_map_oracle() -> str:
     header = ["HIQM", "phi", "reward", "weights", "order (oracle)", "HIS over PPGFIS (%)",
               "over GFIS", "over IIS", "spacing PPGFIS / GFIS",
               f"seeds in the paper's order (of {seeds})"]
-    rows = [["paper", "", "", "(0.6, 0.2, 0.2)", PAPER_ORDER_TEXT]
+    rows = [["the paper's result", "", "", "(0.6, 0.2, 0.2)", PAPER_ORDER_TEXT]
             + [pct(PAPER_GAIN_PCT[s]) for s in SCHEMES[1:]] + [PAPER_SPACING_CELL, ""]]
     rows += [config_cells(r) + [r["order"]] + gain_cells(r) + spacing_cells(r)
              + [str(int(r["seeds_in_paper_order"]))] for _, r in summary.iterrows()]
@@ -317,7 +317,7 @@ def fig5_map_offset() -> str:
     header = ["HIQM", "phi", "reward", "weights", "R_IIS / (R_HIS - R_IIS)",
               "HIS over PPGFIS / GFIS (%) once shifted to +102.2 % over IIS"]
     paper = PAPER_FIG5A["iis"] / (PAPER_FIG5A["his"] - PAPER_FIG5A["iis"])
-    rows = [["paper (Fig. 5(a))", "", "", "(0.6, 0.2, 0.2)", f"{paper:.2f}",
+    rows = [["the paper's result", "", "", "(0.6, 0.2, 0.2)", f"{paper:.2f}",
              f"{pct(PAPER_GAIN_PCT['ppgfis'])} / {pct(PAPER_GAIN_PCT['gfis'])}"]]
     for _, r in summary.iterrows():
         shifted = ("HIS not above IIS" if pd.isna(r["gain_ppgfis_pct_at_paper_offset"]) else
