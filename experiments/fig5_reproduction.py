@@ -73,7 +73,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from common import RESULTS, ROOT, save_figure  # noqa: E402
+from common import RESULTS, ROOT, evaluation_base, save_figure  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 
 from hybridnet.api import load_scenario, make_policy, policy_rng  # noqa: E402
@@ -106,9 +106,6 @@ PAPER_SPACING = {s: (PAPER_FIG5A["his"] - PAPER_FIG5A[s]) / (PAPER_FIG5A["his"]
 gain in %, it does not change when a constant is added to every reward (a normalisation's
 offset), nor when they are all scaled."""
 
-KEYS = {"qos_model": "qos.model", "phi_source": "prompts.phi_source",
-        "weights": "reward.weights", "scheme": "prompts.scheme"}
-"""results.csv's configuration columns and the scenario keys they set."""
 QOS_MODELS = ("fitted", "paper")
 PHI_SOURCES = ("synthetic", "embedding")
 WEIGHTS = {"0.6,0.2,0.2": [0.6, 0.2, 0.2], "0.2,0.4,0.4": [0.2, 0.4, 0.4]}
@@ -146,15 +143,14 @@ class Part:
 
 def parts() -> dict[str, Part]:
     """The map's controllers: the oracle everywhere, HID at the paper's weights, normalised."""
-    common = {"sim.slots": SLOTS}
-    out = {f"oracle-{name}": Part(f"oracle-{name}", "oracle", name, {**common, **values})
+    out = {f"oracle-{name}": Part(f"oracle-{name}", "oracle", name,
+                                  {"sim.slots": SLOTS, **values})
            for name, values in REWARD_DEFS.items()}
-    # Training plays episodes of sim.slots slots unless told: 20, as every experiment here.
-    training = {"train.episode_slots": 20}
+    # 100 evaluation slots; training keeps the paper.toml's 20-slot episodes.
+    base = evaluation_base(str(SCENARIO), {}, SLOTS)
     for mode in ("paper", "default"):
         out[f"hid-{mode}"] = Part(f"hid-{mode}", "hid", "normalised",
-                                  {**common, **training, "train.mode": mode},
-                                  weights=(PAPER_WEIGHTS,),
+                                  {**base, "train.mode": mode}, weights=(PAPER_WEIGHTS,),
                                   train_mode=mode)
     return out
 
