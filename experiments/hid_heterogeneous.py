@@ -118,17 +118,26 @@ def with_shares(rows: list[dict[str, object]], baselines: dict[str, float]
 
 
 def decisions_figure(values: dict[str, object], eval_seed: int, out: Path) -> None:
-    """Per-UE x_n and y_n of the greedy default controller and of the oracle, over f_UE."""
+    """Per-UE x_n over phi_n and y_n over f_UE, greedy default HID against the oracle.
+
+    Under the oracle nearly every UE takes its group's X_m, which moves from
+    slot to slot with the group's members; y_n switches with the UE's CPU (all
+    or none of the personalised steps on the ES). The figure shows which of
+    the two the controller reproduces.
+    """
     scenario = load_scenario(BASE, {**values, "train.seed": 0})
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    panels = (("phi", "x", "similarity phi_n", "common steps x_n"),
+              ("f_ue_hz", "y", "UE CPU f_UE (GHz)", "personalised ES steps y_n"))
     for policy, marker in (("oracle", "o"), ("hid", "x")):
         ues = simulate(scenario, policy, seed=eval_seed, slots=20, engine="closed").ues
-        for ax, column in zip(axes, ("x", "y"), strict=True):
-            ax.scatter(ues["f_ue_hz"] / 1e9, ues[column], marker=marker, alpha=0.5, s=18,
+        for ax, (along, column, _, _) in zip(axes, panels, strict=True):
+            scale = 1e9 if along == "f_ue_hz" else 1.0
+            ax.scatter(ues[along] / scale, ues[column], marker=marker, alpha=0.5, s=18,
                        label="HID (default mode)" if policy == "hid" else "oracle")
-    for ax, what in zip(axes, ("common steps x_n", "personalised ES steps y_n"), strict=True):
-        ax.set_xlabel("UE CPU f_UE (GHz)")
-        ax.set_ylabel(what)
+    for ax, (_, _, xlabel, ylabel) in zip(axes, panels, strict=True):
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
         ax.legend()
     fig.suptitle("wide-cpu cell: per-UE decisions on 20 fresh slots")
     save_figure(fig, out)

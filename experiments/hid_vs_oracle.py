@@ -10,8 +10,10 @@ the DES reproduces in this configuration. The figure of merit is
 
     share = (R_policy - R_random) / (R_oracle - R_random)
 
-with R the mean slot reward (17a). HID acts greedily (argmax) unless
---sample is given. Writes one CSV row per (weights, mode, policy).
+with R the mean slot reward (17a), and ``fixed_share``, the same with the best
+fixed split in place of random (empty where that split is already optimal).
+HID acts greedily (argmax) unless --sample is given. Writes one CSV row per
+(weights, mode, policy).
 
     .venv/bin/python experiments/hid_vs_oracle.py    # writes experiments/results/hid_vs_oracle/
 """
@@ -97,9 +99,12 @@ def main() -> None:
             }
             fixed_name, scores[fixed_name] = best_fixed(evaluation, params, args.eval_seed)
             span = scores["oracle"] - scores["random"]
+            fixed_span = scores["oracle"] - scores[fixed_name]
             for policy, reward in scores.items():
                 rows.append({"weights": weights, "mode": mode, "policy": policy,
                              "reward": reward, "share": (reward - scores["random"]) / span,
+                             "fixed_share": (reward - scores[fixed_name]) / fixed_span
+                             if fixed_span > 0 else np.nan,
                              "train_s": train_s if policy.startswith("hid") else np.nan,
                              "actions": ("sampled" if args.sample else "greedy")
                              if policy.startswith("hid") else ""})
