@@ -93,7 +93,8 @@ def dask_client(scheduler: str | None = None, workers: int | None = None,
     """A client of the cluster at ``scheduler``, or of an embedded local one.
 
     The embedded cluster runs ``workers`` processes (default: one per CPU) of
-    one thread each on 127.0.0.1 with no dashboard: the simulations are
+    one thread each on 127.0.0.1 with no dashboard, its HTTP port a free one so
+    that sweeps side by side do not collide: the simulations are
     CPU-bound Python, so processes, not threads, give the parallelism. Its logs
     are silenced: the user does not manage that cluster, and a failing cell's
     error reaches results.csv (and the command's output) anyway.
@@ -112,8 +113,12 @@ def dask_client(scheduler: str | None = None, workers: int | None = None,
         with client:
             yield client
         return
+    # The scheduler serves HTTP (health, metrics) even without a dashboard, on 8787
+    # unless told: a second sweep on the machine would warn on stderr that the port
+    # is taken. A free port instead.
     with (LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                       processes=True, host="127.0.0.1", dashboard_address=None,
+                       processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                       scheduler_kwargs={"dashboard": False},
                        silence_logs=logging.CRITICAL) as cluster,
           Client(cluster) as client):
         yield client
