@@ -18,7 +18,8 @@ the second being what a learned controller adds over the best constant.
 Every policy is run through :func:`hybridnet.simulate` exactly as
 ``hybridnet run SCENARIO --policy P --seed EVAL_SEED --engine closed`` would,
 and HID controllers are trained by the default ``hybridnet train`` settings
-(cached per scenario, so a rerun resumes where it stopped).
+(cached per scenario, so a rerun resumes where it stopped; a controller
+found in the cache has no training time, ``train_s`` is empty).
 
     .venv/bin/python experiments/hid_heterogeneous.py            # 4 cells x 3 seeds x 2 modes
     .venv/bin/python experiments/hid_heterogeneous.py --scaling  # default HID at N = 50, 300, 1000
@@ -41,7 +42,7 @@ from common import RESULTS, save_figure
 
 from hybridnet.api import load_scenario, simulate
 from hybridnet.model.actions import action_mask
-from hybridnet.rl.policy import train_cached
+from hybridnet.rl.policy import cached_path, train_cached
 from hybridnet.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,9 +80,11 @@ def best_fixed(scenario: Scenario, seed: int, slots: int) -> tuple[str, float]:
 
 
 def trained(scenario: Scenario) -> tuple[Scenario, float]:
-    """Train (or find cached) the controller of ``scenario``; the seconds it took (0 if cached)."""
+    """Train the controller of ``scenario`` unless cached; the seconds it took (NaN if cached)."""
+    if cached_path(scenario).is_file():
+        return scenario, np.nan
     start = time.perf_counter()
-    train_cached(scenario)
+    train_cached(scenario, progress=False)
     return scenario, time.perf_counter() - start
 
 

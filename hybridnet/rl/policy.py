@@ -91,9 +91,14 @@ def check_compatible(checkpoint: Checkpoint, scenario: Scenario, source: str) ->
             f"the scenario has {to_dict(scenario)['steps']}")
 
 
+def cached_path(scenario: Scenario) -> Path:
+    """Where the controller trained for ``scenario`` is cached (whether or not it is yet)."""
+    return cache_dir() / "hid" / scenario_key(scenario) / "checkpoint.pt"
+
+
 def train_cached(scenario: Scenario, progress: bool = True) -> Checkpoint:
     """The controller cached for ``scenario``, trained (and cached) first if there is none."""
-    path = cache_dir() / "hid" / scenario_key(scenario) / "checkpoint.pt"
+    path = cached_path(scenario)
     if path.is_file():
         return load_checkpoint(path)
     trainer = Trainer(scenario)
