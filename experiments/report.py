@@ -425,8 +425,18 @@ def hid_vs_oracle() -> str:
         for policy, name in entries:
             r = first.loc[policy]
             time_s = f"{r['train_s']:.0f}" if pd.notna(r["train_s"]) else ""
-            rows.append([label, name, sig(r["reward"]), share(r["share"]), time_s])
-    return markdown(["weights", "policy", "reward", "share", "training (s)"], rows)
+            # of the best-fixed-to-oracle distance: only where it is one worth closing
+            beyond = (share(r["fixed_share"]) if policy.startswith("hid")
+                      and pd.notna(r["fixed_share"]) and fixed_gap(first, fixed[0]) > 1e-4
+                      else "")
+            rows.append([label, name, sig(r["reward"]), share(r["share"]), beyond, time_s])
+    return markdown(["weights", "policy", "reward", "share of random-to-oracle",
+                     "share of fixed-to-oracle", "training (s)"], rows)
+
+
+def fixed_gap(first: pd.DataFrame, fixed: str) -> float:
+    """R_oracle - R_best fixed: below 1e-4 a share of it is noise, and is not shown."""
+    return float(first.at["oracle", "reward"] - first.at[fixed, "reward"])
 
 
 # --------------------------------------------------------------------------- scaling with N
@@ -451,6 +461,59 @@ def scaling_n() -> str:
     return markdown(["N", "episodes", "training (s)", "s per episode", "R_HID", "R_oracle",
                      "R_local", "R_random", "share HID", "share local",
                      "training gap, last 40 %"], rows)
+
+
+# --------------------------------------------------------------------------- heterogeneous cells
+
+HET = ".venv/bin/python experiments/hid_heterogeneous.py"
+HET_SCALING = ".venv/bin/python experiments/hid_heterogeneous.py --scaling"
+HET_POLICIES = {"hid-default": "HID, default mode", "hid-paper": "HID, paper mode",
+                "oracle": "oracle", "best-fixed": "best fixed", "local": "local",
+                "random": "random"}
+
+
+def seeds_summary(values: pd.Series, fmt: Callable[[float], str]) -> str:
+    """One value, or the mean over training seeds with the worst in brackets."""
+    if len(values) == 1:
+        return fmt(values.iloc[0])
+    return f"{fmt(values.mean())} (worst {fmt(values.min())})"
+
+
+def het_rows(frame: pd.DataFrame, label: str) -> list[list[str]]:
+    """The rows of one heterogeneous cell, HID averaged over its training seeds."""
+    rows = []
+    for policy, name in HET_POLICIES.items():
+        part = frame[frame["policy"] == policy]
+        if part.empty:
+            continue
+        if policy == "best-fixed":
+            name = f"best fixed (`{part['detail'].iloc[0]}`)"
+        train = part["train_s"].dropna()
+        rows.append([label, name, seeds_summary(part["reward"], sig),
+                     seeds_summary(part["random_share"], share),
+                     seeds_summary(part["fixed_share"], share),
+                     f"{train.mean():.0f}" if len(train) else "",
+                     str(len(part)) if policy.startswith("hid") else ""])
+    return rows
+
+
+def hid_heterogeneous() -> str:
+    res = read_csv("hid_heterogeneous/results.csv", HET)
+    rows = []
+    for cell, frame in res.groupby("cell", sort=False):
+        rows += het_rows(frame, cell)
+    return markdown(["cell", "policy", "reward", "share of random-to-oracle",
+                     "share of fixed-to-oracle", "training (s)", "seeds"], rows)
+
+
+def hid_heterogeneous_scaling() -> str:
+    res = read_csv("hid_heterogeneous/scaling.csv", HET_SCALING)
+    rows = []
+    for num_ues, frame in res.groupby("num_ues", sort=True):
+        groups = int(frame["num_groups"].iloc[0])
+        rows += het_rows(frame[frame["policy"] != "hid-paper"], f"N = {num_ues}, M = {groups}")
+    return markdown(["cell", "policy", "reward", "share of random-to-oracle",
+                     "share of fixed-to-oracle", "training (s)", "seeds"], rows)
 
 
 # --------------------------------------------------------------------------- DES studies
@@ -505,6 +568,8 @@ TABLES: dict[str, Callable[[], str]] = {
     "fig4b": fig4b,
     "hid-vs-oracle": hid_vs_oracle,
     "scaling-n": scaling_n,
+    "hid-heterogeneous": hid_heterogeneous,
+    "hid-heterogeneous-scaling": hid_heterogeneous_scaling,
     "es-capacity": lambda: sweep_table("es_capacity"),
     "early-handoff": lambda: sweep_table("early_handoff", pair="sim.early_handoff"),
     "downlink": lambda: sweep_table("downlink", pair="channel.downlink"),
