@@ -42,8 +42,8 @@ Writes into experiments/results/fig5_reproduction/:
   of each scheme over seeds, the order, HIS's gain over each scheme and the
   offset-free spacing ``(R_HIS - R_X) / (R_HIS - R_IIS)``;
 - ``sensitivity.csv`` (per shifted scheme, phi mean and seed, its oracle
-  reward) and ``thresholds.csv`` (the smallest mean phi at which the order
-  changes);
+  reward) and ``thresholds.csv`` (the phi means at which the order changes, and
+  those nearest the paper's spacing);
 - ``scheme_orders.png``: the map of scheme orders; ``phi_sensitivity.png``: the
   oracle's reward of HIS and PPGFIS against their public prompts' mean phi.
 
@@ -52,9 +52,13 @@ Writes into experiments/results/fig5_reproduction/:
     .venv/bin/python experiments/fig5_reproduction.py --policies hid-default --force
     .venv/bin/python experiments/fig5_reproduction.py --policies        # tables, figure only
 
-``--force`` drops the named controllers' rows and computes them again with a
-fresh controller cache: the cache is keyed by the scenario, not by the code,
-so after the controller's code changes a cached controller would be stale.
+``--force`` drops every row of the named controllers (all phi sources and
+seeds, whatever --hid-phi-sources says) and computes the ones asked for again,
+training in a fresh temporary controller cache: the cache is keyed by the
+scenario, not by the code, so after the controller's code changes a cached
+controller would be stale. Resume an interrupted ``--force`` run without
+``--force`` (which would drop the rows again), with HYBRIDNET_CACHE pointing
+at a fresh directory.
 """
 
 from __future__ import annotations
