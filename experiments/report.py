@@ -246,7 +246,8 @@ def fig5_train_time() -> str:
     header = ["way"] + [SCHEME_LABELS[s] for s in SCHEMES]
     rows = [[WAY_LABELS[w]] + [f"{f.set_index('scheme').at[s, 'train_s']:.0f}" for s in SCHEMES]
             for w, f in hid.groupby("way", sort=False)]
-    return "Training time per scheme (wall s; the last rerun shared the 2 cores with two other jobs):\n\n" + markdown(header, rows)
+    return ("Training time per scheme (wall s; the last rerun shared the 2 cores with two "
+            "other jobs):\n\n" + markdown(header, rows))
 
 
 # --------------------------------------------------------------------------- Fig. 5's map
