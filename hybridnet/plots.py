@@ -1,5 +1,6 @@
 """Figures drawn from run outputs: the per-UE timeline (a Gantt chart of the phases),
-metrics of a sweep against a grid key, training curves, and the schemes compared.
+the queues over a run, metrics of a sweep against a grid key, training curves,
+and the schemes compared.
 
 Plots read the same tidy frames the run, sweep and training directories hold,
 so a figure can be redrawn from the CSVs alone (``hybridnet plot timeline
@@ -29,6 +30,7 @@ from hybridnet.errors import HybridnetError  # noqa: E402
 from hybridnet.model.hiqm import PaperHIQM, QosModel  # noqa: E402
 from hybridnet.outputs import FIGURE_SIGNATURE  # noqa: E402
 from hybridnet.scenario import SECTIONS  # noqa: E402
+from hybridnet.sim.trace import QUEUE_COLUMNS  # noqa: E402
 
 _METADATA_KEY = {"png": "Software", "pdf": "Creator", "svg": "Creator"}
 
@@ -124,6 +126,46 @@ METRIC_LABELS = {
     "t_wait_s": "queueing time per request (s)",
     "elapsed_s": "wall-clock time per run (s)",
 }
+
+
+def plot_backlog(queues: pd.DataFrame, ues: pd.DataFrame, out: str | Path,
+                 title: str = "") -> Path:
+    """The queues over a run: is the cell stable under this policy?
+
+    Three panels against the decision epochs: the ES backlog per compute
+    unit; the distribution of the UEs' CPU backlogs (median, 90th percentile,
+    maximum, and the 10-90 % band) with the mean waiting of each slot's
+    requests; the downlink's transmissions in flight and the bits they still
+    carry. A stable cell has every curve level off; a backlog that climbs
+    slot after slot is a queue the policy overloads.
+    """
+    _require(queues, list(QUEUE_COLUMNS), "queues")
+    _require(ues, ["slot", "backlog_s", "t_wait_s"], "ues")
+    per_slot = ues.groupby("slot")["backlog_s"]
+    t_s = queues.set_index("slot")["t_s"]
+    low, mid, high = (per_slot.quantile(q).reindex(t_s.index) for q in (0.1, 0.5, 0.9))
+    wait = ues.groupby("slot")["t_wait_s"].mean().reindex(t_s.index)
+    sns.set_theme(style="whitegrid")
+    fig, axes = plt.subplots(3, 1, figsize=(8, 8), sharex=True)
+    axes[0].plot(queues["t_s"], queues["es_backlog_s"], color=PHASE_COLOURS["es"])
+    axes[0].set_ylabel("ES backlog\n(s per unit)")
+    axes[1].fill_between(t_s, low, high, color=PHASE_COLOURS["ue"], alpha=0.25,
+                         label="UE backlog, 10-90 %")
+    axes[1].plot(t_s, mid, color=PHASE_COLOURS["ue"], label="UE backlog, median")
+    axes[1].plot(queues["t_s"], queues["ue_backlog_max_s"], color=PHASE_COLOURS["ue"],
+                 linestyle=":", label="UE backlog, max")
+    axes[1].plot(t_s, wait, color=PHASE_COLOURS["wait"], label="mean waiting of the slot")
+    axes[1].set_ylabel("UE CPU (s)")
+    axes[1].legend(fontsize="small", loc="upper left")
+    axes[2].plot(queues["t_s"], queues["downlink_in_flight"], color=PHASE_COLOURS["tx"])
+    axes[2].set_ylabel("downlink:\nin flight", color=PHASE_COLOURS["tx"])
+    bits = axes[2].twinx()
+    bits.plot(queues["t_s"], queues["downlink_bits"] / 1e6, color="#7f7f7f", linestyle="--")
+    bits.set_ylabel("Mbit still to send", color="#7f7f7f")
+    bits.grid(False)
+    axes[2].set_xlabel("decision epoch t_k (s)")
+    axes[0].set_title(title or "queues at each decision epoch")
+    return _save(fig, out)
 
 
 def axis_label(column: str) -> str:

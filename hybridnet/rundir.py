@@ -139,14 +139,15 @@ def write_run_dir(held: Claim, scenario: Scenario, result: RunResult, policy_nam
     summary = summarise(result, scenario, policy_name, seed, engine, sample, origin)
     with held.write_dir() as tmp:
         (tmp / "config.toml").write_text(config_toml(scenario, origin), encoding="utf-8")
-        for name in ("ues", "slots", "events", "groups"):
+        for name in ("ues", "slots", "events", "groups", "queues"):
             getattr(result, name).to_csv(tmp / f"{name}.csv", index=False, float_format="%.17g")
         if result.prompts is not None:
             result.prompts.to_csv(tmp / "prompts.csv", index=False, float_format="%.17g")
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         if plot:
             # matplotlib and seaborn take a second to import: only a run that draws pays it.
-            from hybridnet.plots import plot_timeline
+            from hybridnet.plots import plot_backlog, plot_timeline
 
             plot_timeline(result.events, result.ues, tmp / "timeline.png")
+            plot_backlog(result.queues, result.ues, tmp / "backlog.png")
     return summary

@@ -431,3 +431,71 @@ def test_ues_csv_carries_the_gain_that_replays_each_slot() -> None:
     np.testing.assert_allclose(result.ues.rate_bps, replayed, rtol=1e-9)
     without_fading = hand_rate_bps(scenario, result.ues.distance_m.to_numpy(), 5e6)
     assert not np.allclose(result.ues.rate_bps, without_fading, rtol=1e-3)
+
+
+def _left_at(events: pd.DataFrame, t_s: float) -> float:
+    """Work of these full-speed tasks still to do at t_s: all of it if not yet started."""
+    work = events["t_end_s"] - events["t_start_s"]
+    started = events["t_start_s"] < t_s
+    return float(np.where(started, np.maximum(events["t_end_s"] - t_s, 0.0), work).sum())
+
+
+@FAST
+@given(small_scenarios())
+def test_reported_backlogs_are_the_work_the_trace_shows_still_ahead(
+        case: tuple[Scenario, int, int]) -> None:
+    """What the controller is told at t_k, recomputed from the events of earlier slots."""
+    scenario, seed, slots = case
+    result = run(scenario, seed, slots + 2)
+    events, queues = result.events, result.queues.set_index("slot")
+    units = 1 if scenario.edge.scheduler == "dedicated" else scenario.edge.compute_units
+    for k, t_k in queues["t_s"].items():
+        earlier = events[events["slot"] < k]
+        backlog = result.ues[result.ues["slot"] == k].set_index("ue")["backlog_s"]
+        for ue, row in backlog.items():
+            mine = earlier[(earlier["ue"] == ue) & (earlier["phase"] == "ue")]
+            assert row == pytest.approx(_left_at(mine, t_k), abs=1e-9)
+        if scenario.edge.scheduler != "ps":      # under ps a task's speed is not its own
+            es = earlier[earlier["phase"].isin(["common", "es"])]
+            assert queues.loc[k, "es_backlog_s"] == pytest.approx(_left_at(es, t_k) / units,
+                                                                  abs=1e-9)
+        tx = earlier[earlier["phase"] == "tx"]
+        on_air = (tx["t_start_s"] < t_k + 1e-12) & (tx["t_end_s"] > t_k - 1e-12)
+        strictly = (tx["t_start_s"] < t_k - 1e-12) & (tx["t_end_s"] > t_k + 1e-12)
+        assert strictly.sum() <= queues.loc[k, "downlink_in_flight"] <= on_air.sum()
+        if scenario.channel.downlink == "dedicated":
+            span = tx["t_end_s"] - tx["t_start_s"]
+            bits = hand_payload_bits(scenario) * np.maximum(tx["t_end_s"] - t_k, 0.0) / span
+            assert queues.loc[k, "downlink_bits"] == pytest.approx(
+                float(bits[strictly].sum()), rel=1e-9, abs=1e-3)
+
+
+def test_the_last_finished_request_is_what_the_controller_sees() -> None:
+    """last_delay_s / last_wait_s at t_k: the UE's latest request finished by then."""
+    scenario = scenario_of({"network": {"num_ues": 3, "num_groups": 1},
+                            "edge": {"scheduler": "fcfs", "compute_units": 1},
+                            "sim": {"slot_s": 0.3, "arrivals": "poisson"}})
+    seen: list[SlotState] = []
+
+    class Watching(RandomPolicy):
+        def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
+            seen.append(state)
+            return super().decide(state)
+
+    result = simulate_des(scenario, Watching(scenario.steps, np.random.default_rng(1)), 4,
+                          slots=12)
+    ues = result.ues
+    checked = 0
+    for k, state in enumerate(seen):
+        assert state.queues is not None
+        t_k = k * scenario.sim.slot_s
+        for ue in range(3):
+            done = ues[(ues["ue"] == ue) & (ues["t_done_s"] < t_k - 1e-12)]
+            if done.empty:
+                assert state.queues.last_delay_s[ue] == 0.0
+                continue
+            last = done.loc[done["t_done_s"].idxmax()]
+            assert state.queues.last_delay_s[ue] == pytest.approx(last["delay_s"], abs=1e-12)
+            assert state.queues.last_wait_s[ue] == pytest.approx(last["t_wait_s"], abs=1e-12)
+            checked += 1
+    assert checked > 10

@@ -124,6 +124,9 @@ def test_nothing_waits_and_phases_follow_each_other(early_handoff: bool) -> None
         policy = RandomPolicy(scenario.steps, np.random.default_rng(seed))
         result = simulate_des(scenario, policy, seed, slots=SLOTS)
         assert (result.ues.t_wait_s == 0.0).all()
+        # every queue the controller is told about is empty, as the closed form reports
+        assert (result.ues.backlog_s == 0.0).all()
+        assert (result.queues.drop(columns=["slot", "t_s"]) == 0.0).all().all()
         ev = result.events
         assert (ev.t_ready_s == ev.t_start_s).all()
         assert (ev.t_start_s <= ev.t_end_s).all()

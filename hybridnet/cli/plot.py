@@ -11,7 +11,7 @@ import pandas as pd
 from hybridnet.cli.common import force_option, parse_range
 from hybridnet.errors import HybridnetError
 from hybridnet.outputs import figure_signature, write_output
-from hybridnet.plots import plot_schemes, plot_sweep, plot_timeline, plot_training
+from hybridnet.plots import plot_backlog, plot_schemes, plot_sweep, plot_timeline, plot_training
 from hybridnet.sweep import read_results
 
 
@@ -51,6 +51,20 @@ def timeline(run_dir: Path, ue_text: str, slot_text: str, out: Path | None, forc
         )
     out = out or run_dir / f"timeline-ues{ue_text}-slots{slot_text}.png".replace(",", "_")
     _write_figure(out, lambda tmp: plot_timeline(events, ues, tmp, ue_ids, slot_ids), force)
+    click.echo(f"wrote {out}")
+
+
+@plot.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="PNG to write (default: RUN_DIR/backlog.png).")
+@force_option
+def backlog(run_dir: Path, out: Path | None, force: bool) -> None:
+    """ES backlog, UE backlog distribution and downlink load at every decision epoch."""
+    queues = _read(run_dir, "queues.csv")
+    ues = _read(run_dir, "ues.csv")
+    out = out or run_dir / "backlog.png"
+    _write_figure(out, lambda tmp: plot_backlog(queues, ues, tmp, title=run_dir.name), force)
     click.echo(f"wrote {out}")
 
 

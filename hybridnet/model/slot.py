@@ -14,6 +14,48 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class Queues:
+    """What the network reports about its queues at a decision epoch.
+
+    Work is counted in seconds of service at the resource's own speed, so a
+    backlog reads as "how long the resource needs to clear what it has been
+    given". Only the DES has queues: the closed form reports :meth:`idle`.
+    Leading batch dimensions (...,) as in :class:`SlotState`.
+    """
+
+    ue_backlog_s: np.ndarray
+    """Each UE's CPU: phase II work of its requests not yet finished, s (..., N)."""
+    es_backlog_s: np.ndarray
+    """The ES: common-phase and phase I work launched and not yet done, s per compute unit
+    (the total under the dedicated scheduler, which has a processor per task) (...)."""
+    downlink_in_flight: np.ndarray
+    """Transmissions on the air (...)."""
+    downlink_bits: np.ndarray
+    """Bits those transmissions still have to send (...)."""
+    last_delay_s: np.ndarray
+    """Each UE's most recently finished request: its delay, s (..., N); 0 before the first."""
+    last_wait_s: np.ndarray
+    """That request's waiting for an ES unit and for the UE's CPU, s (..., N)."""
+
+    @classmethod
+    def idle(cls, batch: tuple[int, ...], num_ues: int) -> Queues:
+        """Nothing queued and nothing measured: what the closed form reports."""
+        per_ue, per_cell = np.zeros((*batch, num_ues)), np.zeros(batch)
+        return cls(per_ue, per_cell, per_cell, per_cell, per_ue, per_ue)
+
+    def take(self, index: int) -> Queues:
+        return Queues(*(getattr(self, f)[index] for f in _QUEUE_FIELDS))
+
+    @staticmethod
+    def stack(queues: list[Queues]) -> Queues:
+        return Queues(*(np.stack([getattr(q, f) for q in queues]) for f in _QUEUE_FIELDS))
+
+
+_QUEUE_FIELDS = ("ue_backlog_s", "es_backlog_s", "downlink_in_flight", "downlink_bits",
+                 "last_delay_s", "last_wait_s")
+
+
+@dataclass(frozen=True)
 class SlotState:
     """Per-UE conditions of one slot (or a batch of slots)."""
 
@@ -28,10 +70,19 @@ class SlotState:
     num_groups: int
     allows_common_phase: bool = True
     """False under IIS: every x_n must be 0."""
+    queues: Queues | None = None
+    """What the DES measured at the decision epoch; None where nothing queues (closed form)."""
 
     @property
     def num_ues(self) -> int:
         return int(self.phi.shape[-1])
+
+    @property
+    def observed_queues(self) -> Queues:
+        """The queues, all zero when nothing was measured."""
+        if self.queues is not None:
+            return self.queues
+        return Queues.idle(self.phi.shape[:-1], self.num_ues)
 
     def take(self, index: int) -> SlotState:
         """Slot ``index`` of a batched state."""
@@ -39,4 +90,5 @@ class SlotState:
             f_ue_hz=self.f_ue_hz[index], phi=self.phi[index], group=self.group[index],
             gain=self.gain[index], num_groups=self.num_groups,
             allows_common_phase=self.allows_common_phase,
+            queues=None if self.queues is None else self.queues.take(index),
         )

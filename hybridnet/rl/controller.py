@@ -33,7 +33,7 @@ from torch import nn
 
 from hybridnet.model.actions import action_mask
 from hybridnet.model.channel import path_loss_db
-from hybridnet.model.slot import SlotState
+from hybridnet.model.slot import Queues, SlotState
 from hybridnet.rl.distributions import MaskedCategorical
 from hybridnet.rl.networks import ActorCritic
 from hybridnet.scenario import Scenario
@@ -54,18 +54,18 @@ def as_batch(state: SlotState) -> SlotState:
     """View a single slot (N,) as a batch of one slot (1, N)."""
     if state.phi.ndim == 2:
         return state
-    return SlotState(f_ue_hz=state.f_ue_hz[None], phi=state.phi[None], group=state.group[None],
-                     gain=state.gain[None], num_groups=state.num_groups,
-                     allows_common_phase=state.allows_common_phase)
+    return stack_slots([state])
 
 
 def stack_slots(states: list[SlotState]) -> SlotState:
     """Stack single-slot states into one batch (S, N); the group count is the largest."""
+    measured = [s.queues for s in states if s.queues is not None]
     return SlotState(
         f_ue_hz=np.stack([s.f_ue_hz for s in states]), phi=np.stack([s.phi for s in states]),
         group=np.stack([s.group for s in states]), gain=np.stack([s.gain for s in states]),
         num_groups=max(s.num_groups for s in states),
         allows_common_phase=all(s.allows_common_phase for s in states),
+        queues=Queues.stack([s.observed_queues for s in states]) if measured else None,
     )
 
 

@@ -15,7 +15,7 @@ When the requests arrive within the slot is the arrival process's business
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import simpy
@@ -30,6 +30,7 @@ from hybridnet.sim.arrivals import make_arrivals
 from hybridnet.sim.conditions import Conditions
 from hybridnet.sim.downlink import Downlink
 from hybridnet.sim.edge import EdgeServer, common_phase
+from hybridnet.sim.ledger import QueueLedger
 from hybridnet.sim.plan import plan_slot
 from hybridnet.sim.recorder import Recorder
 from hybridnet.sim.ue import ue_request
@@ -44,6 +45,7 @@ class Cell:
     downlink: Downlink
     cpus: list[simpy.Resource]
     recorder: Recorder
+    ledger: QueueLedger
 
 
 class Controller:
@@ -74,7 +76,8 @@ class Controller:
         """Observe slot k, decide, and start its common phases and requests."""
         s, p, cell = self.scenario, self.params, self.cell
         env = cell.env
-        state = self.conditions.slot(k)
+        state = replace(self.conditions.slot(k),
+                        queues=cell.ledger.measure(cell.edge, cell.downlink))
         x, y = checked_decision(self.policy, state, s.steps, k)
         z = s.steps.total - x - y
         common_steps = group_max(x, state.group, state.num_groups)                # x_m^max
@@ -84,9 +87,13 @@ class Controller:
         plan = plan_slot(p, state, y, z, k, first_row, arrivals.request_s)
         latents = self._start_common_phases(k, state, x, common_steps, first_group,
                                             arrivals.group_start_s)
-        edge, downlink, cpus, recorder = cell.edge, cell.downlink, cell.cpus, cell.recorder
+        cell.ledger.handed_out(float(common_delay_s(p, common_steps).sum()) + sum(plan.es_s),
+                               np.asarray(plan.ue_s))                      # eq. (1), (3), (8)
+        edge, downlink, cpus, recorder, ledger = (cell.edge, cell.downlink, cell.cpus,
+                                                  cell.recorder, cell.ledger)
         for ue, latent in enumerate(latents):
-            env.process(ue_request(env, ue, plan, latent, edge, downlink, cpus[ue], recorder))
+            env.process(ue_request(env, ue, plan, latent, edge, downlink, cpus[ue], recorder,
+                                   ledger))
 
     def _start_common_phases(self, k: int, state: SlotState, x: np.ndarray,
                              common_steps: np.ndarray, first_group: int,
@@ -113,6 +120,7 @@ class Controller:
             latents[handoff] = cell.env.event()
             milestones.setdefault(m, []).append((work, latents[handoff]))
         for m, group_milestones in milestones.items():
-            cell.env.process(common_phase(cell.env, cell.edge, cell.recorder, k, first_group + m,
+            cell.env.process(common_phase(cell.env, cell.edge, cell.recorder,
+                                          cell.ledger.es_started, k, first_group + m,
                                           float(start_s[m]), group_milestones))
         return [latents.get(h) for h in key.tolist()]

@@ -36,6 +36,10 @@ class Downlink(Protocol):
         """An event that succeeds once UE ``ue``'s latent of that slot has been received."""
         ...
 
+    def in_flight(self) -> tuple[int, float]:
+        """Transmissions on the air now, and the bits they still have to send."""
+        ...
+
 
 class DedicatedDownlink:
     """Each UE on its own band b_n: the transfer takes exactly eq. (5)."""
@@ -43,9 +47,19 @@ class DedicatedDownlink:
     def __init__(self, env: simpy.Environment, config: ChannelConfig,
                  params: PhysicsParams) -> None:
         self.env = env
+        self.payload_bits = params.payload_bits
+        self.transfers: list[tuple[float, float]] = []     # (end, duration) on the air
 
     def transmit(self, plan: SlotPlan, ue: int) -> simpy.Event:
+        self.transfers.append((self.env.now + plan.tx_s[ue], plan.tx_s[ue]))
         return self.env.timeout(plan.tx_s[ue])
+
+    def in_flight(self) -> tuple[int, float]:
+        now = self.env.now
+        self.transfers = [(end, span) for end, span in self.transfers if end > now]
+        # each at its constant rate payload / duration (eq. 5)
+        left = sum(self.payload_bits * (end - now) / span for end, span in self.transfers)
+        return len(self.transfers), left
 
 
 class SharedDownlink:
@@ -60,6 +74,9 @@ class SharedDownlink:
 
     def transmit(self, plan: SlotPlan, ue: int) -> simpy.Event:
         return self.band.serve(self.payload_bits, plan.gain[ue])
+
+    def in_flight(self) -> tuple[int, float]:
+        return self.band.load()
 
 
 BANDS = DOWNLINKS.implement({"dedicated": DedicatedDownlink, "shared": SharedDownlink})

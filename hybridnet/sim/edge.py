@@ -56,21 +56,46 @@ class EdgeServer(Protocol):
         """Give back what :meth:`acquire` returned."""
         ...
 
+    def in_service_s(self) -> float:
+        """Work still to do on the tasks now computing, s at freq_hz (queued tasks excluded)."""
+        ...
+
+
+class TimedWork:
+    """The end times of tasks that compute at full speed: what is left of them, at any time."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.ends: list[float] = []
+
+    def start(self, work_s: float) -> simpy.Event:
+        self.ends.append(self.env.now + work_s)
+        return self.env.timeout(work_s)
+
+    def left_s(self) -> float:
+        now = self.env.now
+        self.ends = [end for end in self.ends if end > now]
+        return sum(self.ends) - now * len(self.ends)
+
 
 class DedicatedEdge:
     """Every task on a processor of its own: no queue, work takes exactly its time (eq. 1, 3)."""
 
     def __init__(self, env: simpy.Environment, config: EdgeConfig) -> None:
         self.env = env
+        self.work = TimedWork(env)
 
     def acquire(self, slot: int, ue: int) -> simpy.Event | None:
         return None
 
     def compute(self, work_s: float) -> simpy.Event:
-        return self.env.timeout(work_s)
+        return self.work.start(work_s)
 
     def release(self, unit: simpy.Event | None) -> None:
         """Nothing was acquired."""
+
+    def in_service_s(self) -> float:
+        return self.work.left_s()
 
 
 AFTER_THE_INSTANT = 2
@@ -113,6 +138,7 @@ class FcfsEdge:
         self.waiting: list[tuple[tuple[int, int, int, int], simpy.Event]] = []
         self._dispatch_pending = False
         self._order = 0
+        self.work = TimedWork(env)
 
     def acquire(self, slot: int, ue: int) -> simpy.Event | None:
         grant = self.env.event()
@@ -123,11 +149,14 @@ class FcfsEdge:
         return grant
 
     def compute(self, work_s: float) -> simpy.Event:
-        return self.env.timeout(work_s)
+        return self.work.start(work_s)
 
     def release(self, unit: simpy.Event | None) -> None:
         self.free += 1
         self._dispatch()
+
+    def in_service_s(self) -> float:
+        return self.work.left_s()
 
     def _dispatch(self) -> None:
         """Grant free units at the end of this instant (once, however many ask)."""
@@ -161,6 +190,9 @@ class SharingEdge:
     def release(self, unit: simpy.Event | None) -> None:
         """Nothing was acquired: a task leaves the shared processor when its work is done."""
 
+    def in_service_s(self) -> float:
+        return self.server.load()[1]
+
 
 SCHEDULERS = EDGE_SCHEDULERS.implement(
     {"dedicated": DedicatedEdge, "fcfs": FcfsEdge, "ps": SharingEdge})
@@ -171,8 +203,9 @@ def make_edge(env: simpy.Environment, config: EdgeConfig) -> EdgeServer:
     return EDGE_SCHEDULERS.pick(SCHEDULERS, config.scheduler)(env, config)
 
 
-def common_phase(env: simpy.Environment, edge: EdgeServer, recorder: Recorder, slot: int,
-                 row: int, start_delay_s: float, milestones: list[tuple[float, simpy.Event]]
+def common_phase(env: simpy.Environment, edge: EdgeServer, recorder: Recorder,
+                 started: Callable[[float], None], slot: int, row: int, start_delay_s: float,
+                 milestones: list[tuple[float, simpy.Event]]
                  ) -> Generator[simpy.Event, object, None]:
     """One group's common phase: a single ES task of x_m^max steps (eq. 1).
 
@@ -180,7 +213,8 @@ def common_phase(env: simpy.Environment, edge: EdgeServer, recorder: Recorder, s
     the slot start). ``milestones`` lists, in step order, the work (seconds at
     freq_hz) from the previous milestone to a step some member hands off at,
     and the event that announces that step's latent; the last milestone is
-    x_m^max. Without early hand-off it is the only one.
+    x_m^max. Without early hand-off it is the only one. ``started(work_s)`` is
+    told when each stretch of work starts (the controller's queue ledger).
     """
     if start_delay_s > 0.0:
         yield env.timeout(start_delay_s)          # the group's first request arrives
@@ -190,6 +224,7 @@ def common_phase(env: simpy.Environment, edge: EdgeServer, recorder: Recorder, s
         yield unit                                # wait for a compute unit
     start = env.now
     for work_s, reached in milestones:
+        started(work_s)
         yield edge.compute(work_s)                # denoise with the public prompt
         reached.succeed()                         # hand the latent of this step over
     edge.release(unit)

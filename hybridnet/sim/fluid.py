@@ -72,6 +72,15 @@ class FluidServer:
             self._schedule(0.0)
         return done
 
+    def load(self) -> tuple[int, float]:
+        """Jobs in service (or admitted this instant) and the work they still need, now."""
+        waiting = sum(work for work, _ in self._arrivals)
+        if not self._in_service:
+            return len(self._arrivals), waiting
+        active = np.isfinite(self._left)
+        left = self._left[active] - (self.env.now - self._since) * self._rate[active]
+        return self._in_service + len(self._arrivals), float(np.maximum(left, 0.0).sum()) + waiting
+
     def _schedule(self, delay: float) -> None:
         self._generation += 1
         self._wake_time = self.env.now + delay

@@ -22,8 +22,11 @@ from hybridnet.sim.trace import (
     EVENT_COLUMNS,
     GROUP_COLUMNS,
     PHASES,
+    QUEUE_COLUMNS,
     UE_COLUMNS,
     RunResult,
+    frame,
+    queue_rows,
     summarise_slots,
 )
 
@@ -47,7 +50,9 @@ class Recorder:
         self.num_slots = num_slots
         self._instants = np.full((rows, len(UE_INSTANTS)), np.nan)
         self._decided = {name: np.zeros(rows, dtype=np.int64) for name in ("group", "x", "y", "z")}
-        self._world = {name: np.zeros(rows) for name in ("phi", "f_ue_hz", "distance_m", "gain")}
+        self._world = {name: np.zeros(rows)
+                       for name in ("phi", "f_ue_hz", "distance_m", "gain", "backlog_s")}
+        self._queues: list[dict[str, np.ndarray]] = []
         self._group_rows: list[dict[str, np.ndarray]] = []
         self._common: list[tuple[float, float, float]] = []   # (ready, start, end) per group
 
@@ -59,9 +64,12 @@ class Recorder:
         rows = slice(first, first + self.num_ues)
         for name, values in (("group", state.group), ("x", x), ("y", y), ("z", z)):
             self._decided[name][rows] = values
+        queues = state.observed_queues
         for name, values in (("phi", state.phi), ("f_ue_hz", state.f_ue_hz),
-                             ("distance_m", distance_m), ("gain", state.gain)):
+                             ("distance_m", distance_m), ("gain", state.gain),
+                             ("backlog_s", queues.ue_backlog_s)):
             self._world[name][rows] = values
+        self._queues.append(queue_rows(slot, t_start_s, queues))
         m = state.num_groups
         self._group_rows.append({
             "slot": np.full(m, slot, dtype=np.int64), "group": np.arange(m, dtype=np.int64),
@@ -83,9 +91,10 @@ class Recorder:
         self._common[row] = (ready, start, end)
 
     def result(self) -> RunResult:
-        """The run's frames (UE_COLUMNS, GROUP_COLUMNS, SLOT_COLUMNS, EVENT_COLUMNS)."""
+        """The run's frames (UE_COLUMNS, GROUP_COLUMNS, SLOT_COLUMNS, EVENT_COLUMNS, QUEUE_COLUMNS)."""
         ues, groups = self._ue_frame(), self._group_frame()
         return RunResult(ues=ues, groups=groups, events=self._event_frame(),
+                         queues=frame(QUEUE_COLUMNS, self._queues),
                          slots=summarise_slots(ues, groups, self.params.reward, self.num_ues))
 
     def _ue_frame(self) -> pd.DataFrame:
@@ -100,7 +109,7 @@ class Recorder:
             "ue": np.tile(np.arange(n, dtype=np.int64), self.num_slots),
             "group": self._decided["group"], "phi": phi, "f_ue_hz": f_ue_hz,
             "distance_m": self._world["distance_m"], "gain": self._world["gain"],
-            "x": x, "y": y, "z": z,
+            "backlog_s": self._world["backlog_s"], "x": x, "y": y, "z": z,
             "rate_bps": p.payload_bits / t_tx,                  # effective, shared band included
             "tx_power_w": np.full(rows, p.tx_power_w),
             "payload_bits": np.full(rows, p.payload_bits),

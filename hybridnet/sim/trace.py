@@ -16,16 +16,21 @@ from hybridnet.model.costs import common_delay_s
 from hybridnet.model.objective import SlotOutcome
 from hybridnet.model.physics import PhysicsParams
 from hybridnet.model.reward import RewardParams
-from hybridnet.model.slot import SlotState
+from hybridnet.model.slot import Queues, SlotState
 
 UE_COLUMNS = (
-    "slot", "ue", "group", "phi", "f_ue_hz", "distance_m", "gain", "x", "y", "z", "rate_bps",
+    "slot", "ue", "group", "phi", "f_ue_hz", "distance_m", "gain", "backlog_s", "x", "y", "z",
+    "rate_bps",
     "tx_power_w", "payload_bits", "t_request_s", "t_common_s", "t_es_s", "t_tx_s", "t_ue_s",
     "t_wait_s", "delay_s", "t_done_s", "e_es_j", "e_tx_j", "e_ue_j", "qos",
 )
 GROUP_COLUMNS = ("slot", "group", "members", "common_steps", "t_common_s", "e_common_j")
 SLOT_COLUMNS = ("slot", "qos", "delay_s", "energy_j", "e_common_j", "reward")
 EVENT_COLUMNS = ("slot", "ue", "group", "phase", "t_ready_s", "t_start_s", "t_end_s")
+QUEUE_COLUMNS = ("slot", "t_s", "es_backlog_s", "downlink_in_flight", "downlink_bits",
+                 "ue_backlog_mean_s", "ue_backlog_p90_s", "ue_backlog_max_s")
+"""What the controller was told at each decision epoch (:class:`~hybridnet.model.slot.Queues`);
+each UE's own backlog is ``backlog_s`` of the UE rows."""
 PHASES = ("common", "es", "tx", "ue")
 
 
@@ -41,8 +46,24 @@ class RunResult:
     """One row per slot: totals and the reward (SLOT_COLUMNS)."""
     events: pd.DataFrame
     """One row per executed phase (EVENT_COLUMNS); ue = -1 for a group's common phase."""
+    queues: pd.DataFrame
+    """One row per slot: the queues at its decision epoch (QUEUE_COLUMNS)."""
     prompts: pd.DataFrame | None = None
     """The prompt texts behind phi, one row per UE per draw (None for synthetic phi)."""
+
+
+def queue_rows(slot: int, t_s: float, queues: Queues) -> dict[str, np.ndarray]:
+    """One slot's row of the queues frame."""
+    ue = queues.ue_backlog_s
+    return {
+        "slot": np.array([slot]), "t_s": np.array([t_s]),
+        "es_backlog_s": np.array([float(queues.es_backlog_s)]),
+        "downlink_in_flight": np.array([int(queues.downlink_in_flight)]),
+        "downlink_bits": np.array([float(queues.downlink_bits)]),
+        "ue_backlog_mean_s": np.array([ue.mean()]),
+        "ue_backlog_p90_s": np.array([np.quantile(ue, 0.9)]),
+        "ue_backlog_max_s": np.array([ue.max()]),
+    }
 
 
 def summarise_slots(ues: pd.DataFrame, groups: pd.DataFrame, reward: RewardParams,
@@ -71,7 +92,7 @@ def closed_form_records(slot: int, state: SlotState, outcome: SlotOutcome,
     ue_cols = {
         "slot": np.full(n, slot), "ue": np.arange(n), "group": state.group, "phi": state.phi,
         "f_ue_hz": state.f_ue_hz, "distance_m": distance_m, "gain": state.gain,
-        "x": outcome.x, "y": outcome.y,
+        "backlog_s": np.zeros(n), "x": outcome.x, "y": outcome.y,
         "z": outcome.z, "rate_bps": outcome.rate_bps, "tx_power_w": np.full(n, params.tx_power_w),
         "payload_bits": np.full(n, params.payload_bits), "t_request_s": np.full(n, t_request_s),
         "t_common_s": outcome.t_common_s, "t_es_s": outcome.t_es_s, "t_tx_s": outcome.t_tx_s,

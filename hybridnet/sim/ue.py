@@ -27,6 +27,7 @@ import simpy
 
 from hybridnet.sim.downlink import Downlink
 from hybridnet.sim.edge import EdgeServer
+from hybridnet.sim.ledger import QueueLedger
 from hybridnet.sim.plan import SlotPlan
 from hybridnet.sim.recorder import Recorder
 
@@ -38,7 +39,7 @@ def ue_cpus(env: simpy.Environment, num_ues: int) -> list[simpy.Resource]:
 
 def ue_request(env: simpy.Environment, ue: int, plan: SlotPlan, latent: simpy.Event | None,
                edge: EdgeServer, downlink: Downlink, cpu: simpy.Resource,
-               recorder: Recorder) -> Generator[simpy.Event, object, None]:
+               recorder: Recorder, ledger: QueueLedger) -> Generator[simpy.Event, object, None]:
     """UE ``ue``'s request of the slot ``plan`` describes.
 
     ``latent`` announces the common latent this UE continues from (None: it
@@ -56,6 +57,7 @@ def ue_request(env: simpy.Environment, ue: int, plan: SlotPlan, latent: simpy.Ev
         if unit is not None and not unit.triggered:
             yield unit                            # queue for the ES
         es_start = env.now
+        ledger.es_started(work_s)
         yield edge.compute(work_s)                # phase I with the personal prompt
         edge.release(unit)
         es_end = env.now
@@ -67,8 +69,10 @@ def ue_request(env: simpy.Environment, ue: int, plan: SlotPlan, latent: simpy.Ev
         if not turn.triggered:
             yield turn                            # wait for the UE's own CPU
         ue_start = env.now
+        ledger.ue_started(ue, work_s)
         yield env.timeout(work_s)                 # phase II on the UE
         cpu.release(turn)
         ue_end = env.now
+    ledger.finished(ue, ue_end - t_request, (es_start - t_latent) + (ue_start - tx_end))
     recorder.ue_done(plan.first_row + ue, t_request, t_latent, es_start, es_end, tx_end,
                      ue_start, ue_end)
