@@ -19,6 +19,15 @@ from hybridnet.sim.downlink import Downlink
 from hybridnet.sim.edge import EdgeServer
 
 
+NONE_BELOW_S = 1e-12
+"""Less work than this is no work: far below a step (7.5 ms), far above the rounding of
+the sums booked in and out."""
+
+
+def _none_below(work_s: np.ndarray) -> np.ndarray:
+    return np.where(work_s < NONE_BELOW_S, 0.0, work_s)
+
+
 class QueueLedger:
     """Work booked per resource between launch and start, and what finished requests saw."""
 
@@ -48,13 +57,13 @@ class QueueLedger:
         self.last_wait_s[ue] = wait_s
 
     def measure(self, edge: EdgeServer, downlink: Downlink) -> Queues:
-        """The queues now. Clipped at 0: booked sums of floats can end an ulp below it."""
+        """The queues now; work booked in and out sums to a few ulps, which count as none."""
         now = self.env.now
-        ue_backlog = self.ue_unstarted_s + np.maximum(self.ue_busy_until_s - now, 0.0)
-        es_backlog = (self.es_unstarted_s + edge.in_service_s()) / self.compute_units
+        ue_backlog = _none_below(self.ue_unstarted_s + np.maximum(self.ue_busy_until_s - now, 0.0))
+        es_backlog = _none_below(np.asarray(self.es_unstarted_s + edge.in_service_s()))
         in_flight, bits = downlink.in_flight()
-        return Queues(ue_backlog_s=np.maximum(ue_backlog, 0.0),
-                      es_backlog_s=np.asarray(max(es_backlog, 0.0)),
+        return Queues(ue_backlog_s=ue_backlog,
+                      es_backlog_s=es_backlog / self.compute_units,
                       downlink_in_flight=np.asarray(float(in_flight)),
                       downlink_bits=np.asarray(bits),
                       last_delay_s=self.last_delay_s.copy(), last_wait_s=self.last_wait_s.copy())
