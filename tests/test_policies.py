@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -12,7 +13,7 @@ from hybridnet.model.actions import action_mask
 from hybridnet.model.costs import downlink_rate_bps, tx_delay_s, ue_costs
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
-from hybridnet.model.slot import SlotState
+from hybridnet.model.slot import Queues, SlotState
 from hybridnet.policies import make_policy
 from hybridnet.policies.oracle import OraclePolicy
 from hybridnet.scenario import from_dict
@@ -159,3 +160,62 @@ def test_one_batched_solve_equals_a_solve_per_slot():
         want_x, want_y = oracle.decide(state)
         np.testing.assert_array_equal(x[k], want_x)
         np.testing.assert_array_equal(y[k], want_y)
+
+
+def _dpp_objective(scenario, params, state, x, y, v_s2: float) -> np.ndarray:
+    """V * reward - backlog-weighted work, written out from the scenario's numbers."""
+    q = state.observed_queues
+    st, ue, es = scenario.steps, scenario.ue, scenario.edge
+    z = st.total - x - y
+    ue_work_s = z * ue.cycles_per_step / state.f_ue_hz                       # eq. (8)
+    groups = np.arange(state.num_groups)
+    common_steps = np.stack([np.where(state.group == m, x, 0).max(-1) for m in groups], -1)
+    es_work_s = (common_steps.sum(-1) + y.sum(-1)) * es.cycles_per_step / es.freq_hz  # (1), (3)
+    drift = ((q.ue_backlog_s * ue_work_s).sum(-1)
+             + state.num_ues * q.es_backlog_s * es_work_s / es.backlog_units)
+    return v_s2 * evaluate(params, state, x, y).reward - drift
+
+
+@pytest.mark.parametrize("early_handoff", [False, True])
+@pytest.mark.parametrize("v_s2", [0.01, 1.0, 100.0])
+def test_dpp_is_the_exact_maximiser_of_drift_plus_penalty(early_handoff, v_s2):
+    scenario = from_dict({
+        "network": {"num_ues": 3, "num_groups": 2}, "steps": TINY_STEPS,
+        "edge": {"scheduler": "fcfs", "compute_units": 2},
+        "sim": {"early_handoff": early_handoff, "dpp_v": v_s2},
+    })
+    params = ModelParams.from_scenario(scenario)
+    dpp = make_policy("dpp", scenario, np.random.default_rng(0))
+    rng = np.random.default_rng(3)
+    pairs = np.argwhere(action_mask(scenario.steps))
+    combos = np.array(list(itertools.product(range(len(pairs)), repeat=3)))
+    for _ in range(4):
+        base = _state(rng, 3, 2)
+        queues = Queues(ue_backlog_s=rng.uniform(0, 2, 3),
+                        es_backlog_s=np.asarray(rng.uniform(0, 1)),
+                        downlink_in_flight=np.asarray(2.0), downlink_bits=np.asarray(1e6),
+                        last_delay_s=np.zeros(3), last_wait_s=np.zeros(3))
+        state = dataclasses.replace(base, queues=queues)
+        x, y = dpp.decide(state)
+        got = float(_dpp_objective(scenario, params, state, x, y, v_s2))
+        batch = len(combos)
+        many = SlotState(
+            f_ue_hz=np.broadcast_to(state.f_ue_hz, (batch, 3)),
+            phi=np.broadcast_to(state.phi, (batch, 3)),
+            group=np.broadcast_to(state.group, (batch, 3)),
+            gain=np.broadcast_to(state.gain, (batch, 3)), num_groups=2,
+            queues=Queues.stack([queues] * batch))
+        best = _dpp_objective(scenario, params, many, pairs[combos, 0], pairs[combos, 1], v_s2)
+        assert got == pytest.approx(float(best.max()), rel=1e-12, abs=1e-12)
+
+
+def test_dpp_without_queues_is_the_oracle():
+    scenario = from_dict({"network": {"num_ues": 40, "num_groups": 4}})
+    params = ModelParams.from_scenario(scenario)
+    rng = np.random.default_rng(5)
+    dpp = make_policy("dpp", scenario, rng)
+    oracle = OraclePolicy(scenario.steps, params)
+    for _ in range(5):
+        state = _state(rng, 40, 4)
+        for got, want in zip(dpp.decide(state), oracle.decide(state), strict=True):
+            np.testing.assert_array_equal(got, want)

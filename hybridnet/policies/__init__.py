@@ -1,7 +1,7 @@
 """Policies the controller can run, chosen by name (``--policy``), and a factory per name.
 
 The names are :data:`hybridnet.registry.POLICIES`. ``random``, ``local``,
-``oracle`` and ``fixed:X,Y`` are built here. ``hid`` and a checkpoint path (the
+``oracle``, ``dpp`` and ``fixed:X,Y`` are built here. ``hid`` and a checkpoint path (the
 trained IPPO controller) are built by :mod:`hybridnet.rl`, which sits above this
 package (its trainer scores every episode with the oracle), so this package
 cannot import it: the top level (:mod:`hybridnet.api`) registers their factory
@@ -22,6 +22,7 @@ import numpy as np
 from hybridnet.errors import HybridnetError
 from hybridnet.model.params import ModelParams
 from hybridnet.policies.base import Policy
+from hybridnet.policies.dpp import DppPolicy
 from hybridnet.policies.oracle import OraclePolicy
 from hybridnet.policies.simple import FixedPolicy, LocalPolicy, RandomPolicy
 from hybridnet.registry import POLICIES
@@ -32,7 +33,8 @@ FIXED = "fixed:X,Y"
 CHECKPOINT = "PATH/checkpoint.pt"
 """The name of a checkpoint file as a policy, a pattern: the spec is the path."""
 
-__all__ = ["CHECKPOINT", "FIXED", "FixedPolicy", "LocalPolicy", "OraclePolicy", "Policy",
+__all__ = ["CHECKPOINT", "FIXED", "DppPolicy", "FixedPolicy",
+           "LocalPolicy", "OraclePolicy", "Policy",
            "PolicyRequest", "RandomPolicy", "make_policy", "register_policies"]
 
 
@@ -56,6 +58,8 @@ PolicyFactory = Callable[[PolicyRequest], Policy]
 
 _FACTORIES: dict[str, PolicyFactory] = {
     "oracle": lambda r: OraclePolicy(r.scenario.steps, ModelParams.from_scenario(r.scenario)),
+    "dpp": lambda r: DppPolicy(r.scenario.steps, ModelParams.from_scenario(r.scenario),
+                               r.scenario.sim.dpp_v, r.scenario.edge.backlog_units),
     "random": lambda r: RandomPolicy(r.scenario.steps, r.rng),
     "local": lambda r: LocalPolicy(r.scenario.steps),
     FIXED: lambda r: FixedPolicy.from_spec(r.scenario.steps, r.spec),

@@ -30,6 +30,21 @@ _INFEASIBLE = -np.inf
 
 
 @dataclass(frozen=True)
+class Penalty:
+    """Costs the reward does not see, in reward units, subtracted from the value of (17a).
+
+    Both keep the oracle's decomposition: a per-UE cost of its own (x_n, y_n)
+    and a per-group cost of the bound X. Drift-plus-penalty control
+    (:mod:`hybridnet.policies.dpp`) prices queues this way.
+    """
+
+    ue: np.ndarray
+    """Per UE and (x, y), broadcastable to (..., N, X+1, Y+1)."""
+    group: np.ndarray
+    """Per group and bound X, broadcastable to (..., M, X+1)."""
+
+
+@dataclass(frozen=True)
 class SlotSolution:
     """The exact optimum of one slot, or of a batch of slots (leading dimension S).
 
@@ -66,8 +81,11 @@ class OraclePolicy:
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
         return self.solve(state).optimum(state.group)
 
-    def solve(self, state: SlotState) -> SlotSolution:
-        """The optimum of ``state`` (one slot, or a batch (S, N)) and every best response."""
+    def solve(self, state: SlotState, penalty: Penalty | None = None) -> SlotSolution:
+        """The optimum of ``state`` (one slot, or a batch (S, N)) and every best response.
+
+        With a ``penalty``, the optimum of the reward less the penalty, as exactly.
+        """
         p, st = self.params.physics, self.steps
         n = state.num_ues
         q_scale, t_scale, e_scale = self.params.reward.per_unit(n)
@@ -84,6 +102,8 @@ class OraclePolicy:
         if p.early_handoff:
             own_delay = own_delay + common_delay[:, None]                # waits for its own x
         value = q_scale * own.qos - t_scale * own_delay - e_scale * own.own_energy_j
+        if penalty is not None:
+            value = value - penalty.ue
         mask = action_mask(st, state.allows_common_phase)
         value = np.where(mask, value, _INFEASIBLE)
 
@@ -106,5 +126,7 @@ class OraclePolicy:
             members = np.bincount(key, minlength=slots * m).reshape(*state.group.shape[:-1], m)
             group_value -= t_scale * members[..., None] * common_delay
         group_value -= e_scale * common_energy_j(p, steps_x)            # eq. (2), once a group
+        if penalty is not None:
+            group_value -= penalty.group
         return SlotSolution(group_bound=group_value.argmax(axis=-1), x_upto=x_upto,
                             y_of_x=best_y)

@@ -64,7 +64,7 @@ def scenario_key(scenario: Scenario) -> str:
     """Hash of the resolved scenario that training depends on.
 
     Everything counts except what only evaluation runs read (``[sim] seed``,
-    ``slots``, ``policy`` and ``engine``: training draws from ``[train] seed``
+    ``slots``, ``policy``, ``engine`` and ``dpp_v``: training draws from ``[train] seed``
     and plays ``train.episode_slots``) and the comment naming the source file,
     so the same scenario read from two paths, or run for another number of
     slots, shares its controller.
@@ -72,7 +72,8 @@ def scenario_key(scenario: Scenario) -> str:
     resolved = resolve_references(scenario)
     raw = to_dict(resolved)
     defaults = to_dict(Scenario())["sim"]
-    raw["sim"].update({key: defaults[key] for key in ("seed", "slots", "policy", "engine")})
+    raw["sim"].update({key: defaults[key] for key in ("seed", "slots", "policy", "engine",
+                                                             "dpp_v")})
     text = to_toml(from_dict(raw, "<key>"))
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
     return hashlib.sha256(body.encode()).hexdigest()[:20]

@@ -84,6 +84,12 @@ class EdgeConfig:
     compute_units: int = key(8, "parallel compute units (fcfs, ps); each runs at freq_hz",
                              lo=1, hi=1_000_000)
 
+    @property
+    def backlog_units(self) -> int:
+        """What the reported ES backlog is divided by: the units (1 under ``dedicated``,
+        whose processor per task has no count)."""
+        return 1 if self.scheduler == "dedicated" else self.compute_units
+
 
 @dataclass(frozen=True)
 class UEConfig:
@@ -251,6 +257,11 @@ class TrainConfig:
                        "slow training down several-fold", lo=0, hi=1024)
 
 
+DPP_V_S2 = 100.0
+"""Default V of ``dpp``, s^2: the best of 10, 30, 100, 300, 1000 on ``scenarios/dense.toml``
+(reward 0.08 over 100 DES slots; 30 and 300 give about 0, 1000 gives -0.29)."""
+
+
 @dataclass(frozen=True)
 class SimConfig:
     """The discrete-event simulation around the model."""
@@ -266,6 +277,10 @@ class SimConfig:
                       choices=ENGINES)
     policy: str = key("hid", "the policy `hybridnet run` uses when --policy is not given: "
                       f"{POLICIES.describe()}")
+    dpp_v: float = key(DPP_V_S2, "V of the drift-plus-penalty policy `dpp`, s^2: it maximises "
+                       "V * reward - sum of backlog (s) * work the decision adds (s) over the "
+                       "UE CPUs and the ES (weighted N); larger V weighs the reward more, "
+                       "smaller keeps the queues shorter (docs/controller.md)", lo=1e-12, hi=1e12)
 
 
 SECTIONS: dict[str, type] = {

@@ -52,11 +52,10 @@ def simulate_des(scenario: Scenario, policy: Policy, seed: int, *, slots: int | 
     num_ues = scenario.network.num_ues
     env = simpy.Environment()
     recorder = Recorder(params, num_ues, num_slots)
-    units = 1 if scenario.edge.scheduler == "dedicated" else scenario.edge.compute_units
     cell = Cell(env=env, edge=make_edge(env, scenario.edge),
                 downlink=make_downlink(env, scenario.channel, params.physics),
                 cpus=ue_cpus(env, num_ues), recorder=recorder,
-                ledger=QueueLedger(env, num_ues, units))
+                ledger=QueueLedger(env, num_ues, scenario.edge.backlog_units))
     conditions = Conditions(scenario, seed)
     controller = Controller(scenario, params.physics, policy, conditions, cell)
     env.process(controller.run(num_slots, progress))

@@ -18,7 +18,6 @@ from hybridnet.model.slot import Queues
 from hybridnet.sim.downlink import Downlink
 from hybridnet.sim.edge import EdgeServer
 
-
 NONE_BELOW_S = 1e-12
 """Less work than this is no work: far below a step (7.5 ms), far above the rounding of
 the sums booked in and out."""

@@ -91,7 +91,7 @@ class Recorder:
         self._common[row] = (ready, start, end)
 
     def result(self) -> RunResult:
-        """The run's frames (UE_COLUMNS, GROUP_COLUMNS, SLOT_COLUMNS, EVENT_COLUMNS, QUEUE_COLUMNS)."""
+        """The run's frames: UE, GROUP, SLOT, EVENT and QUEUE_COLUMNS."""
         ues, groups = self._ue_frame(), self._group_frame()
         return RunResult(ues=ues, groups=groups, events=self._event_frame(),
                          queues=frame(QUEUE_COLUMNS, self._queues),
