@@ -20,8 +20,9 @@ UE's. With equal weights the 300 UEs of ``scenarios/dense.toml`` each push
 their work onto the one ES, whose backlog then settles some 100 times above
 theirs (reward -9.1 at V = 100, against 0.08 with the weight N).
 
-The service the queues receive does not depend on the decision and drops out; so does the downlink, whose load (one
-latent per request) no decision changes. V (s^2, ``[sim] dpp_v``) trades the
+The service the queues receive does not depend on the decision and drops
+out; so does the downlink, whose load (one latent per request) no decision
+changes. V (s^2, ``[sim] dpp_v``) trades the
 reward against the backlogs: V -> infinity is the queue-blind oracle; a
 smaller V gives up reward to keep the queues shorter.
 
