@@ -5,7 +5,8 @@ oracle controller, which decides on the closed-form model and is therefore
 blind to queues, like the paper's controller:
 
 - ``es_capacity``: per-request delay and waiting vs the number of ES compute
-  units, FCFS vs processor sharing, in the busy cell of scenarios/dense.toml;
+  units, FCFS vs processor sharing, in the busy cell of scenarios/dense.toml
+  as it was before its redesign (Table I's UE CPUs, a 100 MHz band);
 - ``early_handoff``: the reward, delay and energy gained by starting phase I
   at common step x_n instead of after x_m^max (paper.toml, three weightings,
   both quality models);
@@ -32,6 +33,10 @@ STUDIES = {
     "es_capacity": {
         "scenario": "dense.toml",
         "grid": {"edge.scheduler": ["fcfs", "ps"], "edge.compute_units": [1, 2, 4, 8]},
+        # dense.toml before it was redesigned for queue-aware control: Table I's UE
+        # CPUs redrawn every slot and a 100 MHz band, the cell these results were run in
+        "overrides": {"ue.freq_min_hz": 1.4e9, "ue.freq_max_hz": 1.6e9,
+                      "ue.freq_redraw": "slot", "channel.shared_bandwidth_hz": 100e6},
         "plots": [("edge.compute_units", "delay_per_ue_s", "edge.scheduler"),
                   ("edge.compute_units", "t_wait_s", "edge.scheduler")],
         "slots": 15,

@@ -161,6 +161,7 @@ ENGINES = Choices("sim.engine", """
 POLICIES = Choices("sim.policy", """
     hid: the trained HID controller; without a checkpoint, one trained once and cached
     oracle: the exact optimum of eq. 17 in each slot, by enumeration
+    fluid: the oracle held to the capacities: each UE's and the ES's work within a slot
     dpp: Lyapunov drift-plus-penalty: V * reward less backlog-weighted work, exactly
     random: a feasible (x, y) per UE drawn uniformly
     local: no common phase and the fewest ES steps: everything after the request on the UE

@@ -219,3 +219,52 @@ def test_dpp_without_queues_is_the_oracle():
         state = _state(rng, 40, 4)
         for got, want in zip(dpp.decide(state), oracle.decide(state), strict=True):
             np.testing.assert_array_equal(got, want)
+
+
+def test_fluid_is_the_oracle_where_capacity_is_ample():
+    scenario = from_dict({"network": {"num_ues": 40, "num_groups": 4},
+                          "edge": {"scheduler": "fcfs", "compute_units": 8}})
+    params = ModelParams.from_scenario(scenario)
+    rng = np.random.default_rng(9)
+    fluid = make_policy("fluid", scenario, rng)
+    oracle = OraclePolicy(scenario.steps, params)
+    for _ in range(5):
+        state = _state(rng, 40, 4)
+        for got, want in zip(fluid.decide(state), oracle.decide(state), strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("early_handoff", [False, True])
+def test_fluid_keeps_every_load_within_its_capacity(early_handoff):
+    """Slow UEs and a small ES: the oracle overloads both, the fluid policy neither."""
+    scenario = from_dict({
+        "network": {"num_ues": 60, "num_groups": 6},
+        "ue": {"freq_min_hz": 0.8e9, "freq_max_hz": 2.0e9},
+        "edge": {"scheduler": "fcfs", "compute_units": 2},
+        "sim": {"slot_s": 0.3, "early_handoff": early_handoff},
+    })
+    params = ModelParams.from_scenario(scenario)
+    p = params.physics
+    rng = np.random.default_rng(11)
+    fluid = make_policy("fluid", scenario, rng)
+    oracle = OraclePolicy(scenario.steps, params)
+    es_capacity_s = 2 * 0.3
+    st = scenario.steps
+
+    def loads(state, x, y):
+        z = st.total - x - y
+        ue_s = z * p.ue_cycles_per_step / state.f_ue_hz                           # eq. (8)
+        x_max = np.array([x[state.group == m].max(initial=0) for m in range(6)])
+        es_s = (x_max.sum() + y.sum()) * p.es_cycles_per_step / p.es_freq_hz     # eq. (1), (3)
+        return ue_s, es_s
+
+    for _ in range(4):
+        state = dataclasses.replace(_state(rng, 60, 6),
+                                    f_ue_hz=rng.uniform(0.8e9, 2.0e9, 60))
+        ue_s, es_s = loads(state, *oracle.decide(state))
+        assert ue_s.max() > 0.3                           # the oracle overloads slow UEs
+        x, y = fluid.decide(state)
+        ue_s, es_s = loads(state, x, y)
+        assert ue_s.max() <= 0.3 + 1e-12
+        assert es_s <= es_capacity_s + 1e-12
+        assert action_mask(st)[x, y].all()

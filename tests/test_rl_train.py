@@ -24,6 +24,7 @@ from hybridnet.model.reference import resolve_references
 from hybridnet.policies.oracle import OraclePolicy
 from hybridnet.rl.checkpoint import FORMAT, Checkpoint, load_checkpoint, save_checkpoint
 from hybridnet.rl.controller import stack_slots
+from hybridnet.rl.rollout import play_des
 from hybridnet.rl.policy import HidPolicy, load_hid_policy, scenario_key
 from hybridnet.rl.train import HISTORY_COLUMNS, TRAINING_KEYS, Trainer
 from hybridnet.scenario import Scenario, from_dict, read_scenario
@@ -304,3 +305,30 @@ def test_default_controller_adapts_beyond_the_best_constant_split() -> None:
     decision = trainer.controller.act(states, greedy=True)
     assert trainer.controller.ue.num_agents == 1             # one network for every UE
     assert (score(decision.x, decision.y) - fixed) / (oracle - fixed) > 0.6
+
+
+@pytest.mark.parametrize("mode", ["default", "paper"])
+def test_des_samples_are_ordered_as_their_rewards_and_targets(mode: str) -> None:
+    """On the DES the actors act slot by slot; joined, each sample must still be the UE
+    and slot its reward, value and teacher target are (UE-major for the shared actor)."""
+    scenario = small(engine="des", mode=mode, episodes=1)
+    trainer = Trainer(scenario)
+    generator = torch.Generator().manual_seed(0)
+    decision, out = play_des(trainer.controller, trainer.episode_scenario, 3, generator, None)
+    s_count, n = decision.x.shape
+    num_y = trainer.controller.num_y
+    action = decision.ue.actions[..., 0].cpu().numpy()
+    if mode == "paper":                                   # (N, S): agent n, slot s
+        np.testing.assert_array_equal(action // num_y, decision.x.T)
+        np.testing.assert_array_equal(action % num_y, decision.y.T)
+        return
+    assert decision.bound is not None
+    flat = action.reshape(-1)                             # sample n * S + s
+    np.testing.assert_array_equal(decision.bound.T.reshape(-1) - flat // num_y,
+                                  decision.x.T.reshape(-1))
+    np.testing.assert_array_equal(flat % num_y, decision.y.T.reshape(-1))
+    # the observation of sample n * S + s is UE n's in slot s
+    obs = decision.ue.obs[0].cpu().numpy().reshape(n, s_count, -1)
+    f = 2 * (out.states.f_ue_hz - scenario.ue.freq_min_hz) / (
+        scenario.ue.freq_max_hz - scenario.ue.freq_min_hz) - 1
+    np.testing.assert_allclose(obs[..., 0], f.T, rtol=1e-6, atol=1e-6)

@@ -20,6 +20,7 @@ from hybridnet.model.channel import channel_gain
 from hybridnet.model.costs import downlink_rate_bps, tx_delay_s, ue_costs
 from hybridnet.model.physics import PhysicsParams
 from hybridnet.scenario import AUTO, Scenario
+from hybridnet.scenario.sections import DES_GAMMA
 
 REFERENCE_PHI = 0.5
 """phi of the typical UE (the middle of the measured 0.2-0.8 range)."""
@@ -39,15 +40,42 @@ def reference_terms(scenario: Scenario) -> tuple[float, float, float]:
     return float(costs.qos), float(costs.delay_s), float(costs.own_energy_j)
 
 
+def queues_form(scenario: Scenario) -> bool:
+    """Whether requests can wait for each other: an fcfs or ps ES, or a shared downlink.
+
+    A dedicated cell whose slots are shorter than its requests also carries work
+    from slot to slot on the UEs' CPUs; it is left to ``train.engine = "des"``.
+    """
+    return scenario.edge.scheduler != "dedicated" or scenario.channel.downlink == "shared"
+
+
+def training_engine(scenario: Scenario) -> str:
+    """``train.engine``, "auto" resolved."""
+    engine = scenario.train.engine
+    if engine != AUTO:
+        return engine
+    return "des" if queues_form(scenario) else "closed"
+
+
 def resolve_references(scenario: Scenario) -> Scenario:
     """A copy whose "auto" references are replaced by the numbers they stand for.
 
     ``train.episode_slots`` too: written as a number, a run of another length
-    (``--slots``) keeps the episodes, and so the controller, it was trained with.
+    (``--slots``) keeps the episodes, and so the controller, it was trained with;
+    and ``train.engine`` and ``gamma``, which follow from whether
+    queues form (:func:`queues_form`).
     The copy remembers which keys it derived (:attr:`Scenario.derived`), so that
     changing it with ``with_values`` derives them again.
     """
     derived = set(scenario.derived)
+    tr = scenario.train
+    engine = training_engine(scenario)
+    on_des = engine == "des"
+    automatic = {"engine": engine, "gamma": DES_GAMMA if on_des else 0.0}
+    chosen = {name: value for name, value in automatic.items() if getattr(tr, name) == AUTO}
+    if chosen:
+        derived.update(f"train.{name}" for name in chosen)
+        scenario = scenario.replace(train=dataclasses.replace(tr, **chosen))
     if scenario.train.episode_slots == AUTO:
         derived.add("train.episode_slots")
         scenario = scenario.replace(train=dataclasses.replace(

@@ -1,7 +1,7 @@
 """Policies the controller can run, chosen by name (``--policy``), and a factory per name.
 
 The names are :data:`hybridnet.registry.POLICIES`. ``random``, ``local``,
-``oracle``, ``dpp`` and ``fixed:X,Y`` are built here. ``hid`` and a checkpoint path (the
+``oracle``, ``fluid``, ``dpp`` and ``fixed:X,Y`` are built here. ``hid`` and a checkpoint path (the
 trained IPPO controller) are built by :mod:`hybridnet.rl`, which sits above this
 package (its trainer scores every episode with the oracle), so this package
 cannot import it: the top level (:mod:`hybridnet.api`) registers their factory
@@ -23,6 +23,7 @@ from hybridnet.errors import HybridnetError
 from hybridnet.model.params import ModelParams
 from hybridnet.policies.base import Policy
 from hybridnet.policies.dpp import DppPolicy
+from hybridnet.policies.fluid import FluidPolicy
 from hybridnet.policies.oracle import OraclePolicy
 from hybridnet.policies.simple import FixedPolicy, LocalPolicy, RandomPolicy
 from hybridnet.registry import POLICIES
@@ -33,7 +34,7 @@ FIXED = "fixed:X,Y"
 CHECKPOINT = "PATH/checkpoint.pt"
 """The name of a checkpoint file as a policy, a pattern: the spec is the path."""
 
-__all__ = ["CHECKPOINT", "FIXED", "DppPolicy", "FixedPolicy",
+__all__ = ["CHECKPOINT", "FIXED", "DppPolicy", "FixedPolicy", "FluidPolicy",
            "LocalPolicy", "OraclePolicy", "Policy",
            "PolicyRequest", "RandomPolicy", "make_policy", "register_policies"]
 
@@ -58,6 +59,8 @@ PolicyFactory = Callable[[PolicyRequest], Policy]
 
 _FACTORIES: dict[str, PolicyFactory] = {
     "oracle": lambda r: OraclePolicy(r.scenario.steps, ModelParams.from_scenario(r.scenario)),
+    "fluid": lambda r: FluidPolicy(r.scenario.steps, ModelParams.from_scenario(r.scenario),
+                                   r.scenario.sim.slot_s, r.scenario.edge.backlog_units),
     "dpp": lambda r: DppPolicy(r.scenario.steps, ModelParams.from_scenario(r.scenario),
                                r.scenario.sim.dpp_v, r.scenario.edge.backlog_units),
     "random": lambda r: RandomPolicy(r.scenario.steps, r.rng),

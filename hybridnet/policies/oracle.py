@@ -45,6 +45,18 @@ class Penalty:
 
 
 @dataclass(frozen=True)
+class SlotValues:
+    """The terms of (17a) the oracle maximises, before any penalty."""
+
+    ue: np.ndarray
+    """Each UE's own value per (x, y), -inf where infeasible, (..., N, X+1, Y+1)."""
+    group_wait: np.ndarray | None
+    """Without early hand-off, the members' wait for X common steps (eq. 13), (..., M, X+1)."""
+    group_energy: np.ndarray
+    """The common phase's energy per X (eq. 2), (X+1,)."""
+
+
+@dataclass(frozen=True)
 class SlotSolution:
     """The exact optimum of one slot, or of a batch of slots (leading dimension S).
 
@@ -86,6 +98,11 @@ class OraclePolicy:
 
         With a ``penalty``, the optimum of the reward less the penalty, as exactly.
         """
+        return self.best(state, self.values(state), penalty)
+
+    def values(self, state: SlotState) -> SlotValues:
+        """What :meth:`best` maximises, computed once for callers that solve one state
+        under several penalties."""
         p, st = self.params.physics, self.steps
         n = state.num_ues
         q_scale, t_scale, e_scale = self.params.reward.per_unit(n)
@@ -102,11 +119,24 @@ class OraclePolicy:
         if p.early_handoff:
             own_delay = own_delay + common_delay[:, None]                # waits for its own x
         value = q_scale * own.qos - t_scale * own_delay - e_scale * own.own_energy_j
-        if penalty is not None:
-            value = value - penalty.ue
         mask = action_mask(st, state.allows_common_phase)
         value = np.where(mask, value, _INFEASIBLE)
+        group_wait = None
+        if not p.early_handoff:                            # every member waits for X, eq. (13)
+            m = state.num_groups
+            slots = state.group.reshape(-1, n).shape[0]
+            key = (np.arange(slots)[:, None] * m + state.group.reshape(slots, n)).ravel()
+            members = np.bincount(key, minlength=slots * m).reshape(*state.group.shape[:-1], m)
+            group_wait = t_scale * members[..., None] * common_delay
+        return SlotValues(ue=value, group_wait=group_wait,
+                          group_energy=e_scale * common_energy_j(p, steps_x))  # eq. (2)
 
+    def best(self, state: SlotState, values: SlotValues, penalty: Penalty | None = None
+             ) -> SlotSolution:
+        """The maximiser of ``values`` (from :meth:`values`) less ``penalty``."""
+        st, n = self.steps, state.num_ues
+        steps_x = np.arange(st.x_max + 1)
+        value = values.ue if penalty is None else values.ue - penalty.ue
         best_y = value.argmax(axis=-1)                     # (..., N, X+1)
         best_per_x = value.max(axis=-1)                    # (..., N, X+1)
         best_upto = np.maximum.accumulate(best_per_x, axis=-1)
@@ -122,10 +152,9 @@ class OraclePolicy:
         group_value = np.stack([
             np.bincount(key, best_upto.reshape(-1, st.x_max + 1)[:, k], minlength=slots * m)
             for k in range(st.x_max + 1)], axis=-1).reshape(*state.group.shape[:-1], m, -1)
-        if not p.early_handoff:                            # every member waits for X, eq. (13)
-            members = np.bincount(key, minlength=slots * m).reshape(*state.group.shape[:-1], m)
-            group_value -= t_scale * members[..., None] * common_delay
-        group_value -= e_scale * common_energy_j(p, steps_x)            # eq. (2), once a group
+        if values.group_wait is not None:
+            group_value -= values.group_wait
+        group_value -= values.group_energy                 # once a group
         if penalty is not None:
             group_value -= penalty.group
         return SlotSolution(group_bound=group_value.argmax(axis=-1), x_upto=x_upto,

@@ -33,6 +33,7 @@ from torch import nn
 
 from hybridnet.model.actions import action_mask
 from hybridnet.model.channel import path_loss_db
+from hybridnet.model.reference import training_engine
 from hybridnet.model.slot import Queues, SlotState
 from hybridnet.rl.distributions import MaskedCategorical
 from hybridnet.rl.networks import ActorCritic
@@ -116,9 +117,20 @@ class Features:
 
     UE_DIM = 5
     GROUP_DIM = 10
+    UE_QUEUE_DIM = 4
+    GROUP_QUEUE_DIM = 3
+    """Queue features, observed by actors trained on the DES (``train.engine``): a UE sees
+    its own CPU backlog, its last request's waiting, the ES backlog and the downlink's
+    transmissions in flight; a group its ES backlog and its members' mean and largest
+    backlog. Backlogs are in slots (log1p(s / slot_s)): a queue that grows without
+    bound stays in a range a network can read."""
 
     def __init__(self, scenario: Scenario) -> None:
         ue, ch = scenario.ue, scenario.channel
+        self.queues = training_engine(scenario) == "des"
+        self.slot_s = scenario.sim.slot_s
+        self.ue_dim = self.UE_DIM + (self.UE_QUEUE_DIM if self.queues else 0)
+        self.group_dim = self.GROUP_DIM + (self.GROUP_QUEUE_DIM if self.queues else 0)
         self.f_range = (ue.freq_min_hz, ue.freq_max_hz)
         # Gain in dB spans -PL(d_max) .. -PL(d_min) without fading.
         self.gain_db_range = (
@@ -157,20 +169,35 @@ class Features:
             return [average, np.sqrt(np.maximum(mean(values * values) - average**2, 0.0)),
                     low, high]
 
-        obs = np.stack([2.0 * count / n - 1.0, *spread(phi), mean(f), mean(gain),
-                        *spread(f)[1:]], axis=-1)[present]
+        parts = [2.0 * count / n - 1.0, *spread(phi), mean(f), mean(gain), *spread(f)[1:]]
+        if self.queues:
+            q = state.observed_queues
+            backlog = self._slots(q.ue_backlog_s).ravel()
+            high = np.full(bins, -np.inf)
+            np.maximum.at(high, key, backlog)
+            parts += [np.repeat(self._slots(q.es_backlog_s), m), mean(backlog), high]
+        obs = np.stack(parts, axis=-1)[present]
         row_of_bin = np.full(bins, -1)
         row_of_bin[present] = np.arange(len(present))
         rows = GroupRows(slot=present // m, group=present % m, members=count[present],
                          of_ue=row_of_bin[key].reshape(s_count, n))
         return rows, obs
 
+    def _slots(self, work_s: np.ndarray) -> np.ndarray:
+        return np.log1p(np.asarray(work_s, dtype=float) / self.slot_s)
+
     def ue(self, state: SlotState, rows: GroupRows, group_obs: np.ndarray,
            bound: np.ndarray | None) -> np.ndarray:
-        """Per-UE observations (N, S, UE_DIM [+1 with the bound X_m])."""
+        """Per-UE observations (N, S, ue_dim [+1 with the bound X_m])."""
         f, phi, gain = self._per_ue(state)
-        own = group_obs[rows.of_ue]                         # (S, N, GROUP_DIM)
+        own = group_obs[rows.of_ue]                         # (S, N, group_dim)
         parts = [f, phi, gain, own[..., 0], own[..., 1]]    # own group's share and mean phi
+        if self.queues:
+            q = state.observed_queues
+            n = state.num_ues
+            parts += [self._slots(q.ue_backlog_s), self._slots(q.last_wait_s),
+                      np.broadcast_to(self._slots(q.es_backlog_s)[..., None], f.shape),
+                      np.broadcast_to((q.downlink_in_flight / n)[..., None], f.shape)]
         if bound is not None:
             parts.append(_unit(bound, 0.0, float(self.x_max)))
         return np.stack(parts, axis=-1).transpose(1, 0, 2)
@@ -191,12 +218,13 @@ class HidController(nn.Module):
         hidden = tuple(tr.hidden)
         n = scenario.network.num_ues
         if self.mode == "paper":
-            self.ue = ActorCritic(n, Features.UE_DIM, (self.num_x * self.num_y,), hidden,
+            self.ue = ActorCritic(n, self.features.ue_dim, (self.num_x * self.num_y,), hidden,
                                   generator)
             self.group: ActorCritic | None = None
         else:
-            self.group = ActorCritic(1, Features.GROUP_DIM, (self.num_x,), hidden, generator)
-            self.ue = ActorCritic(1, Features.UE_DIM + 1, (self.num_x * self.num_y,), hidden,
+            self.group = ActorCritic(1, self.features.group_dim, (self.num_x,), hidden,
+                                     generator)
+            self.ue = ActorCritic(1, self.features.ue_dim + 1, (self.num_x * self.num_y,), hidden,
                                   generator)
 
     @property

@@ -63,7 +63,7 @@ class HybridnetParallelEnv(ParallelEnv):
         num_actions = (steps.x_max + 1) * self.num_y
         self._observation_spaces = {
             agent: spaces.Dict({
-                "observation": spaces.Box(-np.inf, np.inf, (Features.UE_DIM,), np.float32),
+                "observation": spaces.Box(-np.inf, np.inf, (self.features.ue_dim,), np.float32),
                 "action_mask": spaces.MultiBinary(num_actions),
             }) for agent in self.possible_agents
         }

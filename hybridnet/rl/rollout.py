@@ -38,9 +38,20 @@ class EpisodeOutcome:
     """Per slot (S,), eq. (17a)."""
 
 
-def _concat_steps(steps: list[LevelStep]) -> LevelStep:
+def _concat_steps(steps: list[LevelStep], shared_ues: int | None = None) -> LevelStep:
+    """Join single-slot steps along the sample axis, in the order a batched call has them.
+
+    The shared UE actor of the default mode orders a batch's samples UE-major
+    (UE n's slots together, as its rewards and teacher targets are): with
+    ``shared_ues`` = N the slot-major concatenation is reordered to match.
+    """
     def cat(name: str) -> torch.Tensor:
-        return torch.cat([getattr(s, name) for s in steps], dim=1)
+        joined = torch.cat([getattr(s, name) for s in steps], dim=1)
+        if shared_ues is None:
+            return joined
+        rest = joined.shape[2:]
+        return (joined.reshape(1, len(steps), shared_ues, *rest).transpose(1, 2)
+                .reshape(1, len(steps) * shared_ues, *rest))
 
     return LevelStep(cat("obs"), cat("masks"), cat("actions"), cat("log_probs"), cat("values"))
 
@@ -59,7 +70,8 @@ def _concat_decisions(decisions: list[Decision]) -> Decision:
         rows = GroupRows(*(np.concatenate(p) for p in zip(*parts, strict=True)))
     return Decision(
         x=np.concatenate([d.x for d in decisions]), y=np.concatenate([d.y for d in decisions]),
-        ue=_concat_steps([d.ue for d in decisions]),
+        ue=_concat_steps([d.ue for d in decisions],
+                         None if first.bound is None else first.x.shape[-1]),
         group=None if first.group is None else _concat_steps([d.group for d in decisions]),
         rows=rows,
         bound=None if first.bound is None else np.concatenate([d.bound for d in decisions]),

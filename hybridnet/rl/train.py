@@ -2,7 +2,7 @@
 
 An episode is ``[train] episode_slots`` slots of one world drawn by
 :class:`~hybridnet.sim.conditions.Conditions`. With ``[train] engine = "closed"``
-(the default) the whole episode is decided in one batched call and scored by
+(the default where no queues form) the whole episode is decided in one batched call and scored by
 the closed-form model: exact, because an action never changes the next
 slot's conditions. With ``engine = "des"`` the same actors drive the SimPy
 network slot by slot and learn from what the DES measured (queueing included).
@@ -26,10 +26,12 @@ rewards each actor with its own terms, and lets the UE actors answer
 uniformly drawn X_m early on (``bound_exploration``) so that the group actor
 compares bounds under good responses. Its UE actor is one network shared by
 every UE, updated on ``shared_samples`` decisions drawn from each rollout, and
-with ``[train] imitation`` > 0 both actors also learn from the closed-form
-oracle on the training slots: the loss adds the cross-entropy of each UE's
-exact best response to the X_m its group drew and of the optimal X_m
-(docs/controller.md says why). How far each mode gets is measured in
+with ``[train] imitation`` > 0 both actors also learn from a teacher on the
+training slots: the loss adds the cross-entropy of each UE's exact best
+response to the X_m its group drew and of the teacher's X_m
+(docs/controller.md says why). The teacher is the closed-form oracle, or on
+the DES the fluid policy (:mod:`hybridnet.policies.fluid`), the oracle held
+to the capacities, since the oracle's decisions overload the queues there. How far each mode gets is measured in
 experiments/README.md ("HID vs the exact oracle", "HID on heterogeneous cells").
 
 Every random draw derives from ``[train] seed`` and the episode (or update)
@@ -59,6 +61,7 @@ from hybridnet.metrics import slot_means
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import resolve_references
+from hybridnet.policies.fluid import FluidPolicy
 from hybridnet.policies.oracle import OraclePolicy, SlotSolution
 from hybridnet.rl.controller import Decision, HidController, LevelStep
 from hybridnet.rl.ppo import PpoSettings, RewardScaler, Samples, gae, ppo_update
@@ -126,6 +129,12 @@ class Trainer:
         tr = self.scenario.train
         self.params = ModelParams.from_scenario(self.scenario)
         self.oracle = OraclePolicy(self.scenario.steps, self.params)
+        # The teacher on the DES, where the oracle's decisions would overload the queues.
+        self.fluid: FluidPolicy | None = None
+        if tr.engine == "des":
+            self.fluid = FluidPolicy(self.scenario.steps, self.params,
+                                       self.scenario.sim.slot_s,
+                                       self.scenario.edge.backlog_units)
         self.device = resolve_device(tr.device)
         init = torch.Generator().manual_seed(derive_seed(tr.seed, "init"))
         # Orthogonal init runs a QR decomposition whose last bits depend on the
@@ -234,11 +243,11 @@ class Trainer:
 
     def _teacher(self, decision: Decision, solution: SlotSolution
                  ) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """The oracle's choices for the default mode's actors, or None without imitation.
+        """The teacher's choices for the default mode's actors, or None without imitation.
 
         A UE's target is its exact best response to the bound X_m its group
         actually drew (so it is right whatever the group actor did); the group
-        actor's target is the optimal X_m. Both in the order the actors acted.
+        actor's target is the teacher's X_m. Both in the order the actors acted.
         """
         if self.settings.imitation_coef <= 0 or decision.bound is None:
             return None, None
@@ -338,13 +347,16 @@ class Trainer:
         else:
             decision, out = play_closed(self.controller, self.params, self.episode_scenario,
                                         seed, generator, explore)
-        solution = self.oracle.solve(out.states)
+        values = self.oracle.values(out.states)
+        solution = self.oracle.best(out.states, values)
         oracle = float(evaluate(self.params, out.states,
                                 *solution.optimum(out.states.group)).reward.mean())
         means = slot_means(out.qos.sum(1), out.delay_s.sum(1),
                            out.own_energy_j.sum(1) + out.common_energy_j.sum(1), out.reward)
         row = {"episode": e, **means, "oracle_reward": oracle,
                "optimality_gap": oracle - means["reward"]}
+        if self.fluid is not None and self.settings.imitation_coef > 0:
+            solution = self.fluid.solve(out.states, values)
         with deferred_interrupt():
             self._collect(decision, out, solution)
             self.buffered_episodes += 1

@@ -178,6 +178,10 @@ class RewardConfig:
                                     lo=1e-12, hi=1e12, auto=True, kind="number")
 
 
+DES_GAMMA = 0.9
+"""``train.gamma`` on the DES: a decision's effect on the queues fades over about ten slots."""
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """The HID controller's training (PPO actors and critics queried every slot).
@@ -217,9 +221,11 @@ class TrainConfig:
                                    "updates teach the actors more than a few large ones",
                                    lo=1, hi=1_000_000)
     epochs: int = key(4, "passes over each rollout per update", lo=1, hi=1000)
-    gamma: float = key(0.0, "discount factor; 0 because a slot's action never changes the "
-                       "next slot's conditions, so the other slots' rewards would only add "
-                       "noise to its return", lo=0.0, hi=1.0)
+    gamma: float | str = key(AUTO, "discount factor (auto: 0 on the closed form, where a "
+                             "slot's action never changes the next slot's conditions so the "
+                             "other slots' rewards would only add noise to its return; "
+                             f"{DES_GAMMA} on the DES, where work left in a queue delays the "
+                             "next slots' requests)", lo=0.0, hi=1.0, auto=True, kind="number")
     gae_lambda: float = key(0.95, "GAE lambda", lo=0.0, hi=1.0)
     clip: float = key(0.2, "PPO clipping range epsilon of the surrogate (21)", lo=0.0, hi=10.0)
     entropy_coef: float = key(0.01, "weight of the entropy bonus in the loss", lo=0.0, hi=100.0)
@@ -238,15 +244,19 @@ class TrainConfig:
                                    "every X_m; annealed linearly to 0 at the last episode",
                                    lo=0.0, hi=1.0)
     imitation: float = key(1.0, "default mode: weight of the auxiliary imitation loss, the "
-                           "cross-entropy of the closed-form oracle's choices (each UE's best "
-                           "response to the X_m its group drew, the group's optimal X_m) added "
-                           "to the PPO loss; 0 for pure PPO. Paper mode never imitates",
-                           lo=0.0, hi=1000.0)
+                           "cross-entropy of a teacher's choices (each UE's best response to "
+                           "the X_m its group drew, the group's optimal X_m) added to the PPO "
+                           "loss; 0 for pure PPO. The teacher is the oracle on the closed "
+                           "form and the fluid policy (the oracle held to the capacities) on "
+                           "the DES. Paper mode never imitates", lo=0.0, hi=1000.0)
     shared_samples: int = key(512, "default mode: decisions drawn at random from each rollout "
                               "for the shared UE actor's update, one minibatch per epoch; "
                               "bounds the update's cost whatever the number of UEs",
                               lo=1, hi=100_000_000)
-    engine: str = key("closed", "what evaluates the training decisions", choices=ENGINES)
+    engine: str = key(AUTO, "what evaluates the training decisions (auto: des where queues "
+                      "form between slots, an fcfs or ps ES or a shared downlink; else closed, "
+                      "which is exact there and fast). Trained on the DES, the actors also "
+                      "observe the queues", choices=ENGINES, auto=True, kind="string")
     device: str = key("cpu", "torch device", choices=DEVICES)
     seed: int = key(0, "root seed of training (weights, exploration, training slots); "
                     "evaluation runs draw their slots from [sim] seed", lo=0, hi=2**63 - 1)
