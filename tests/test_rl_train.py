@@ -24,8 +24,8 @@ from hybridnet.model.reference import resolve_references
 from hybridnet.policies.oracle import OraclePolicy
 from hybridnet.rl.checkpoint import FORMAT, Checkpoint, load_checkpoint, save_checkpoint
 from hybridnet.rl.controller import stack_slots
-from hybridnet.rl.rollout import play_des
 from hybridnet.rl.policy import HidPolicy, load_hid_policy, scenario_key
+from hybridnet.rl.rollout import play_des
 from hybridnet.rl.train import HISTORY_COLUMNS, TRAINING_KEYS, Trainer
 from hybridnet.scenario import Scenario, from_dict, read_scenario
 from hybridnet.sim.conditions import Conditions
