@@ -32,7 +32,8 @@ response to the X_m its group drew and of the teacher's X_m
 (docs/controller.md says why). The teacher is the closed-form oracle, or on
 the DES the fluid policy (:mod:`hybridnet.policies.fluid`), the oracle held
 to the capacities, since the oracle's decisions overload the queues there.
-How far each mode gets is measured in experiments/README.md ("HID vs the exact oracle", "HID on heterogeneous cells").
+How far each mode gets is measured in experiments/README.md ("HID vs the
+exact oracle", "HID on heterogeneous cells").
 
 Every random draw derives from ``[train] seed`` and the episode (or update)
 index, never from a stream that lives across episodes, so a run resumed from
