@@ -517,6 +517,68 @@ def hid_heterogeneous_scaling() -> str:
                      "share of fixed-to-oracle", "training (s)", "seeds"], rows)
 
 
+DENSE = ".venv/bin/python experiments/dense_control.py"
+
+
+def dense_rows(frame: pd.DataFrame) -> list[list[str]]:
+    """One variant: each policy (HID over its training seeds), best reward first."""
+    rows = []
+    order = frame.groupby("policy")["reward"].mean().sort_values(ascending=False).index
+    for policy in order:
+        part = frame[frame["policy"] == policy]
+        name = "HID" if policy == "hid" else f"`{policy}`"
+        if policy == "oracle-closed":
+            name = "oracle, closed form"
+        elif policy == "oracle":
+            name = "oracle, DES"
+        stable = part["stable"].astype(str).str.lower() == "true"
+        rows.append([name, seeds_summary(part["reward"], sig), dec(part["qos_per_ue"].mean()),
+                     dec(part["delay_per_ue_s"].mean()), dec(part["t_wait_s"].mean()),
+                     dec(part["energy_per_ue_j"].mean()),
+                     f"{dec(part['wait_q2_s'].mean())} -> {dec(part['wait_q4_s'].mean())}",
+                     "-" if policy == "oracle-closed"
+                     else f"{int(stable.sum())}/{len(part)}",
+                     f"{part['train_s'].mean():.0f}" if policy == "hid" else "",
+                     str(len(part)) if policy == "hid" else ""])
+    return rows
+
+
+def dense_control() -> str:
+    res = read_csv("dense_control/results.csv", DENSE)
+    rows = []
+    for variant, frame in res.groupby("variant", sort=False):
+        rows += [[f"**{variant}**", *row] for row in dense_rows(frame)]
+    return markdown(["cell", "policy", "reward", "QoS", "delay (s)", "waiting (s)",
+                     "energy (J)", "waiting, 2nd -> 4th quarter (s)", "stable",
+                     "training (s)", "seeds"], rows)
+
+
+def recovered(value: float) -> str:
+    """A share of the contention loss recovered, in %."""
+    return f"{100 * value:.1f} %"
+
+
+def dense_recovery() -> str:
+    """Per variant: the oracle's contention loss and the share of it each policy recovers."""
+    res = read_csv("dense_control/results.csv", DENSE)
+    rows = []
+    for variant, frame in res.groupby("variant", sort=False):
+        mean = frame.groupby("policy")["reward"].mean()
+        if not {"oracle", "oracle-closed", "hid"} <= set(mean.index):
+            continue
+        loss = mean["oracle-closed"] - mean["oracle"]
+        fixed = mean[[p for p in mean.index if p.startswith("fixed:")]]
+        dpp = mean[[p for p in mean.index if p.startswith("dpp")]]
+        rows.append([variant, sig(mean["oracle-closed"]), sig(mean["oracle"]), sig(loss),
+                     recovered((mean["hid"] - mean["oracle"]) / loss),
+                     recovered((mean["fluid"] - mean["oracle"]) / loss),
+                     recovered((dpp.max() - mean["oracle"]) / loss),
+                     recovered((fixed.max() - mean["oracle"]) / loss)])
+    return markdown(["cell", "oracle, closed form", "oracle, DES", "contention loss",
+                     "HID recovers", "fluid recovers", "best dpp recovers",
+                     "best fixed recovers"], rows)
+
+
 # --------------------------------------------------------------------------- DES studies
 
 
@@ -571,6 +633,8 @@ TABLES: dict[str, Callable[[], str]] = {
     "scaling-n": scaling_n,
     "hid-heterogeneous": hid_heterogeneous,
     "hid-heterogeneous-scaling": hid_heterogeneous_scaling,
+    "dense-control": dense_control,
+    "dense-recovery": dense_recovery,
     "es-capacity": lambda: sweep_table("es_capacity"),
     "early-handoff": lambda: sweep_table("early_handoff", pair="sim.early_handoff"),
     "downlink": lambda: sweep_table("downlink", pair="channel.downlink"),

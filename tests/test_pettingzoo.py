@@ -80,3 +80,16 @@ def test_out_of_range_and_malformed_actions_run_the_local_split() -> None:
     # no common phase, so the UEs' own terms of (17a) add up to N times the team reward
     own = sum(info["own_reward"] for info in infos.values())
     assert own == pytest.approx(5 * rewards["ue_0"], rel=1e-12)
+
+
+def test_a_scenario_with_queues_observes_them() -> None:
+    """dense.toml trains on the DES, so its agents' observations carry the queue entries;
+    the env plays the closed form, where every queue reads 0."""
+    dense = PAPER.with_name("dense.toml")
+    env = parallel_env(dense, overrides={"network.num_ues": 12, "network.num_groups": 3,
+                                         "sim.slots": 3})
+    parallel_api_test(env, num_cycles=5)
+    obs, _ = env.reset(seed=2)
+    entries = obs["ue_0"]["observation"]
+    assert env.observation_space("ue_0")["observation"].shape == (9,) == entries.shape
+    assert np.array_equal(entries[5:], np.zeros(4, dtype=np.float32))

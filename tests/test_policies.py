@@ -248,7 +248,7 @@ def test_fluid_keeps_every_load_within_its_capacity(early_handoff):
     rng = np.random.default_rng(11)
     fluid = make_policy("fluid", scenario, rng)
     oracle = OraclePolicy(scenario.steps, params)
-    es_capacity_s = 2 * 0.3
+    es_capacity_s = 0.9 * 2 * 0.3
     st = scenario.steps
 
     def loads(state, x, y):

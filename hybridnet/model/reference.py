@@ -62,7 +62,8 @@ def resolve_references(scenario: Scenario) -> Scenario:
 
     ``train.episode_slots`` too: written as a number, a run of another length
     (``--slots``) keeps the episodes, and so the controller, it was trained with;
-    and ``train.engine`` and ``gamma``, which follow from whether
+    and ``train.engine``, ``gamma``, ``bound_exploration`` and ``shared_samples``,
+    which follow from whether
     queues form (:func:`queues_form`).
     The copy remembers which keys it derived (:attr:`Scenario.derived`), so that
     changing it with ``with_values`` derives them again.
@@ -71,7 +72,9 @@ def resolve_references(scenario: Scenario) -> Scenario:
     tr = scenario.train
     engine = training_engine(scenario)
     on_des = engine == "des"
-    automatic = {"engine": engine, "gamma": DES_GAMMA if on_des else 0.0}
+    automatic = {"engine": engine, "gamma": DES_GAMMA if on_des else 0.0,
+                 "bound_exploration": 0.0 if on_des else 0.5,
+                 "shared_samples": 2048 if on_des else 512}
     chosen = {name: value for name, value in automatic.items() if getattr(tr, name) == AUTO}
     if chosen:
         derived.update(f"train.{name}" for name in chosen)

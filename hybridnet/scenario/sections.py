@@ -238,21 +238,27 @@ class TrainConfig:
     reward_scaling: bool = key(True, "divide rewards by the running std of the discounted "
                                "return, no mean subtraction (Gymnasium NormalizeReward)",
                                source="paper")
-    bound_exploration: float = key(0.5, "default mode: share of the first training episodes "
-                                   "in which X_m is drawn uniformly instead of by the group "
-                                   "actor, so the UE actors learn their best response to "
-                                   "every X_m; annealed linearly to 0 at the last episode",
-                                   lo=0.0, hi=1.0)
+    bound_exploration: float | str = key(AUTO, "default mode: share of the first training "
+                                         "episodes in which X_m is drawn uniformly instead "
+                                         "of by the group actor, so the UE actors learn their "
+                                         "best response to every X_m; annealed linearly to 0 "
+                                         "at the last episode (auto: 0.5 on the closed form; "
+                                         "0 on the DES, where a random X_m floods the ES and "
+                                         "its queue outlives the episode)",
+                                         lo=0.0, hi=1.0, auto=True, kind="number")
     imitation: float = key(1.0, "default mode: weight of the auxiliary imitation loss, the "
                            "cross-entropy of a teacher's choices (each UE's best response to "
                            "the X_m its group drew, the group's optimal X_m) added to the PPO "
                            "loss; 0 for pure PPO. The teacher is the oracle on the closed "
                            "form and the fluid policy (the oracle held to the capacities) on "
                            "the DES. Paper mode never imitates", lo=0.0, hi=1000.0)
-    shared_samples: int = key(512, "default mode: decisions drawn at random from each rollout "
-                              "for the shared UE actor's update, one minibatch per epoch; "
-                              "bounds the update's cost whatever the number of UEs",
-                              lo=1, hi=100_000_000)
+    shared_samples: int | str = key(AUTO, "default mode: decisions drawn at random from each "
+                                    "rollout for the shared UE actor's update, one minibatch "
+                                    "per epoch; bounds the update's cost whatever the number "
+                                    "of UEs (auto: 512 on the closed form; 2048 on the DES, "
+                                    "where an episode costs more than an update, so each "
+                                    "should teach more)", lo=1, hi=100_000_000, auto=True,
+                                    kind="int")
     engine: str = key(AUTO, "what evaluates the training decisions (auto: des where queues "
                       "form between slots, an fcfs or ps ES or a shared downlink; else closed, "
                       "which is exact there and fast). Trained on the DES, the actors also "
