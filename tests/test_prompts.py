@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -378,3 +380,22 @@ def test_cli_group_rejects_a_bad_group_count():
     result = CliRunner().invoke(prompts, ["group", "semct", "--groups", "two"])
     assert isinstance(result.exception, HybridnetError)
     assert "positive integer or 'auto'" in str(result.exception)
+
+
+def test_ppgfis_ends_on_the_draw_that_hung_louvain() -> None:
+    """networkx's Louvain looped for ever on this draw of 50 bundled prompts (the 169th
+    training episode of train.seed 0); run in a child process so a regression fails
+    here instead of hanging the suite."""
+    code = (
+        "import numpy as np\n"
+        "from hybridnet.prompts.corpus import draw_prompts\n"
+        "from hybridnet.prompts.knowledge_graph import ppgfis_groups\n"
+        "from hybridnet.rl.train import derive_seed\n"
+        "from hybridnet.sim.conditions import seeded_streams\n"
+        "rng = seeded_streams(derive_seed(0, 'slots', 168), 0)['prompts']\n"
+        "texts = draw_prompts('bundled', 50, rng)\n"
+        "print(len(set(ppgfis_groups(texts, 2, rng).tolist())))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip() == "2"
