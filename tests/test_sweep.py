@@ -27,8 +27,9 @@ from hybridnet.errors import HybridnetError
 from hybridnet.metrics import METRICS
 from hybridnet.outputs import MARKER, write_marker
 from hybridnet.rundir import summarise
-from hybridnet.scenario import read_scenario
+from hybridnet.scenario import read_scenario, to_dict
 from hybridnet.sweep import RESULTS, expand_grid, parse_grid, plan_sweep, run_sweep
+from hybridnet.sweep.plan import changed_settings
 
 SMALL = Path(__file__).resolve().parents[1] / "scenarios" / "small.toml"
 GRID = ["network.num_ues=4,6", "reward.weights=[0.2,0.4,0.4];[0.6,0.2,0.2]"]
@@ -161,6 +162,21 @@ def test_a_wider_grid_only_adds_its_new_cells(swept: Path) -> None:
                       seeds=[0, 1, 2])
     assert len(plan.cells) == 18 and len(plan.pending) == 10
     assert plan.recorded_grid["network.num_ues"] == [4, 6, 8]
+
+
+def test_a_key_that_became_auto_is_no_change_where_it_derives_the_same() -> None:
+    """A sweep recorded when train.gamma defaulted to 0.0 resumes now that it is "auto"
+    (0.0 where no queues form); a value "auto" does not derive is still a change."""
+    base = to_dict(read_scenario(SMALL))
+    recorded = {"scenario": {s: dict(v) for s, v in base.items()}, "policy": "oracle",
+                "engine": "closed", "checkpoint": ""}
+    recorded["scenario"]["train"].update(gamma=0.0, engine="closed", bound_exploration=0.5,
+                                         shared_samples=512)
+    now = {"scenario": base, "policy": "oracle", "engine": "closed", "checkpoint": ""}
+    assert base["train"]["gamma"] == "auto"
+    assert changed_settings(recorded, now) == []
+    recorded["scenario"]["train"]["gamma"] = 0.9
+    assert changed_settings(recorded, now) == ["scenario key train.gamma"]
 
 
 def test_another_base_scenario_needs_force(swept: Path) -> None:

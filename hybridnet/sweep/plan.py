@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from hybridnet.errors import HybridnetError
+from hybridnet.model.reference import resolve_references
 from hybridnet.outputs import Claim
 from hybridnet.registry import ENGINES
-from hybridnet.scenario import Scenario, changed_keys, to_dict, toml_value
+from hybridnet.scenario import Scenario, changed_keys, from_dict, to_dict, toml_value
 from hybridnet.sweep.cell import check_policy
 from hybridnet.sweep.files import (
     KIND,
@@ -69,16 +70,34 @@ def _settings(plan: SweepPlan) -> dict[str, Any]:
             "scenario": to_dict(plan.scenario)}
 
 
+def _derived(table: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A base scenario (as :func:`to_dict` writes it) with its "auto" keys derived.
+
+    Only for comparing: a key whose default became "auto" (or the reverse)
+    between two versions is no change where it derives the same value. Keys
+    this version's schema lacks are left out, as :func:`changed_keys` ignores them.
+    """
+    schema = to_dict(Scenario())
+    known = {section: {k: v for k, v in values.items() if k in schema.get(section, {})}
+             for section, values in table.items() if section in schema}
+    try:
+        return to_dict(resolve_references(from_dict(known, "<recorded sweep>")))
+    except HybridnetError:
+        return {section: dict(values) for section, values in table.items()}
+
+
 def changed_settings(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """Human-readable names of the settings that differ between two sweeps' :func:`_settings`.
 
     A scenario key is named by its dotted ``section.key``; one that only
     ``old`` has (written by another version) does not count, as the scenario
-    read back has every key of this version's schema.
+    read back has every key of this version's schema. Scenarios are compared
+    with their "auto" keys derived (:func:`_derived`).
     """
     out = [name for name in ("policy", "engine", "checkpoint") if old.get(name) != new[name]]
     return out + [f"scenario key {key}"
-                  for key in changed_keys(old.get("scenario", {}), new["scenario"])]
+                  for key in changed_keys(_derived(old.get("scenario", {})),
+                                          _derived(new["scenario"]))]
 
 
 def _with_state(plan: SweepPlan) -> SweepPlan:
