@@ -155,7 +155,10 @@ def run_variant(table: Table, variant: str, args: argparse.Namespace) -> None:
         start = time.perf_counter()
         train_cached(trained, progress=False)
         train_s = time.perf_counter() - start
-        cell = trained.with_values({"sim.slots": args.slots})
+        # train.episode_slots follows sim.slots unless pinned: evaluate the controller
+        # trained on the scenario's own 30-slot episodes, not one trained on 200-slot ones
+        cell = trained.with_values({"sim.slots": args.slots,
+                                    "train.episode_slots": trained.train.episode_slots})
         table.add({"variant": variant, "policy": "hid", "engine": "des",
                    "train_seed": train_seed, "train_s": train_s,
                    **score(cell, "hid", seed, args.slots)})
