@@ -16,10 +16,13 @@ conditions (``[sim] seed`` = ``--eval-seed``, never a training seed):
 - ``local`` (everything on the UE).
 
 Per run it records the reward, QoS, delay, waiting and energy per request,
-and whether waiting grows: the mean waiting of the requests of the last
-quarter of the slots against that of the second quarter (``wait_growth``);
-a run is ``stable`` when the ratio is at most 1.2 and the last quarter's mean
-waiting is under one slot.
+and whether the queues grow. A request's queueing is its delay less the
+service it got: the common steps it waited for (eq. 1) and its phase I,
+downlink and phase II times, so it counts the waits for an ES unit (common
+phase and phase I) and for its CPU; ``t_wait_s`` leaves the common phase's
+wait out. ``queue_growth`` is the mean queueing of the requests of the last
+quarter of the slots over that of the second quarter; a run is ``stable``
+when it is at most 1.2 and the last quarter's mean queueing is under a slot.
 
 Writes experiments/results/dense_control/results.csv, one row per variant,
 policy and training seed; a rerun skips the rows it has (delete a row to
@@ -44,6 +47,8 @@ from common import RESULTS, ROOT
 from hybridnet.api import load_scenario, make_policy, policy_rng, simulate
 from hybridnet.metrics import run_metrics
 from hybridnet.model.actions import action_mask
+from hybridnet.model.costs import common_delay_s
+from hybridnet.model.params import ModelParams
 from hybridnet.outputs import replace_file
 from hybridnet.rl.policy import train_cached
 from hybridnet.scenario import Scenario
@@ -60,21 +65,35 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 """dense.toml and the variants of it: the keys each sets."""
 COLUMNS = ("variant", "policy", "engine", "train_seed", "reward", "qos_per_ue",
-           "delay_per_ue_s", "t_wait_s", "energy_per_ue_j", "wait_q2_s", "wait_q4_s",
-           "wait_growth", "stable", "train_s", "run_s")
+           "delay_per_ue_s", "t_wait_s", "energy_per_ue_j", "queue_q2_s", "queue_q4_s",
+           "queue_growth", "stable", "train_s", "run_s")
 GROWTH_LIMIT = 1.2
 """A run whose last quarter waits more than this times its second quarter is not stable."""
 
 
-def waiting(result: RunResult, slot_s: float) -> dict[str, Any]:
-    """Mean waiting of the second and last quarter of the slots, their ratio, stability."""
-    per_slot = result.ues.groupby("slot")["t_wait_s"].mean().to_numpy()
+def queueing_s(result: RunResult, scenario: Scenario) -> pd.Series:
+    """Each request's delay less its service: the time it spent in a queue."""
+    ues = result.ues
+    waited = ues["x"]
+    if not scenario.sim.early_handoff:            # eq. (13): every member waits for x_m^max
+        groups = result.groups.set_index(["slot", "group"])["common_steps"]
+        waited = pd.Series(groups.reindex(pd.MultiIndex.from_arrays(
+            [ues["slot"], ues["group"]])).to_numpy(), index=ues.index)
+    params = ModelParams.from_scenario(scenario).physics
+    service = (common_delay_s(params, waited.to_numpy())                           # eq. (1)
+               + ues["t_es_s"] + ues["t_tx_s"] + ues["t_ue_s"])
+    return (ues["delay_s"] - service).clip(lower=0.0)
+
+
+def growth(result: RunResult, scenario: Scenario) -> dict[str, Any]:
+    """Mean queueing of the second and last quarter of the slots, their ratio, stability."""
+    per_slot = queueing_s(result, scenario).groupby(result.ues["slot"]).mean().to_numpy()
     quarter = len(per_slot) // 4
     q2 = float(per_slot[quarter:2 * quarter].mean())
     q4 = float(per_slot[3 * quarter:].mean())
-    growth = q4 / q2 if q2 > 0 else (1.0 if q4 == 0 else float("inf"))
-    return {"wait_q2_s": q2, "wait_q4_s": q4, "wait_growth": growth,
-            "stable": bool(growth <= GROWTH_LIMIT and q4 < slot_s)}
+    ratio = q4 / q2 if q2 > 0 else (1.0 if q4 == 0 else float("inf"))
+    return {"queue_q2_s": q2, "queue_q4_s": q4, "queue_growth": ratio,
+            "stable": bool(ratio <= GROWTH_LIMIT and q4 < scenario.sim.slot_s)}
 
 
 def score(scenario: Scenario, spec: str, seed: int, slots: int, engine: str = "des"
@@ -86,7 +105,7 @@ def score(scenario: Scenario, spec: str, seed: int, slots: int, engine: str = "d
     metrics = run_metrics(result)
     return {**{k: metrics[k] for k in ("reward", "qos_per_ue", "delay_per_ue_s", "t_wait_s",
                                        "energy_per_ue_j")},
-            **waiting(result, scenario.sim.slot_s), "run_s": time.perf_counter() - start}
+            **growth(result, scenario), "run_s": time.perf_counter() - start}
 
 
 def fixed_splits(scenario: Scenario) -> list[str]:
@@ -109,7 +128,7 @@ class Table:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.frame = (pd.read_csv(path) if path.is_file()
+        self.frame = (pd.read_csv(path).reindex(columns=list(COLUMNS)) if path.is_file()
                       else pd.DataFrame(columns=list(COLUMNS)))
 
     def has(self, variant: str, policy: str, train_seed: int = -1) -> bool:
@@ -124,8 +143,36 @@ class Table:
         replace_file(self.path, lambda tmp: self.frame.to_csv(tmp, index=False,
                                                               float_format="%.10g"))
         print(f"  {row['variant']:>12} {row['policy']:>14} seed {row['train_seed']:>2}: "
-              f"reward {row['reward']:+.4f}, wait {row['wait_q2_s']:.3f} -> "
-              f"{row['wait_q4_s']:.3f} s", flush=True)
+              f"reward {row['reward']:+.4f}, queueing {row['queue_q2_s']:.3f} -> "
+              f"{row['queue_q4_s']:.3f} s", flush=True)
+
+
+def hid_scenario(variant: str, train_seed: int, slots: int) -> Scenario:
+    """The variant as HID is trained on it (``train.seed``), set to run ``slots`` slots.
+
+    ``train.episode_slots`` follows ``sim.slots`` unless pinned: the controller
+    evaluated is the one trained on the scenario's own 30-slot episodes.
+    """
+    trained = load_scenario(SCENARIO, {**VARIANTS[variant], "train.seed": train_seed})
+    return trained.with_values({"sim.slots": slots,
+                                "train.episode_slots": trained.train.episode_slots})
+
+
+def rescore(table: Table, variant: str, args: argparse.Namespace) -> None:
+    """Run every row of ``variant`` again (HID from the cache) and replace its measures."""
+    scenario = load_scenario(SCENARIO, {**VARIANTS[variant], "sim.slots": args.slots})
+    rows = table.frame[table.frame["variant"] == variant].to_dict("records")
+    table.frame = table.frame[table.frame["variant"] != variant]
+    for row in rows:
+        spec, cell = row["policy"], scenario
+        if spec == "hid":
+            cell = hid_scenario(variant, int(row["train_seed"]), args.slots)
+        elif spec.startswith("dpp"):
+            cell = scenario.with_values({"sim.dpp_v": float(spec.split("=")[1])})
+            spec = "dpp"
+        elif spec == "oracle-closed":
+            spec = "oracle"
+        table.add({**row, **score(cell, spec, args.eval_seed, args.slots, row["engine"])})
 
 
 def run_variant(table: Table, variant: str, args: argparse.Namespace) -> None:
@@ -151,14 +198,11 @@ def run_variant(table: Table, variant: str, args: argparse.Namespace) -> None:
     for train_seed in args.train_seeds:
         if table.has(variant, "hid", train_seed):
             continue
-        trained = load_scenario(SCENARIO, {**VARIANTS[variant], "train.seed": train_seed})
         start = time.perf_counter()
-        train_cached(trained, progress=False)
+        train_cached(load_scenario(SCENARIO, {**VARIANTS[variant], "train.seed": train_seed}),
+                     progress=False)
         train_s = time.perf_counter() - start
-        # train.episode_slots follows sim.slots unless pinned: evaluate the controller
-        # trained on the scenario's own 30-slot episodes, not one trained on 200-slot ones
-        cell = trained.with_values({"sim.slots": args.slots,
-                                    "train.episode_slots": trained.train.episode_slots})
+        cell = hid_scenario(variant, train_seed, args.slots)
         table.add({"variant": variant, "policy": "hid", "engine": "des",
                    "train_seed": train_seed, "train_s": train_s,
                    **score(cell, "hid", seed, args.slots)})
@@ -174,12 +218,15 @@ def main() -> None:
     parser.add_argument("--screen-slots", type=int, default=30)
     parser.add_argument("--finalists", type=int, default=3)
     parser.add_argument("--out", type=Path, default=OUT / "results.csv")
+    parser.add_argument("--rescore", action="store_true",
+                        help="run the rows results.csv has again and replace their measures "
+                             "(after the measures changed); trains and screens nothing")
     args = parser.parse_args()
     table = Table(args.out)
     with torch_threads(1):
         for variant in args.variants:
             print(f"{variant}:", flush=True)
-            run_variant(table, variant, args)
+            (rescore if args.rescore else run_variant)(table, variant, args)
 
 
 if __name__ == "__main__":

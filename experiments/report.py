@@ -535,7 +535,7 @@ def dense_rows(frame: pd.DataFrame) -> list[list[str]]:
         rows.append([name, seeds_summary(part["reward"], sig), dec(part["qos_per_ue"].mean()),
                      dec(part["delay_per_ue_s"].mean()), dec(part["t_wait_s"].mean()),
                      dec(part["energy_per_ue_j"].mean()),
-                     f"{dec(part['wait_q2_s'].mean())} -> {dec(part['wait_q4_s'].mean())}",
+                     f"{dec(part['queue_q2_s'].mean())} -> {dec(part['queue_q4_s'].mean())}",
                      "-" if policy == "oracle-closed"
                      else f"{int(stable.sum())}/{len(part)}",
                      f"{part['train_s'].mean():.0f}" if policy == "hid" else "",
@@ -549,7 +549,7 @@ def dense_control() -> str:
     for variant, frame in res.groupby("variant", sort=False):
         rows += [[f"**{variant}**", *row] for row in dense_rows(frame)]
     return markdown(["cell", "policy", "reward", "QoS", "delay (s)", "waiting (s)",
-                     "energy (J)", "waiting, 2nd -> 4th quarter (s)", "stable",
+                     "energy (J)", "queueing, 2nd -> 4th quarter (s)", "stable",
                      "training (s)", "seeds"], rows)
 
 
