@@ -6,18 +6,29 @@ in a slot, and its queue then grows for ever. In the fluid limit a cell is
 stable exactly when no resource is loaded beyond its capacity, so this policy
 maximises the slot reward (17a) subject to
 
-- every UE's phase II work within one slot: z_n c^UE / f_n <= slot_s (eq. 8),
-  or, for a UE that cannot get there, the least phase II work it can have;
+- every UE's phase II work within one slot: z_n c^UE / f_n <= slot_s (eq. 8);
 - the ES's work within ES_LOAD (90 %) of one slot of its units:
   sum_m t_common(X_m) + sum_n t_ES(y_n) <= 0.9 * units * slot_s (eq. 1, 3).
 
-The UE constraints are per UE, so they only mask options. The ES constraint
-couples everyone; it is priced by a Lagrange multiplier lambda (reward per
-second of ES work), which keeps the oracle's per-group decomposition, and
-lambda is the least price that brings the ES's work within capacity, found by
-bisection (the ES work of the priced optimum does not grow with the price).
-Where even the highest price leaves the ES over capacity, the decision at that
-price is taken: the least ES work compatible with the UEs' constraints.
+Where no decision meets them all (a UE too slow for its slot whatever its
+group's common steps, an ES the groups' common phases alone overload), some
+queue grows whatever the policy does, and what matters is how fast the
+requests' waiting grows: a UE's work beyond its slot delays only its own
+requests, by that much more every slot; ES work beyond its capacity delays
+every request of the slot, by 1/units of it more every slot. So the
+constraints are soft, at the price OVERLOAD_SLOTS times the reward's weight of
+a second of one request's delay, per second of that growth: work beyond a
+UE's slot costs it per second, work beyond the ES's full capacity (the
+reserve is given up first) N/units times that. Where the cell can be kept
+stable, this is the constrained optimum above; where it cannot, the overload
+goes where it delays fewest requests.
+
+The UE terms are per UE, so they only change each UE's own values. The ES
+constraint couples everyone; it is priced by a Lagrange multiplier lambda
+(reward per second of ES work), which keeps the oracle's per-group
+decomposition, and lambda is the least price that brings the ES's work within
+capacity, found by bisection (the ES work of the priced optimum does not grow
+with the price), capped at the overload's price.
 
 It uses the model and the capacities, not the queues: it is what a
 queue-aware controller should do in steady state, and where the cell has
@@ -36,11 +47,21 @@ from hybridnet.policies.oracle import OraclePolicy, Penalty, SlotSolution, SlotV
 from hybridnet.scenario import StepsConfig
 
 ES_LOAD = 0.9
-"""Share of the ES's capacity the fluid policy plans to use. At full load an FCFS queue's
-waiting has no bound; a tenth in reserve keeps it short (on dense.toml: reward 0.2026 at
-0.9, 0.2016 at 1.0, over 100 DES slots) and leaves a learner that imitates the policy
-room for small errors. The UEs' CPUs are planned to the full slot: each serves only
-its own requests, one a slot, so planned within the slot its waiting stays under one."""
+"""Share of the ES's capacity the fluid policy plans to use where the cell can be kept
+stable. At full load an FCFS queue's waiting has no bound; a tenth in reserve keeps it
+short (on dense.toml: reward 0.2026 at 0.9, 0.2016 at 1.0, over 100 DES slots) and
+leaves a learner that imitates the policy room for small errors. Where some queue grows
+anyway the reserve is spent (dense.toml with 0.25 s slots, 200 slots: reward 0.079
+spending it, -0.011 keeping it). The UEs' CPUs are planned to the full slot: each serves
+only its own requests, one a slot, so planned within the slot its waiting stays under
+one."""
+
+OVERLOAD_SLOTS = 100.0
+"""What a second of queue growth per slot costs each request behind it, in seconds of its
+delay: a backlog that grows by g each slot delays the request k slots later by k g, so
+over a horizon of H slots the growth costs about H/2 times the delay (100: a 200-slot
+run). Large enough that the overload is spread before any reward is weighed; on the
+overloaded variants of dense.toml 10, 100 and 1000 decide within 0.005 of reward."""
 
 PRICE_START = 1e-4
 """First price tried on an overloaded ES, reward per second of ES work: about what one
@@ -63,23 +84,24 @@ class FluidPolicy:
         self.oracle = OraclePolicy(steps, params)
         self.steps = steps
         self.params = params
+        self.compute_units = compute_units
         self.ue_capacity_s = slot_s
-        self.es_capacity_s = ES_LOAD * compute_units * slot_s
+        self.es_capacity_s = compute_units * slot_s
+        self.es_planned_s = ES_LOAD * self.es_capacity_s
 
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
         return self.solve(state).optimum(state.group)
 
-    def _within_ue_capacity(self, state: SlotState, values: SlotValues) -> SlotValues:
-        """The values with every option over its UE's capacity made infeasible."""
+    def overload_price(self, num_ues: int) -> float:
+        """Reward per second a queue grows by in a slot, for each request behind it."""
+        return OVERLOAD_SLOTS * self.params.reward.per_unit(num_ues)[1]
+
+    def _ue_work_s(self, state: SlotState) -> np.ndarray:
+        """Each UE's phase II work, s, per (x, y): (..., N, X+1, Y+1)."""
         st = self.steps
         z = st.total - np.arange(st.x_max + 1)[:, None] - np.arange(st.y_max + 1)[None, :]
-        work_s = ue_delay_s(self.params.physics, np.maximum(z, 0),
-                            state.f_ue_hz[..., None, None])                        # eq. (8)
-        feasible = np.isfinite(values.ue)
-        least_s = np.where(feasible, work_s, np.inf).min(axis=(-2, -1), keepdims=True)
-        over = work_s > np.maximum(self.ue_capacity_s, least_s)
-        return SlotValues(ue=np.where(over, -np.inf, values.ue),
-                          group_wait=values.group_wait, group_energy=values.group_energy)
+        return ue_delay_s(self.params.physics, np.maximum(z, 0),
+                          state.f_ue_hz[..., None, None])                          # eq. (8)
 
     def _es_work_s(self, state: SlotState, solution: SlotSolution) -> np.ndarray:
         """The ES work, s, of the decision ``solution`` makes, per slot (...)."""
@@ -104,29 +126,78 @@ class FluidPolicy:
         solution = self.oracle.best(state, values, penalty)
         return solution, self._es_work_s(state, solution)
 
-    def solve(self, state: SlotState, values: SlotValues | None = None) -> SlotSolution:
-        """The constrained optimum of one slot or a batch (S, N), with every best response
-        under its price (what a learner imitates); ``values``: the oracle's, if at hand."""
-        values = self._within_ue_capacity(
-            state, self.oracle.values(state) if values is None else values)
+    def _fit(self, state: SlotState, values: SlotValues, capacity_s: float, ceiling: float
+             ) -> tuple[SlotSolution, np.ndarray]:
+        """The optimum at the least ES price, up to ``ceiling``, that fits ``capacity_s``."""
         batch = state.phi.shape[:-1]
         low = np.zeros(batch)
         solution, work_s = self._priced(state, values, low)
-        over = work_s > self.es_capacity_s
+        over = work_s > capacity_s
         if not over.any():
-            return solution
-        high = np.where(over, PRICE_START, 0.0)
+            return solution, work_s
+        high = np.where(over, min(PRICE_START, ceiling), 0.0)
         for _ in range(PRICE_RAISES):
             _, work_s = self._priced(state, values, high)
-            still = work_s > self.es_capacity_s
+            still = (work_s > capacity_s) & (high < ceiling)
             if not still.any():
                 break
             low = np.where(still, high, low)
-            high = np.where(still, high * PRICE_GROWTH, high)
+            high = np.where(still, np.minimum(high * PRICE_GROWTH, ceiling), high)
         for _ in range(BISECTIONS):
             middle = np.where(over, 0.5 * (low + high), 0.0)
             _, work_s = self._priced(state, values, middle)
-            fits = work_s <= self.es_capacity_s
+            fits = work_s <= capacity_s
             high = np.where(over & fits, middle, high)
             low = np.where(over & ~fits, middle, low)
-        return self._priced(state, values, high)[0]
+        fitting, fitting_s = self._priced(state, values, high)
+        if np.isinf(ceiling):
+            return fitting, fitting_s
+        # work beyond capacity is allowed at the ceiling's price: the decision just over
+        # it, at the bracket's low end, may be worth more than the one that fits
+        crossing, crossing_s = self._priced(state, values, low)
+        better = (self._value(state, values, crossing, crossing_s - capacity_s, ceiling)
+                  > self._value(state, values, fitting, fitting_s - capacity_s, ceiling))
+        return _where(better, crossing, fitting), np.where(better, crossing_s, fitting_s)
+
+    def _value(self, state: SlotState, values: SlotValues, solution: SlotSolution,
+               excess_s: np.ndarray, price: float) -> np.ndarray:
+        """``values`` of the decision ``solution`` makes, less ``price`` per second of ES
+        work in ``excess_s`` (...)."""
+        x, y = solution.optimum(state.group)
+        own = np.take_along_axis(
+            np.take_along_axis(values.ue, x[..., None, None], axis=-2)[..., 0, :],
+            y[..., None], axis=-1)[..., 0].sum(axis=-1)
+        group = values.group_energy[solution.group_bound]
+        if values.group_wait is not None:
+            group = group + np.take_along_axis(values.group_wait,
+                                               solution.group_bound[..., None], axis=-1)[..., 0]
+        return own - group.sum(axis=-1) - price * np.maximum(excess_s, 0.0)
+
+    def solve(self, state: SlotState, values: SlotValues | None = None) -> SlotSolution:
+        """The constrained optimum of one slot or a batch (S, N), with every best response
+        under its prices (what a learner imitates); ``values``: the oracle's, if at hand."""
+        values = self.oracle.values(state) if values is None else values
+        over_s = np.maximum(self._ue_work_s(state) - self.ue_capacity_s, 0.0)
+        # stable where every UE has an option within its slot and the ES fits its plan
+        within = SlotValues(ue=np.where(over_s > 0, -np.inf, values.ue),
+                            group_wait=values.group_wait, group_energy=values.group_energy)
+        planned, work_s = self._fit(state, within, self.es_planned_s, np.inf)
+        stable = ((work_s <= self.es_planned_s)
+                  & np.isfinite(within.ue).any(axis=(-2, -1)).all(axis=-1))
+        if stable.all():
+            return planned
+        # elsewhere some queue grows whatever the decision: price the growth, spend the reserve
+        price = self.overload_price(state.num_ues)
+        soft = SlotValues(ue=values.ue - price * over_s, group_wait=values.group_wait,
+                          group_energy=values.group_energy)
+        full, _ = self._fit(state, soft, self.es_capacity_s,
+                            price * state.num_ues / self.compute_units)
+        return _where(stable, planned, full)
+
+
+def _where(condition: np.ndarray, chosen: SlotSolution, other: SlotSolution) -> SlotSolution:
+    """Per slot (``condition``'s shape), ``chosen`` where it holds and ``other`` elsewhere."""
+    return SlotSolution(
+        group_bound=np.where(condition[..., None], chosen.group_bound, other.group_bound),
+        x_upto=np.where(condition[..., None, None], chosen.x_upto, other.x_upto),
+        y_of_x=np.where(condition[..., None, None], chosen.y_of_x, other.y_of_x))

@@ -60,8 +60,14 @@ def cache_dir() -> Path:
     return Path(root) if root else Path.home() / ".cache" / "hybridnet"
 
 
+TRAINING_REVISION = 2
+"""Raised whenever a change to the code makes training learn something else (2: the
+fluid teacher spreads the overload of a cell no decision keeps stable), so that a
+controller cached by older code is trained again instead of being reused."""
+
+
 def scenario_key(scenario: Scenario) -> str:
-    """Hash of the resolved scenario that training depends on.
+    """Hash of the resolved scenario that training depends on, and of TRAINING_REVISION.
 
     Everything counts except what only evaluation runs read (``[sim] seed``,
     ``slots``, ``policy``, ``engine`` and ``dpp_v``: training draws from ``[train] seed``
@@ -76,6 +82,7 @@ def scenario_key(scenario: Scenario) -> str:
                                                              "dpp_v")})
     text = to_toml(from_dict(raw, "<key>"))
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    body += f"\nrevision = {TRAINING_REVISION}"
     return hashlib.sha256(body.encode()).hexdigest()[:20]
 
 
