@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,11 @@ from pettingzoo.test import parallel_api_test, parallel_seed_test
 
 import hybridnet
 from hybridnet.model.actions import action_mask, local_split
+from hybridnet.model.slot import SlotState
+from hybridnet.policies import make_policy
 from hybridnet.rl.pettingzoo_env import parallel_env
 from hybridnet.scenario import Scenario
+from hybridnet.sim import simulate_des
 
 PAPER = Path(__file__).resolve().parent.parent / "scenarios" / "paper.toml"
 
@@ -82,14 +86,86 @@ def test_out_of_range_and_malformed_actions_run_the_local_split() -> None:
     assert own == pytest.approx(5 * rewards["ue_0"], rel=1e-12)
 
 
-def test_a_scenario_with_queues_observes_them() -> None:
-    """dense.toml trains on the DES, so its agents' observations carry the queue entries;
-    the env plays the closed form, where every queue reads 0."""
+def _small_dense(**values: object) -> dict[str, object]:
+    return {"network.num_ues": 12, "network.num_groups": 3, "sim.slots": 6,
+            "edge.compute_units": 1, "sim.slot_s": 0.25, **values}
+
+
+def test_a_scenario_with_queues_plays_the_des_and_observes_them() -> None:
+    """dense.toml trains on the DES, so its env steps the DES: PettingZoo's conformance
+    and seed tests pass, and the queues the agents observe are the ledger's."""
     dense = PAPER.with_name("dense.toml")
-    env = parallel_env(dense, overrides={"network.num_ues": 12, "network.num_groups": 3,
-                                         "sim.slots": 3})
-    parallel_api_test(env, num_cycles=5)
+    env = parallel_env(dense, overrides=_small_dense())
+    assert env.engine == "des"
+    parallel_api_test(env, num_cycles=20)
+    parallel_seed_test(lambda: parallel_env(dense, overrides=_small_dense()))
     obs, _ = env.reset(seed=2)
-    entries = obs["ue_0"]["observation"]
-    assert env.observation_space("ue_0")["observation"].shape == (9,) == entries.shape
-    assert np.array_equal(entries[5:], np.zeros(4, dtype=np.float32))
+    assert env.observation_space("ue_0")["observation"].shape == (9,) == obs["ue_0"][
+        "observation"].shape
+    queue_entries = []
+    while env.agents:
+        actions = {a: int(np.flatnonzero(o["action_mask"])[0]) for a, o in obs.items()}
+        obs, *_ = env.step(actions)
+        queue_entries.append(obs["ue_0"]["observation"][5:])
+    assert np.abs(queue_entries).max() > 0          # the UEs' own work queues (z = 28)
+    closed = parallel_env(dense, overrides=_small_dense(), engine="closed")
+    obs, _ = closed.reset(seed=2)
+    assert np.array_equal(obs["ue_0"]["observation"][5:], np.zeros(4, dtype=np.float32))
+
+
+@pytest.mark.parametrize("policy", ["fluid", "oracle"])
+def test_the_stepped_des_is_the_run_hybridnet_makes(policy: str) -> None:
+    """Deciding each slot from the env's observed state as ``policy`` would, the episode's
+    rewards add up to the DES run of that policy in the same world, slot for slot, and the
+    states the agents saw are the ones the run's policy saw (queues included)."""
+    dense = PAPER.with_name("dense.toml")
+    env = parallel_env(dense, overrides=_small_dense())
+    scenario = env.scenario
+    seen: list[SlotState] = []
+
+    class Watching:
+        name = policy
+
+        def __init__(self) -> None:
+            self.inner = make_policy(policy, scenario, np.random.default_rng(0))
+
+        def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
+            seen.append(state)
+            return self.inner.decide(state)
+
+    run = simulate_des(scenario, Watching(), seed=5, episode=1)
+    decider = make_policy(policy, scenario, np.random.default_rng(0))
+    env.reset(seed=5)
+    env.reset()                                        # episode 1 of seed 5
+    rewards, reported, k = [], [], 0
+    num_y = scenario.steps.y_max + 1
+    while env.agents:
+        state = env._state
+        assert state is not None
+        np.testing.assert_array_equal(state.queues.ue_backlog_s, seen[k].queues.ue_backlog_s)
+        np.testing.assert_array_equal(state.queues.es_backlog_s, seen[k].queues.es_backlog_s)
+        x, y = decider.decide(state)
+        _, step_rewards, _, _, infos = env.step(
+            {a: int(x[n] * num_y + y[n]) for n, a in enumerate(env.agents)})
+        done = infos["ue_0"]["completed_slots"]
+        # each step reports the slots whose images all finished in it, and their rewards
+        assert step_rewards["ue_0"] == pytest.approx(
+            run.slots.set_index("slot")["reward"].reindex(done).sum(), rel=1e-12, abs=0)
+        rewards.append(step_rewards["ue_0"])
+        reported += done
+        k += 1
+    assert reported == list(range(scenario.sim.slots))
+    assert sum(rewards) == pytest.approx(run.slots["reward"].sum(), rel=1e-12)
+
+
+def test_reset_and_close_stop_a_des_episode_under_way() -> None:
+    """No thread is left behind by an episode abandoned half-way."""
+    dense = PAPER.with_name("dense.toml")
+    before = threading.active_count()
+    env = parallel_env(dense, overrides=_small_dense())
+    obs, _ = env.reset(seed=1)
+    env.step({a: int(np.flatnonzero(o["action_mask"])[0]) for a, o in obs.items()})
+    env.reset(seed=2)
+    env.step({a: int(np.flatnonzero(o["action_mask"])[0]) for a, o in obs.items()})
+    env.close()
+    assert threading.active_count() == before

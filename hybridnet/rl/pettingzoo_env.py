@@ -1,16 +1,31 @@
 """The scenario as a PettingZoo ``ParallelEnv``, for other MARL libraries.
 
 One agent per UE (``ue_0`` .. ``ue_{N-1}``); one step is one slot, an episode
-is ``[sim] slots`` slots of one world, and the slots are evaluated by the
-closed-form model (eq. 1-17), exactly as ``hybridnet train`` does by default.
+is ``[sim] slots`` slots of one world, played on the engine ``hybridnet
+train`` learns on (``train.engine``; ``engine=`` overrides it):
+
+- ``closed``: each slot is evaluated by the closed-form model (eq. 1-17) the
+  moment it is decided, and the step's reward is that slot's.
+- ``des``: the slots are launched into the SimPy cell, whose queues carry
+  work from slot to slot (:mod:`hybridnet.sim.stepped`). A step decides one
+  slot and runs the cell to the next slot's start; its reward is that of the
+  slots whose every request finished meanwhile (often slots decided earlier:
+  a slot's delay is known once its last image is done), and the last step
+  lets the cell finish every request and reports the rest. An episode's
+  rewards sum to the rewards of its slots, as ``hybridnet run`` measures
+  them; each info's ``completed_slots`` says which slots a step reported.
 
 - Observation: a dict with ``observation`` (the UE's normalised f^UE, phi,
   channel gain, its group's share of the UEs and mean phi: what a paper-mode
-  HID actor sees) and ``action_mask`` (1 for each feasible (x, y)).
+  HID actor sees; where training runs on the DES also its own CPU backlog,
+  its last request's waiting, the ES backlog and the downlink's transmissions
+  in flight, all 0 on the closed form: ``hybridnet.rl.controller.Features``)
+  and ``action_mask`` (1 for each feasible (x, y)).
 - Action: ``Discrete((x_max + 1) * (y_max + 1))``, action ``a`` meaning
   ``x = a // (y_max + 1)``, ``y = a % (y_max + 1)``.
 - Reward: the slot's reward (17a), the same for every agent (the paper's team
-  reward, eq. 20); each agent's info carries its own terms as ``own_reward``.
+  reward, eq. 20); each agent's info carries its own terms as ``own_reward``
+  (on the DES: of its requests that finished in the step).
 - An infeasible or missing action is not an error: that UE runs the local
   split (no common steps) and its info says ``invalid_action = True``. What
   is feasible is decided by the same check both engines refuse policies with
@@ -35,11 +50,14 @@ from hybridnet.errors import HybridnetError
 from hybridnet.model.actions import action_mask, feasible_splits, local_split
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
-from hybridnet.model.reference import resolve_references
+from hybridnet.model.reference import resolve_references, training_engine
 from hybridnet.model.slot import SlotState
 from hybridnet.rl.controller import Features, as_batch
 from hybridnet.scenario import Scenario, read_scenario
 from hybridnet.sim.conditions import Conditions
+from hybridnet.sim.stepped import SteppedDes
+
+ENGINES = ("closed", "des")
 
 
 class HybridnetParallelEnv(ParallelEnv):
@@ -47,12 +65,16 @@ class HybridnetParallelEnv(ParallelEnv):
 
     metadata = {"name": "hybridnet_v0", "render_modes": ["ansi"], "is_parallelizable": True}
 
-    def __init__(self, scenario: Scenario, render_mode: str | None = None) -> None:
+    def __init__(self, scenario: Scenario, render_mode: str | None = None,
+                 engine: str | None = None) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise HybridnetError(f"render_mode {render_mode!r}: allowed are None and "
                                  f"{', '.join(map(repr, self.metadata['render_modes']))}")
+        if engine is not None and engine not in ENGINES:
+            raise HybridnetError(f"engine {engine!r}: allowed are {', '.join(ENGINES)}")
         self.render_mode = render_mode
         self.scenario = resolve_references(scenario)
+        self.engine = engine or training_engine(self.scenario)
         self.params = ModelParams.from_scenario(self.scenario)
         self.features = Features(self.scenario)
         steps = self.scenario.steps
@@ -73,6 +95,7 @@ class HybridnetParallelEnv(ParallelEnv):
         self._episode = -1
         self._slot = 0
         self._conditions: Conditions | None = None
+        self._des: SteppedDes | None = None
         self._state: SlotState | None = None
         self._last: str = "no slot played yet"
 
@@ -98,9 +121,14 @@ class HybridnetParallelEnv(ParallelEnv):
             self._seed, self._episode = int(seed), 0
         else:
             self._episode += 1
-        self._conditions = Conditions(self.scenario, self._seed, self._episode)
         self._slot = 0
-        self._state = self._conditions.slot(0)
+        self.close()
+        if self.engine == "des":
+            self._des = SteppedDes(self.scenario, self._seed, self._episode)
+            self._state = self._des.state
+        else:
+            self._conditions = Conditions(self.scenario, self._seed, self._episode)
+            self._state = self._conditions.slot(0)
         self.agents = list(self.possible_agents)
         return self._observe(), {agent: {} for agent in self.agents}
 
@@ -120,29 +148,38 @@ class HybridnetParallelEnv(ParallelEnv):
         return x, y, invalid
 
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
-        if not self.agents or self._state is None or self._conditions is None:
+        if not self.agents or self._state is None:
             raise HybridnetError("step() called on a finished episode; call reset() first")
         x, y, invalid = self._decode(actions)
-        out = evaluate(self.params, self._state, x, y)
-        own = self.params.reward.objective(out.qos, out.delay_s, out.own_energy_j)  # N = 1
-        reward = float(out.reward)
+        if self._des is not None:
+            completed = self._des.step(x, y)
+            reward, own, reported = completed.reward, completed.own_reward, completed.slots
+            next_state = self._des.state
+        else:
+            assert self._conditions is not None
+            out = evaluate(self.params, self._state, x, y)
+            own = self.params.reward.objective(out.qos, out.delay_s, out.own_energy_j)  # N = 1
+            reward, reported = float(out.reward), np.array([self._slot])
+            last = self._slot + 1 >= self.scenario.sim.slots
+            next_state = None if last else self._conditions.slot(self._slot + 1)
         agents = self.agents
         rewards = dict.fromkeys(agents, reward)
+        completed_slots = [int(k) for k in reported]
         infos = {agent: {"x": int(x[n]), "y": int(y[n]), "invalid_action": bool(invalid[n]),
-                         "own_reward": float(own[n])} for n, agent in enumerate(agents)}
+                         "own_reward": float(own[n]), "completed_slots": completed_slots}
+                 for n, agent in enumerate(agents)}
         self._last = (f"slot {self._slot}: reward {reward:+.4f}; (x, y) per UE "
                       + " ".join(f"({x[n]},{y[n]})" for n in range(len(x)))
                       + (f"; {int(invalid.sum())} invalid" if invalid.any() else ""))
         self._slot += 1
-        done = self._slot >= self.scenario.sim.slots
+        done = next_state is None
         terminations = dict.fromkeys(agents, False)
         truncations = dict.fromkeys(agents, done)
+        if not done:
+            self._state = next_state
+        observations = self._observe()
         if done:
-            observations = self._observe()
             self.agents = []
-        else:
-            self._state = self._conditions.slot(self._slot)
-            observations = self._observe()
         return observations, rewards, terminations, truncations, infos
 
     def render(self) -> str | None:
@@ -150,11 +187,15 @@ class HybridnetParallelEnv(ParallelEnv):
         return self._last if self.render_mode == "ansi" else None
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Stop a DES episode still under way (its thread); nothing to release otherwise."""
+        if self._des is not None:
+            self._des.close()
+            self._des = None
 
 
 def parallel_env(scenario: str | Path | Scenario, overrides: dict[str, Any] | None = None,
-                 render_mode: str | None = None, **kwargs: Any) -> HybridnetParallelEnv:
+                 render_mode: str | None = None, engine: str | None = None,
+                 **kwargs: Any) -> HybridnetParallelEnv:
     """A :class:`HybridnetParallelEnv` of ``scenario`` (a Scenario or a TOML path).
 
     Overrides are ``section.key`` (or ``section__key``) keys of a dict given as
@@ -167,4 +208,4 @@ def parallel_env(scenario: str | Path | Scenario, overrides: dict[str, Any] | No
         resolved = scenario.with_values(values) if values else scenario
     else:
         resolved = read_scenario(scenario, values or None)
-    return HybridnetParallelEnv(resolved, render_mode=render_mode)
+    return HybridnetParallelEnv(resolved, render_mode=render_mode, engine=engine)

@@ -36,15 +36,23 @@ from hybridnet.sim.trace import RunResult
 from hybridnet.sim.ue import ue_cpus
 
 
-def simulate_des(scenario: Scenario, policy: Policy, seed: int, *, slots: int | None = None,
-                 progress: Callable[[int], None] | None = None) -> RunResult:
-    """Simulate ``slots`` slots (default ``scenario.sim.slots``) of ``policy`` in ``scenario``.
+@dataclasses.dataclass(frozen=True)
+class DesRun:
+    """A cell built and its controller process started, the event loop not yet run."""
 
-    ``seed`` picks the world (:class:`~hybridnet.sim.conditions.Conditions`): the
-    same seed gives the same UEs, channels, prompts and arrivals, so two
-    policies or two engines can be compared on it. ``progress(k)`` is called
-    once slot k has been launched.
-    """
+    env: simpy.Environment
+    recorder: Recorder
+    conditions: Conditions
+
+    def result(self) -> RunResult:
+        """The run's records, once ``env.run()`` has returned."""
+        return dataclasses.replace(self.recorder.result(), prompts=self.conditions.prompt_frame())
+
+
+def build_des(scenario: Scenario, policy: Policy, seed: int, *, episode: int = 0,
+              slots: int | None = None, progress: Callable[[int], None] | None = None
+              ) -> DesRun:
+    """The cell of ``scenario`` in the world of (``seed``, ``episode``), ready to run."""
     num_slots = scenario.sim.slots if slots is None else slots
     if num_slots < 1:
         raise HybridnetError(f"slots = {num_slots} must be >= 1")
@@ -56,12 +64,26 @@ def simulate_des(scenario: Scenario, policy: Policy, seed: int, *, slots: int | 
                 downlink=make_downlink(env, scenario.channel, params.physics),
                 cpus=ue_cpus(env, num_ues), recorder=recorder,
                 ledger=QueueLedger(env, num_ues, scenario.edge.backlog_units))
-    conditions = Conditions(scenario, seed)
+    conditions = Conditions(scenario, seed, episode)
     controller = Controller(scenario, params.physics, policy, conditions, cell)
     env.process(controller.run(num_slots, progress))
+    return DesRun(env=env, recorder=recorder, conditions=conditions)
+
+
+def simulate_des(scenario: Scenario, policy: Policy, seed: int, *, episode: int = 0,
+                 slots: int | None = None, progress: Callable[[int], None] | None = None
+                 ) -> RunResult:
+    """Simulate ``slots`` slots (default ``scenario.sim.slots``) of ``policy`` in ``scenario``.
+
+    ``seed`` and ``episode`` pick the world
+    (:class:`~hybridnet.sim.conditions.Conditions`): the same pair gives the same
+    UEs, channels, prompts and arrivals, so two policies or two engines can be
+    compared on it. ``progress(k)`` is called once slot k has been launched.
+    """
+    run = build_des(scenario, policy, seed, episode=episode, slots=slots, progress=progress)
     with _collector_paused():
-        env.run()
-    return dataclasses.replace(recorder.result(), prompts=conditions.prompt_frame())
+        run.env.run()
+    return run.result()
 
 
 @contextmanager

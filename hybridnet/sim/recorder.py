@@ -90,6 +90,23 @@ class Recorder:
         """A common phase is complete: when it could start, did start and ended."""
         self._common[row] = (ready, start, end)
 
+    def completed(self) -> np.ndarray:
+        """Per slot opened so far, whether every one of its requests has its final content."""
+        opened = len(self._group_rows)
+        done = np.isfinite(self._instants[:opened * self.num_ues, -1])
+        return done.reshape(opened, self.num_ues).all(axis=1)
+
+    def slot_records(self, slots: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The UE rows and per-slot totals (reward included) of ``slots``, complete ones.
+
+        What a run has measured so far, for whoever follows it while it goes on
+        (:class:`hybridnet.sim.stepped.SteppedDes`).
+        """
+        ues, groups = self._ue_frame(), self._group_frame()
+        ues = ues[ues["slot"].isin(slots)]
+        groups = groups[groups["slot"].isin(slots)]
+        return ues, summarise_slots(ues, groups, self.params.reward, self.num_ues)
+
     def result(self) -> RunResult:
         """The run's frames: UE, GROUP, SLOT, EVENT and QUEUE_COLUMNS."""
         ues, groups = self._ue_frame(), self._group_frame()
