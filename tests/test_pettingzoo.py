@@ -100,17 +100,17 @@ def test_a_scenario_with_queues_plays_the_des_and_observes_them() -> None:
     parallel_api_test(env, num_cycles=20)
     parallel_seed_test(lambda: parallel_env(dense, overrides=_small_dense()))
     obs, _ = env.reset(seed=2)
-    assert env.observation_space("ue_0")["observation"].shape == (9,) == obs["ue_0"][
+    assert env.observation_space("ue_0")["observation"].shape == (10,) == obs["ue_0"][
         "observation"].shape
     queue_entries = []
     while env.agents:
         actions = {a: int(np.flatnonzero(o["action_mask"])[0]) for a, o in obs.items()}
         obs, *_ = env.step(actions)
-        queue_entries.append(obs["ue_0"]["observation"][5:])
+        queue_entries.append(obs["ue_0"]["observation"][5:9])
     assert np.abs(queue_entries).max() > 0          # the UEs' own work queues (z = 28)
     closed = parallel_env(dense, overrides=_small_dense(), engine="closed")
     obs, _ = closed.reset(seed=2)
-    assert np.array_equal(obs["ue_0"]["observation"][5:], np.zeros(4, dtype=np.float32))
+    assert np.array_equal(obs["ue_0"]["observation"][5:9], np.zeros(4, dtype=np.float32))
 
 
 @pytest.mark.parametrize("policy", ["fluid", "oracle"])

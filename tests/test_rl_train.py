@@ -23,6 +23,7 @@ from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import resolve_references
 from hybridnet.model.slot import Queues
+from hybridnet.policies.fluid import PRICE_START, FluidPolicy
 from hybridnet.policies.oracle import OraclePolicy
 from hybridnet.rl.checkpoint import FORMAT, Checkpoint, load_checkpoint, save_checkpoint
 from hybridnet.rl.controller import Features, stack_slots
@@ -171,6 +172,19 @@ def test_checkpoint_for_other_ues_is_refused(tmp_path: Path) -> None:
     other = small().with_values({"network.num_ues": 7})
     with pytest.raises(HybridnetError, match="trained for 6 UEs"):
         load_hid_policy(other, tmp_path / "c.pt", np.random.default_rng(0))
+
+
+def test_a_checkpoint_observing_other_entries_says_so(tmp_path: Path) -> None:
+    """A controller trained when the actors observed one entry fewer (before the ES price)."""
+    scenario = resolve_references(from_dict(CONTENDED, "<busy>"))
+    payload = Checkpoint.from_trainer(Trainer(scenario)).to_payload()
+    weights = payload["weights"]
+    weights["group.actor.weights.0"] = weights["group.actor.weights.0"][:, :-1]
+    path = tmp_path / "older.pt"
+    torch.save(payload, path)
+    with pytest.raises(HybridnetError, match="group actor observes 13 entries, this version "
+                                             "of hybridnet gives it 14.*train it again"):
+        load_checkpoint(path)
 
 
 def test_resume_refuses_a_changed_scenario(tmp_path: Path) -> None:
@@ -375,7 +389,11 @@ def test_actors_trained_on_the_des_observe_the_queues() -> None:
     np.testing.assert_allclose(obs[:, 6], np.log1p(0.5))
     np.testing.assert_allclose(obs[:, 7], np.log1p(2.0))
     np.testing.assert_allclose(obs[:, 8], 10 / 40)
+    _, price = FluidPolicy(scenario.steps, ModelParams.from_scenario(scenario), 0.3,
+                           scenario.edge.compute_units).solve_priced(batch)
+    np.testing.assert_allclose(obs[:, 9], np.log1p(price[0] / PRICE_START) / 10)
     assert group_obs.shape[1] == Features.GROUP_DIM + Features.GROUP_QUEUE_DIM
+    np.testing.assert_allclose(group_obs[:, -1], obs[0, 9])
     blind = Trainer(resolve_references(from_dict(CONTENDED, "<busy>").with_values(
         {"train.engine": "closed"}))).controller
     assert blind.features.ue_dim == Features.UE_DIM

@@ -127,14 +127,15 @@ class FluidPolicy:
         return solution, self._es_work_s(state, solution)
 
     def _fit(self, state: SlotState, values: SlotValues, capacity_s: float, ceiling: float
-             ) -> tuple[SlotSolution, np.ndarray]:
-        """The optimum at the least ES price, up to ``ceiling``, that fits ``capacity_s``."""
+             ) -> tuple[SlotSolution, np.ndarray, np.ndarray]:
+        """The optimum at the least ES price, up to ``ceiling``, that fits ``capacity_s``;
+        its ES work and that price, per slot."""
         batch = state.phi.shape[:-1]
         low = np.zeros(batch)
         solution, work_s = self._priced(state, values, low)
         over = work_s > capacity_s
         if not over.any():
-            return solution, work_s
+            return solution, work_s, low
         high = np.where(over, min(PRICE_START, ceiling), 0.0)
         for _ in range(PRICE_RAISES):
             _, work_s = self._priced(state, values, high)
@@ -151,13 +152,14 @@ class FluidPolicy:
             low = np.where(over & ~fits, middle, low)
         fitting, fitting_s = self._priced(state, values, high)
         if np.isinf(ceiling):
-            return fitting, fitting_s
+            return fitting, fitting_s, high
         # work beyond capacity is allowed at the ceiling's price: the decision just over
         # it, at the bracket's low end, may be worth more than the one that fits
         crossing, crossing_s = self._priced(state, values, low)
         better = (self._value(state, values, crossing, crossing_s - capacity_s, ceiling)
                   > self._value(state, values, fitting, fitting_s - capacity_s, ceiling))
-        return _where(better, crossing, fitting), np.where(better, crossing_s, fitting_s)
+        return (_where(better, crossing, fitting), np.where(better, crossing_s, fitting_s),
+                np.where(better, low, high))
 
     def _value(self, state: SlotState, values: SlotValues, solution: SlotSolution,
                excess_s: np.ndarray, price: float) -> np.ndarray:
@@ -176,23 +178,33 @@ class FluidPolicy:
     def solve(self, state: SlotState, values: SlotValues | None = None) -> SlotSolution:
         """The constrained optimum of one slot or a batch (S, N), with every best response
         under its prices (what a learner imitates); ``values``: the oracle's, if at hand."""
+        return self.solve_priced(state, values)[0]
+
+    def solve_priced(self, state: SlotState, values: SlotValues | None = None
+                     ) -> tuple[SlotSolution, np.ndarray]:
+        """:meth:`solve`, and the price of a second of ES work it settled on, per slot (...).
+
+        The price is the ES's shadow price: 0 where the ES has room, higher the
+        more the cell wants of it. A controller that sees it knows how scarce the
+        ES is in this slot, which no UE's or group's own state tells.
+        """
         values = self.oracle.values(state) if values is None else values
         over_s = np.maximum(self._ue_work_s(state) - self.ue_capacity_s, 0.0)
         # stable where every UE has an option within its slot and the ES fits its plan
         within = SlotValues(ue=np.where(over_s > 0, -np.inf, values.ue),
                             group_wait=values.group_wait, group_energy=values.group_energy)
-        planned, work_s = self._fit(state, within, self.es_planned_s, np.inf)
+        planned, work_s, planned_price = self._fit(state, within, self.es_planned_s, np.inf)
         stable = ((work_s <= self.es_planned_s)
                   & np.isfinite(within.ue).any(axis=(-2, -1)).all(axis=-1))
         if stable.all():
-            return planned
+            return planned, planned_price
         # elsewhere some queue grows whatever the decision: price the growth, spend the reserve
         price = self.overload_price(state.num_ues)
         soft = SlotValues(ue=values.ue - price * over_s, group_wait=values.group_wait,
                           group_energy=values.group_energy)
-        full, _ = self._fit(state, soft, self.es_capacity_s,
-                            price * state.num_ues / self.compute_units)
-        return _where(stable, planned, full)
+        full, _, full_price = self._fit(state, soft, self.es_capacity_s,
+                                        price * state.num_ues / self.compute_units)
+        return _where(stable, planned, full), np.where(stable, planned_price, full_price)
 
 
 def _where(condition: np.ndarray, chosen: SlotSolution, other: SlotSolution) -> SlotSolution:

@@ -139,6 +139,12 @@ def _check_weights(path: Path, weights: dict[str, Any], expected: dict[str, torc
         found = weights[key]
         if not isinstance(found, torch.Tensor):
             raise _damaged(path, f"weight '{key}' has type {type(found).__name__}, not a tensor")
+        if key.endswith("weights.0") and found.ndim == want.ndim == 3 and (
+                found.shape[1] != want.shape[1]):
+            raise HybridnetError(
+                f"{path}: its {key.split('.')[0]} actor observes {found.shape[1]} entries, "
+                f"this version of hybridnet gives it {want.shape[1]} (docs/controller.md "
+                "lists them): train it again")
         if found.shape != want.shape:
             raise _damaged(path, f"weight '{key}' has shape {tuple(found.shape)}, expected "
                                  f"{tuple(want.shape)} for the scenario it was trained on")

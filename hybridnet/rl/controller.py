@@ -33,8 +33,10 @@ from torch import nn
 
 from hybridnet.model.actions import action_mask
 from hybridnet.model.channel import path_loss_db
+from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import training_engine
 from hybridnet.model.slot import Queues, SlotState
+from hybridnet.policies.fluid import PRICE_START, FluidPolicy
 from hybridnet.rl.distributions import MaskedCategorical
 from hybridnet.rl.networks import ActorCritic
 from hybridnet.scenario import Scenario
@@ -117,17 +119,24 @@ class Features:
 
     UE_DIM = 5
     GROUP_DIM = 10
-    UE_QUEUE_DIM = 4
-    GROUP_QUEUE_DIM = 3
+    UE_QUEUE_DIM = 5
+    GROUP_QUEUE_DIM = 4
     """Queue features, observed by actors trained on the DES (``train.engine``): a UE sees
     its own CPU backlog, its last request's waiting, the ES backlog and the downlink's
     transmissions in flight; a group its ES backlog and its members' mean and largest
     backlog. Backlogs are in slots (log1p(s / slot_s)): a queue that grows without
-    bound stays in a range a network can read."""
+    bound stays in a range a network can read. Both also see the ES's shadow price in
+    the slot (:meth:`~hybridnet.policies.fluid.FluidPolicy.solve_priced`, as
+    log1p(price / PRICE_START) / 10): how scarce the ES is in the whole cell, which
+    decides how many steps a group or a UE should ask of it and which no group's own
+    state tells (without it the group actor of an overloaded cell learns one X for
+    every group)."""
 
     def __init__(self, scenario: Scenario) -> None:
         ue, ch = scenario.ue, scenario.channel
         self.queues = training_engine(scenario) == "des"
+        self.fluid = FluidPolicy(scenario.steps, ModelParams.from_scenario(scenario),
+                                 scenario.sim.slot_s, scenario.edge.compute_units)
         self.slot_s = scenario.sim.slot_s
         self.ue_dim = self.UE_DIM + (self.UE_QUEUE_DIM if self.queues else 0)
         self.group_dim = self.GROUP_DIM + (self.GROUP_QUEUE_DIM if self.queues else 0)
@@ -175,13 +184,19 @@ class Features:
             backlog = self._slots(q.ue_backlog_s).ravel()
             high = np.full(bins, -np.inf)
             np.maximum.at(high, key, backlog)
-            parts += [np.repeat(self._slots(q.es_backlog_s), m), mean(backlog), high]
+            parts += [np.repeat(self._slots(q.es_backlog_s), m), mean(backlog), high,
+                      np.repeat(self.es_price(state).ravel(), m)]
         obs = np.stack(parts, axis=-1)[present]
         row_of_bin = np.full(bins, -1)
         row_of_bin[present] = np.arange(len(present))
         rows = GroupRows(slot=present // m, group=present % m, members=count[present],
                          of_ue=row_of_bin[key].reshape(s_count, n))
         return rows, obs
+
+    def es_price(self, state: SlotState) -> np.ndarray:
+        """The ES's shadow price per slot, normalised (S,)."""
+        price = self.fluid.solve_priced(state)[1]
+        return np.log1p(price / PRICE_START) / 10.0
 
     def _slots(self, work_s: np.ndarray) -> np.ndarray:
         return np.log1p(np.asarray(work_s, dtype=float) / self.slot_s)
@@ -197,7 +212,8 @@ class Features:
             n = state.num_ues
             parts += [self._slots(q.ue_backlog_s), self._slots(q.last_wait_s),
                       np.broadcast_to(self._slots(q.es_backlog_s)[..., None], f.shape),
-                      np.broadcast_to((q.downlink_in_flight / n)[..., None], f.shape)]
+                      np.broadcast_to((q.downlink_in_flight / n)[..., None], f.shape),
+                      own[..., -1]]                        # the ES's price
         if bound is not None:
             parts.append(_unit(bound, 0.0, float(self.x_max)))
         return np.stack(parts, axis=-1).transpose(1, 0, 2)

@@ -60,9 +60,10 @@ def cache_dir() -> Path:
     return Path(root) if root else Path.home() / ".cache" / "hybridnet"
 
 
-TRAINING_REVISION = 2
+TRAINING_REVISION = 3
 """Raised whenever a change to the code makes training learn something else (2: the
-fluid teacher spreads the overload of a cell no decision keeps stable), so that a
+fluid teacher spreads the overload of a cell no decision keeps stable; 3: the actors
+observe the ES price), so that a
 controller cached by older code is trained again instead of being reused."""
 
 
