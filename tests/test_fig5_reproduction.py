@@ -81,5 +81,9 @@ def test_an_oracle_row_is_exactly_hybridnet_simulate(
     scenario = hybridnet.load_scenario(SCENARIO, overrides)
     scores = policy_scores(hybridnet.simulate(scenario, policy="oracle", seed=seed, slots=100,
                                               engine="closed"))
+    # phi from a neural sentence encoder moves in its last bits with the BLAS kernels and
+    # library versions an install gets (a fresh install here: 2e-9 of reward); the
+    # synthetic rows are arithmetic on the seed alone and must match to round-off
+    tolerance = 1e-6 if phi_source == "embedding" else 1e-9
     for column in ("reward", "qos", "delay_s", "energy_j"):
-        assert abs(row[column].iloc[0] - scores[column]) < 1e-9, column
+        assert abs(row[column].iloc[0] - scores[column]) < tolerance, column
