@@ -177,9 +177,11 @@ def test_shipped_fit_beats_a_constant_out_of_sample(shipped_csv: Path):
 def test_refit_reproduces_the_shipped_json(refit: HiqmFit):
     shipped = load_shipped_fit()
     assert refit.model.free_parameters == ("L", "K", "B")
+    # the least-squares solver stops within its own tolerance, and where it stops moves with
+    # the BLAS kernels an install gets (a fresh install here: 2e-6 of a coefficient)
     for name in ("L", "K", "B"):
         np.testing.assert_allclose(refit.model.coefficients[name],
-                                   shipped.model.coefficients[name], rtol=1e-6, atol=1e-9)
+                                   shipped.model.coefficients[name], rtol=1e-5, atol=1e-7)
     assert refit.model.q0 == pytest.approx(shipped.model.q0, rel=1e-12)
     assert refit.model.phi_range == shipped.model.phi_range
     assert refit.rmse_in_sample == pytest.approx(shipped.rmse_in_sample, rel=1e-6)
