@@ -18,8 +18,8 @@ requests, by that much more every slot; ES work beyond its capacity delays
 every request of the slot, by 1/units of it more every slot. So the
 constraints are soft, at the price OVERLOAD_SLOTS times the reward's weight of
 a second of one request's delay, per second of that growth: work beyond a
-UE's slot costs it per second, work beyond the ES's full capacity (the
-reserve is given up first) N/units times that. Where the cell can be kept
+UE's slot costs it per second, work beyond the ES's planned capacity N/units
+times that. Where the cell can be kept
 stable, this is the constrained optimum above; where it cannot, the overload
 goes where it delays fewest requests.
 
@@ -28,7 +28,11 @@ constraint couples everyone; it is priced by a Lagrange multiplier lambda
 (reward per second of ES work), which keeps the oracle's per-group
 decomposition, and lambda is the least price that brings the ES's work within
 capacity, found by bisection (the ES work of the priced optimum does not grow
-with the price), capped at the overload's price.
+with the price), capped at the overload's price. One price can miss the best
+decision by one UE's jump: at the price where a UE hands its steps back, it
+hands all of them, and the ES may end below its plan (two UEs at 0.8 and 1.2
+GHz on one unit: waiting growth 0.050 s a slot where 0.043 s was possible);
+among hundreds of UEs at different speeds the jumps are small.
 
 It uses the model and the capacities, not the queues: it is what a
 queue-aware controller should do in steady state, and where the cell has
@@ -47,14 +51,15 @@ from hybridnet.policies.oracle import OraclePolicy, Penalty, SlotSolution, SlotV
 from hybridnet.scenario import StepsConfig
 
 ES_LOAD = 0.9
-"""Share of the ES's capacity the fluid policy plans to use where the cell can be kept
-stable. At full load an FCFS queue's waiting has no bound; a tenth in reserve keeps it
-short (on dense.toml: reward 0.2026 at 0.9, 0.2016 at 1.0, over 100 DES slots) and
-leaves a learner that imitates the policy room for small errors. Where some queue grows
-anyway the reserve is spent (dense.toml with 0.25 s slots, 200 slots: reward 0.079
-spending it, -0.011 keeping it). The UEs' CPUs are planned to the full slot: each serves
-only its own requests, one a slot, so planned within the slot its waiting stays under
-one."""
+"""Share of the ES's capacity the fluid policy plans to use. At full load an FCFS queue's
+waiting has no bound; a tenth in reserve keeps it short (on dense.toml: reward 0.2026 at
+0.9, 0.2016 at 1.0, over 100 DES slots) and leaves a learner that imitates the policy
+room for small errors. It is kept where some queue grows anyway: spending it serves the
+fluid policy itself (dense.toml with 0.25 s slots, 200 slots: reward 0.079 against
+-0.011), but HID, which cannot hit the ES's capacity to the step, then overshoots it and
+every request waits (-0.26 against +0.022 for training seed 0; with 2 ES units -1.35
+against -0.11). The UEs' CPUs are planned to the full slot: each serves only its own
+requests, one a slot, so planned within the slot its waiting stays under one."""
 
 OVERLOAD_SLOTS = 100.0
 """What a second of queue growth per slot costs each request behind it, in seconds of its
@@ -86,8 +91,7 @@ class FluidPolicy:
         self.params = params
         self.compute_units = compute_units
         self.ue_capacity_s = slot_s
-        self.es_capacity_s = compute_units * slot_s
-        self.es_planned_s = ES_LOAD * self.es_capacity_s
+        self.es_planned_s = ES_LOAD * compute_units * slot_s
 
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
         return self.solve(state).optimum(state.group)
@@ -198,11 +202,11 @@ class FluidPolicy:
                   & np.isfinite(within.ue).any(axis=(-2, -1)).all(axis=-1))
         if stable.all():
             return planned, planned_price
-        # elsewhere some queue grows whatever the decision: price the growth, spend the reserve
+        # elsewhere some queue grows whatever the decision: price the growth
         price = self.overload_price(state.num_ues)
         soft = SlotValues(ue=values.ue - price * over_s, group_wait=values.group_wait,
                           group_energy=values.group_energy)
-        full, _, full_price = self._fit(state, soft, self.es_capacity_s,
+        full, _, full_price = self._fit(state, soft, self.es_planned_s,
                                         price * state.num_ues / self.compute_units)
         return _where(stable, planned, full), np.where(stable, planned_price, full_price)
 
