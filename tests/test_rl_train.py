@@ -174,6 +174,20 @@ def test_checkpoint_for_other_ues_is_refused(tmp_path: Path) -> None:
         load_hid_policy(other, tmp_path / "c.pt", np.random.default_rng(0))
 
 
+def test_the_teacher_solved_while_deciding_is_the_batched_solution() -> None:
+    """On the DES the actors observe the fluid policy's price slot by slot; training takes
+    the teacher's targets from those solutions instead of solving the stacked slots again,
+    which must give the same arrays."""
+    scenario = resolve_references(from_dict(CONTENDED, "<busy>"))
+    trainer = Trainer(scenario)
+    _, out = play_des(trainer.controller, trainer.episode_scenario, 3,
+                      torch.Generator().manual_seed(0), None)
+    assert out.teacher is not None and trainer.fluid is not None
+    batched = trainer.fluid.solve(out.states)
+    for name in ("group_bound", "x_upto", "y_of_x"):
+        np.testing.assert_array_equal(getattr(out.teacher, name), getattr(batched, name))
+
+
 def test_a_checkpoint_observing_other_entries_says_so(tmp_path: Path) -> None:
     """A controller trained when the actors observed one entry fewer (before the ES price)."""
     scenario = resolve_references(from_dict(CONTENDED, "<busy>"))

@@ -37,6 +37,7 @@ from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import training_engine
 from hybridnet.model.slot import Queues, SlotState
 from hybridnet.policies.fluid import PRICE_START, FluidPolicy
+from hybridnet.policies.oracle import SlotSolution
 from hybridnet.rl.distributions import MaskedCategorical
 from hybridnet.rl.networks import ActorCritic
 from hybridnet.scenario import Scenario
@@ -137,6 +138,7 @@ class Features:
         self.queues = training_engine(scenario) == "des"
         self.fluid = FluidPolicy(scenario.steps, ModelParams.from_scenario(scenario),
                                  scenario.sim.slot_s, scenario.edge.compute_units)
+        self.last_fluid: SlotSolution | None = None
         self.slot_s = scenario.sim.slot_s
         self.ue_dim = self.UE_DIM + (self.UE_QUEUE_DIM if self.queues else 0)
         self.group_dim = self.GROUP_DIM + (self.GROUP_QUEUE_DIM if self.queues else 0)
@@ -194,8 +196,13 @@ class Features:
         return rows, obs
 
     def es_price(self, state: SlotState) -> np.ndarray:
-        """The ES's shadow price per slot, normalised (S,)."""
-        price = self.fluid.solve_priced(state)[1]
+        """The ES's shadow price per slot, normalised (S,).
+
+        The fluid policy's solution it comes from is kept in ``last_fluid``: on the
+        DES it is the teacher's target for the slot, which training then need not
+        solve a second time.
+        """
+        self.last_fluid, price = self.fluid.solve_priced(state)
         return np.log1p(price / PRICE_START) / 10.0
 
     def _slots(self, work_s: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ import torch
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
+from hybridnet.policies.oracle import SlotSolution
 from hybridnet.rl.controller import Decision, GroupRows, HidController, LevelStep, stack_slots
 from hybridnet.scenario import Scenario
 from hybridnet.sim import simulate_des
@@ -36,6 +37,9 @@ class EpisodeOutcome:
     """Per group (S, M)."""
     reward: np.ndarray
     """Per slot (S,), eq. (17a)."""
+    teacher: SlotSolution | None = None
+    """The fluid policy's solution of every slot (S), where the actors observed its price
+    while deciding (on the DES): the same as solving the stacked slots again."""
 
 
 def _concat_steps(steps: list[LevelStep], shared_ues: int | None = None) -> LevelStep:
@@ -90,12 +94,14 @@ class RecordingPolicy:
         self.explore = explore
         self.states: list[SlotState] = []
         self.decisions: list[Decision] = []
+        self.teacher: list[SlotSolution | None] = []
 
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
         decision = self.controller.act(state, greedy=False, generator=self.generator,
                                        random_bound=self.explore, values=True)
         self.states.append(state)
         self.decisions.append(decision)
+        self.teacher.append(self.controller.features.last_fluid)
         return decision.x[0], decision.y[0]
 
 
@@ -135,4 +141,17 @@ def play_des(controller: HidController, scenario: Scenario, seed: int,
         states=states, qos=per_ue(["qos"]), delay_s=per_ue(["delay_s"]),
         own_energy_j=per_ue(["e_es_j", "e_tx_j", "e_ue_j"]), common_energy_j=common,
         reward=result.slots.sort_values("slot")["reward"].to_numpy(),
+        teacher=_concat_solutions(policy.teacher, states.num_groups),
     )
+
+
+def _concat_solutions(parts: list[SlotSolution | None], num_groups: int
+                      ) -> SlotSolution | None:
+    """Per-slot solutions (each of a batch of one) as one batch; None unless all are there
+    and of ``num_groups`` groups (the stacked slots' count)."""
+    if not parts or any(p is None or p.group_bound.shape[-1] != num_groups for p in parts):
+        return None
+    done = [p for p in parts if p is not None]
+    return SlotSolution(group_bound=np.concatenate([p.group_bound for p in done]),
+                        x_upto=np.concatenate([p.x_upto for p in done]),
+                        y_of_x=np.concatenate([p.y_of_x for p in done]))

@@ -357,7 +357,8 @@ class Trainer:
         row = {"episode": e, **means, "oracle_reward": oracle,
                "optimality_gap": oracle - means["reward"]}
         if self.fluid is not None and self.settings.imitation_coef > 0:
-            solution = self.fluid.solve(out.states, values)
+            solution = (out.teacher if out.teacher is not None
+                        else self.fluid.solve(out.states, values))
         with deferred_interrupt():
             self._collect(decision, out, solution)
             self.buffered_episodes += 1
