@@ -19,7 +19,8 @@ train`` learns on (``train.engine``; ``engine=`` overrides it):
   channel gain, its group's share of the UEs and mean phi: what a paper-mode
   HID actor sees; where training runs on the DES also its own CPU backlog,
   its last request's waiting, the ES backlog and the downlink's transmissions
-  in flight, all 0 on the closed form: ``hybridnet.rl.controller.Features``)
+  in flight, all 0 on the closed form, and the ES's shadow price:
+  ``hybridnet.rl.controller.Features``)
   and ``action_mask`` (1 for each feasible (x, y)).
 - Action: ``Discrete((x_max + 1) * (y_max + 1))``, action ``a`` meaning
   ``x = a // (y_max + 1)``, ``y = a % (y_max + 1)``.
