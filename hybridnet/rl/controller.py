@@ -130,8 +130,8 @@ class Features:
     the slot (:meth:`~hybridnet.policies.fluid.FluidPolicy.solve_priced`, as
     log1p(price / PRICE_START) / 10): how scarce the ES is in the whole cell, which
     decides how many steps a group or a UE should ask of it and which no group's own
-    state tells (without it the group actor of an overloaded cell learns one X for
-    every group)."""
+    state tells. (Measured alone it changed little: on dense.toml with 0.25 s slots,
+    training seed 0, -0.869 with it and -0.866 without.)"""
 
     def __init__(self, scenario: Scenario) -> None:
         ue, ch = scenario.ue, scenario.channel
