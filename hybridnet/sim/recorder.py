@@ -102,8 +102,7 @@ class Recorder:
         What a run has measured so far, for whoever follows it while it goes on
         (:class:`hybridnet.sim.stepped.SteppedDes`).
         """
-        ues, groups = self._ue_frame(), self._group_frame()
-        ues = ues[ues["slot"].isin(slots)]
+        ues, groups = self._ue_frame(slots), self._group_frame()
         groups = groups[groups["slot"].isin(slots)]
         return ues, summarise_slots(ues, groups, self.params.reward, self.num_ues)
 
@@ -114,22 +113,26 @@ class Recorder:
                          queues=frame(QUEUE_COLUMNS, self._queues),
                          slots=summarise_slots(ues, groups, self.params.reward, self.num_ues))
 
-    def _ue_frame(self) -> pd.DataFrame:
+    def _ue_frame(self, slots: np.ndarray | None = None) -> pd.DataFrame:
+        """The UE rows of ``slots`` (all the run's when None)."""
         p, n = self.params.physics, self.num_ues
-        rows = n * self.num_slots
-        t_request, t_latent, es_start, es_end, tx_end, ue_start, ue_end = self._instants.T
-        x, y, z = self._decided["x"], self._decided["y"], self._decided["z"]
-        f_ue_hz, phi = self._world["f_ue_hz"], self._world["phi"]
+        if slots is None:
+            slots = np.arange(self.num_slots, dtype=np.int64)
+        rows = (np.asarray(slots, dtype=np.int64)[:, None] * n + np.arange(n)).ravel()
+        t_request, t_latent, es_start, es_end, tx_end, ue_start, ue_end = self._instants[rows].T
+        decided = {name: values[rows] for name, values in self._decided.items()}
+        world = {name: values[rows] for name, values in self._world.items()}
+        x, y, z = decided["x"], decided["y"], decided["z"]
+        f_ue_hz, phi = world["f_ue_hz"], world["phi"]
         t_tx = tx_end - es_end
         return pd.DataFrame({
-            "slot": np.repeat(np.arange(self.num_slots, dtype=np.int64), n),
-            "ue": np.tile(np.arange(n, dtype=np.int64), self.num_slots),
-            "group": self._decided["group"], "phi": phi, "f_ue_hz": f_ue_hz,
-            "distance_m": self._world["distance_m"], "gain": self._world["gain"],
-            "backlog_s": self._world["backlog_s"], "x": x, "y": y, "z": z,
+            "slot": rows // n, "ue": rows % n,
+            "group": decided["group"], "phi": phi, "f_ue_hz": f_ue_hz,
+            "distance_m": world["distance_m"], "gain": world["gain"],
+            "backlog_s": world["backlog_s"], "x": x, "y": y, "z": z,
             "rate_bps": p.payload_bits / t_tx,                  # effective, shared band included
-            "tx_power_w": np.full(rows, p.tx_power_w),
-            "payload_bits": np.full(rows, p.payload_bits),
+            "tx_power_w": np.full(rows.size, p.tx_power_w),
+            "payload_bits": np.full(rows.size, p.payload_bits),
             "t_request_s": t_request,
             "t_common_s": t_latent - t_request,
             "t_es_s": es_end - es_start,
