@@ -270,12 +270,14 @@ def test_fluid_keeps_every_load_within_its_capacity(early_handoff):
         assert action_mask(st)[x, y].all()
 
 
-def test_fluid_spreads_an_overload_where_it_delays_fewest_requests():
+@pytest.mark.parametrize("es_backlog_s", [0.0, 0.05])
+def test_fluid_spreads_an_overload_where_it_delays_fewest_requests(es_backlog_s):
     """Two UEs too slow for 0.2 s slots, each alone in its group, one ES unit: no decision
     keeps both CPUs within a slot and the ES within its plan (90 % of it). Over every
     feasible pair of splits, the fluid policy's decision grows the requests' waiting
     least: a UE's overload delays its own request, the ES's each of the N requests
-    (eq. 1, 3, 8)."""
+    (eq. 1, 3, 8). The ES serves what its backlog leaves of the slot, all of it when
+    nothing is queued: a backlog moves the decision onto the UEs."""
     scenario = from_dict({
         "network": {"num_ues": 2, "num_groups": 2},
         "edge": {"scheduler": "fcfs", "compute_units": 1},
@@ -283,13 +285,16 @@ def test_fluid_spreads_an_overload_where_it_delays_fewest_requests():
     })
     params = ModelParams.from_scenario(scenario)
     p, st = params.physics, scenario.steps
+    queues = dataclasses.replace(Queues.idle((), 2), es_backlog_s=np.array(es_backlog_s))
     state = SlotState(f_ue_hz=np.array([0.8e9, 0.9e9]), phi=np.array([0.4, 0.6]),
-                      group=np.array([0, 1]), gain=np.array([1e-10, 1e-10]), num_groups=2)
+                      group=np.array([0, 1]), gain=np.array([1e-10, 1e-10]), num_groups=2,
+                      queues=queues)
+    room_s = 0.2 - es_backlog_s
 
     def growth_s(x, y):
         ue_s = (st.total - x - y) * p.ue_cycles_per_step / state.f_ue_hz            # eq. (8)
         es_s = (x + y).sum(axis=-1) * p.es_cycles_per_step / p.es_freq_hz           # eq. (1), (3)
-        return np.maximum(ue_s - 0.2, 0).sum(axis=-1) + 2 * np.maximum(es_s - 0.9 * 0.2, 0)
+        return np.maximum(ue_s - 0.2, 0).sum(axis=-1) + 2 * np.maximum(es_s - room_s, 0)
 
     pairs = np.argwhere(action_mask(st))
     combos = np.array(list(itertools.product(range(len(pairs)), repeat=2)))

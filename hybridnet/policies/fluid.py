@@ -19,9 +19,12 @@ every request of the slot, by 1/units of it more every slot. So the
 constraints are soft, at the price OVERLOAD_SLOTS times the reward's weight of
 a second of one request's delay, per second of that growth: work beyond a
 UE's slot costs it per second, work beyond the ES's planned capacity N/units
-times that. Where the cell can be kept
-stable, this is the constrained optimum above; where it cannot, the overload
-goes where it delays fewest requests.
+times that. The ES's capacity is then all of its units' slot less the backlog
+they have not yet served (``es_room_s``): no reserve is kept where a queue grows
+anyway, and a slot that overshot the ES leaves a backlog that the next slot
+plans around. Where the cell can be kept stable, this is the constrained
+optimum above; where it cannot, the overload goes where it delays fewest
+requests.
 
 The UE terms are per UE, so they only change each UE's own values. The ES
 constraint couples everyone; it is priced by a Lagrange multiplier lambda
@@ -34,10 +37,11 @@ hands all of them, and the ES may end below its plan (two UEs at 0.8 and 1.2
 GHz on one unit: waiting growth 0.050 s a slot where 0.043 s was possible);
 among hundreds of UEs at different speeds the jumps are small.
 
-It uses the model and the capacities, not the queues: it is what a
-queue-aware controller should do in steady state, and where the cell has
-spare capacity it is the oracle. HID trained on the DES imitates it
-(``train.imitation``) and learns from the DES's rewards beyond it.
+It uses the model and the capacities, and of the queues only the ES's backlog
+where the cell is overloaded: it is what a queue-aware controller should do in
+steady state, and where the cell has spare capacity it is the oracle. HID trained
+on the DES imitates it (``train.imitation``) and learns from the DES's rewards
+beyond it.
 """
 
 from __future__ import annotations
@@ -54,13 +58,16 @@ ES_LOAD = 0.9
 """Share of the ES's capacity the fluid policy plans to use. At full load an FCFS queue's
 waiting has no bound; a tenth in reserve keeps it short (on dense.toml: reward 0.2026 at
 0.9, 0.2016 at 1.0, over 100 DES slots) and leaves a learner that imitates the policy
-room for small errors. It is kept where some queue grows anyway: spending it serves the
-fluid policy itself (dense.toml with 0.25 s slots, 200 slots: reward 0.079 against
--0.011), but HID, which cannot hit the ES's capacity to the step, then overshoots it and
-every request waits (training seed 0 with a group learning rate of 1e-3: -0.26 against
-+0.022; with 2 ES units -1.35 against -0.11). The UEs' CPUs are planned to the full
-slot: each serves only its own requests, one a slot, so planned within the slot its
-waiting stays under one."""
+room for small errors. Where some queue grows anyway the ES is planned to the full slot
+less its backlog instead (``es_room_s``): a reserve left idle there only lengthens the
+slow UEs' queues (dense.toml with 0.25 s slots, 200 slots: reward 0.054 against -0.011
+with the reserve; 2 ES units: -0.025 against -0.084). Planned to the full slot without
+the backlog, HID, which cannot hit the ES's capacity to the step, overshot it and every
+request waited (0.25 s slots, training seed 0, group learning rate 1e-3: -0.26 against
++0.022 with the reserve); taking the backlog off turns its overshoot into a smaller plan
+the next slot (the same seed at the default rate: 0.048 against 0.022). The UEs' CPUs
+are planned to the full slot: each serves only its own requests, one a slot, so planned
+within the slot its waiting stays under one."""
 
 OVERLOAD_SLOTS = 100.0
 """What a second of queue growth per slot costs each request behind it, in seconds of its
@@ -91,7 +98,7 @@ class FluidPolicy:
         self.steps = steps
         self.params = params
         self.compute_units = compute_units
-        self.ue_capacity_s = slot_s
+        self.slot_s = slot_s
         self.es_planned_s = ES_LOAD * compute_units * slot_s
 
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
@@ -122,6 +129,25 @@ class FluidPolicy:
         phase1_s = es_delay_s(p, y).reshape(slots, -1).sum(-1)                     # eq. (3)
         return (common_s + phase1_s).reshape(x.shape[:-1])
 
+    def es_room_s(self, state: SlotState) -> np.ndarray:
+        """The ES work, s, the slot can still take where some queue grows anyway (...):
+        all of its units' slot less what they have not yet served.
+
+        The reserve (ES_LOAD) guards a stable cell's waiting; in an overloaded one
+        every second of ES left idle is a second more on a slow UE's queue. Taking
+        the backlog off makes the plan a feedback: a decision that overshot the ES
+        (a learner's error, a burst of arrivals) leaves work behind, and the next
+        slot plans that much less, so the ES's queue stays bounded where its
+        capacity allows. The closed form reports no backlog: the whole slot.
+
+        Stable cells keep the reserve's plan whatever the backlog: planning less
+        there after a learner's overshoot moved the teacher's targets with every
+        mistake, and on a small busy cell (40 UEs, one ES unit, 40 episodes) HID
+        fell from 0.028 to -0.41 against the queue-blind oracle's -0.19.
+        """
+        backlog_s = state.observed_queues.es_backlog_s
+        return self.compute_units * np.maximum(self.slot_s - backlog_s, 0.0)
+
     def _priced(self, state: SlotState, values: SlotValues, price: np.ndarray
                 ) -> tuple[SlotSolution, np.ndarray]:
         p, st = self.params.physics, self.steps
@@ -131,8 +157,8 @@ class FluidPolicy:
         solution = self.oracle.best(state, values, penalty)
         return solution, self._es_work_s(state, solution)
 
-    def _fit(self, state: SlotState, values: SlotValues, capacity_s: float, ceiling: float
-             ) -> tuple[SlotSolution, np.ndarray, np.ndarray]:
+    def _fit(self, state: SlotState, values: SlotValues, capacity_s: float | np.ndarray,
+             ceiling: float) -> tuple[SlotSolution, np.ndarray, np.ndarray]:
         """The optimum at the least ES price, up to ``ceiling``, that fits ``capacity_s``;
         its ES work and that price, per slot."""
         batch = state.phi.shape[:-1]
@@ -194,7 +220,7 @@ class FluidPolicy:
         ES is in this slot, which no UE's or group's own state tells.
         """
         values = self.oracle.values(state) if values is None else values
-        over_s = np.maximum(self._ue_work_s(state) - self.ue_capacity_s, 0.0)
+        over_s = np.maximum(self._ue_work_s(state) - self.slot_s, 0.0)
         # stable where every UE has an option within its slot and the ES fits its plan
         within = SlotValues(ue=np.where(over_s > 0, -np.inf, values.ue),
                             group_wait=values.group_wait, group_energy=values.group_energy)
@@ -207,7 +233,7 @@ class FluidPolicy:
         price = self.overload_price(state.num_ues)
         soft = SlotValues(ue=values.ue - price * over_s, group_wait=values.group_wait,
                           group_energy=values.group_energy)
-        full, _, full_price = self._fit(state, soft, self.es_planned_s,
+        full, _, full_price = self._fit(state, soft, self.es_room_s(state),
                                         price * state.num_ues / self.compute_units)
         return _where(stable, planned, full), np.where(stable, planned_price, full_price)
 

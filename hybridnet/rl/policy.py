@@ -60,10 +60,11 @@ def cache_dir() -> Path:
     return Path(root) if root else Path.home() / ".cache" / "hybridnet"
 
 
-TRAINING_REVISION = 3
+TRAINING_REVISION = 4
 """Raised whenever a change to the code makes training learn something else (2: the
 fluid teacher spreads the overload of a cell no decision keeps stable; 3: the actors
-observe the ES price), so that a
+observe the ES price; 4: an overloaded cell plans
+the ES to what its backlog leaves of the slot), so that a
 controller cached by older code is trained again instead of being reused."""
 
 
