@@ -65,7 +65,7 @@ with the reserve; 2 ES units: -0.025 against -0.084). Planned to the full slot w
 the backlog, HID, which cannot hit the ES's capacity to the step, overshot it and every
 request waited (0.25 s slots, training seed 0, group learning rate 1e-3: -0.26 against
 +0.022 with the reserve); taking the backlog off turns its overshoot into a smaller plan
-the next slot (the same seed at the default rate: 0.048 against 0.022). The UEs' CPUs
+the next slot (the same seed at the default rate: 0.048 against 0.028). The UEs' CPUs
 are planned to the full slot: each serves only its own requests, one a slot, so planned
 within the slot its waiting stays under one."""
 
