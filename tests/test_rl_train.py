@@ -189,15 +189,17 @@ def test_the_teacher_solved_while_deciding_is_the_batched_solution() -> None:
 
 
 def test_a_checkpoint_observing_other_entries_says_so(tmp_path: Path) -> None:
-    """A controller trained when the actors observed one entry fewer (before the ES price)."""
+    """A controller trained when the actors observed one entry fewer."""
     scenario = resolve_references(from_dict(CONTENDED, "<busy>"))
     payload = Checkpoint.from_trainer(Trainer(scenario)).to_payload()
     weights = payload["weights"]
     weights["group.actor.weights.0"] = weights["group.actor.weights.0"][:, :-1]
     path = tmp_path / "older.pt"
     torch.save(payload, path)
-    with pytest.raises(HybridnetError, match="group actor observes 13 entries, this version "
-                                             "of hybridnet gives it 14.*train it again"):
+    entries = Features.GROUP_DIM + Features.GROUP_QUEUE_DIM
+    with pytest.raises(HybridnetError, match=f"group actor observes {entries - 1} entries, this "
+                                             f"version of hybridnet gives it {entries}"
+                                             ".*train it again"):
         load_checkpoint(path)
 
 

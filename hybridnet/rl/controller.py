@@ -121,13 +121,16 @@ class Features:
     UE_DIM = 5
     GROUP_DIM = 10
     UE_QUEUE_DIM = 5
-    GROUP_QUEUE_DIM = 4
+    GROUP_QUEUE_DIM = 5
     """Queue features, observed by actors trained on the DES (``train.engine``): a UE sees
     its own CPU backlog, its last request's waiting, the ES backlog and the downlink's
-    transmissions in flight; a group its ES backlog and its members' mean and largest
-    backlog. Backlogs are in slots (log1p(s / slot_s)): a queue that grows without
-    bound stays in a range a network can read. Both also see the ES's shadow price in
-    the slot (:meth:`~hybridnet.policies.fluid.FluidPolicy.solve_priced`, as
+    transmissions in flight; a group its ES backlog, its members' mean and largest
+    backlog and the common steps the fluid policy plans for it (which the group actor
+    did not learn to derive from the group's least f and the price within 100
+    episodes: it gave one X to every group). Backlogs are in slots
+    (log1p(s / slot_s)): a queue that grows without bound stays in a range a network
+    can read. Both also see the ES's shadow price in the slot
+    (:meth:`~hybridnet.policies.fluid.FluidPolicy.solve_priced`, as
     log1p(price / PRICE_START) / 10): how scarce the ES is in the whole cell, which
     decides how many steps a group or a UE should ask of it and which no group's own
     state tells. (Measured alone it changed little: on dense.toml with 0.25 s slots,
@@ -186,8 +189,11 @@ class Features:
             backlog = self._slots(q.ue_backlog_s).ravel()
             high = np.full(bins, -np.inf)
             np.maximum.at(high, key, backlog)
+            price = self.es_price(state)                 # solves the fluid policy's slot
+            assert self.last_fluid is not None
+            planned_x = _unit(self.last_fluid.group_bound, 0.0, float(self.x_max)).ravel()
             parts += [np.repeat(self._slots(q.es_backlog_s), m), mean(backlog), high,
-                      np.repeat(self.es_price(state).ravel(), m)]
+                      planned_x, np.repeat(price.ravel(), m)]  # the price last: UEs see it
         obs = np.stack(parts, axis=-1)[present]
         row_of_bin = np.full(bins, -1)
         row_of_bin[present] = np.arange(len(present))
