@@ -32,9 +32,17 @@ def hybridnet(*args: str, cwd: Path, check_rc: int | None = None,
     return done
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(*args: str, cwd: Path) -> subprocess.Popen:
+    """A hybridnet command in the background, with Ctrl-C's default action: a test run
+    from a background job (``nohup pytest &``) inherits an ignored SIGINT, and so
+    would the command, which then never sees the interrupt these tests send."""
     return subprocess.Popen([sys.executable, "-m", "hybridnet", *args], cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
 
 
 def wait_for(check, what: str, timeout_s: float = 120.0):
