@@ -15,7 +15,9 @@ from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import Queues, SlotState
 from hybridnet.policies import make_policy
+from hybridnet.policies.fluid import FluidPolicy
 from hybridnet.policies.oracle import OraclePolicy
+from hybridnet.rl.controller import stack_slots
 from hybridnet.scenario import from_dict
 
 
@@ -304,3 +306,32 @@ def test_fluid_spreads_an_overload_where_it_delays_fewest_requests(es_backlog_s)
     assert growth_s(x, y) == pytest.approx(every.min(), abs=1e-12)
     oracle_x, oracle_y = OraclePolicy(st, params).decide(state)
     assert growth_s(oracle_x, oracle_y) > every.min() + 0.01
+
+
+def test_fluid_answers_prepared_slots_as_it_solves_them():
+    """Training solves an episode's stable slots ahead in one batch (``prepare``); a slot
+    asked for later, with whatever queues, gets the very arrays solving it alone gives,
+    and a slot the batch found overloaded (its plan depends on the ES backlog) is
+    solved then, with its queues."""
+    scenario = from_dict({
+        "network": {"num_ues": 30, "num_groups": 3},
+        "edge": {"scheduler": "fcfs", "compute_units": 1},
+        "sim": {"slot_s": 0.3},
+    })
+    fluid = FluidPolicy(scenario.steps, ModelParams.from_scenario(scenario), 0.3, 1)
+    rng = np.random.default_rng(5)
+    slots = [dataclasses.replace(_state(rng, 30, 3), f_ue_hz=rng.uniform(low_hz, 2.0e9, 30))
+             for low_hz in (0.3e9, 1.9e9, 0.4e9, 1.8e9)]
+    fluid.prepare(stack_slots(slots))
+    queues = dataclasses.replace(Queues.idle((1,), 30), es_backlog_s=np.array([0.1]))
+    stable = []
+    for state in slots:
+        asked = dataclasses.replace(stack_slots([state]), queues=queues)
+        prepared = fluid.solve_priced(asked)
+        alone = FluidPolicy(scenario.steps, ModelParams.from_scenario(scenario), 0.3, 1)
+        solved = alone.solve_priced(asked)
+        np.testing.assert_array_equal(prepared[1], solved[1])
+        for name in ("group_bound", "x_upto", "y_of_x"):
+            np.testing.assert_array_equal(getattr(prepared[0], name), getattr(solved[0], name))
+        stable.append(prepared[0] is fluid.solve_priced(asked)[0])   # answered from the batch
+    assert stable == [False, True, False, True]

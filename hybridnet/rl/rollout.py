@@ -125,6 +125,9 @@ def play_des(controller: HidController, scenario: Scenario, seed: int,
              generator: torch.Generator, explore: np.random.Generator | None
              ) -> tuple[Decision, EpisodeOutcome]:
     """One episode of ``scenario`` on the DES, the actors asked slot by slot."""
+    if controller.features.queues:
+        # the slots' conditions do not depend on the decisions: solve the fluid plans ahead
+        controller.features.fluid.prepare(stack_slots(list(Conditions(scenario, seed).slots())))
     policy = RecordingPolicy(controller, generator, explore)
     result = simulate_des(scenario, policy, seed)
     states = stack_slots(policy.states)
