@@ -89,6 +89,7 @@ class OraclePolicy:
     def __init__(self, steps: StepsConfig, params: ModelParams) -> None:
         self.steps = steps
         self.params = params
+        self._scratch = np.empty(0)
 
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
         return self.solve(state).optimum(state.group)
@@ -136,9 +137,15 @@ class OraclePolicy:
         """The maximiser of ``values`` (from :meth:`values`) less ``penalty``."""
         st, n = self.steps, state.num_ues
         steps_x = np.arange(st.x_max + 1)
-        value = values.ue if penalty is None else values.ue - penalty.ue
+        value = values.ue
+        if penalty is not None:
+            # the fluid policy's bisection asks ~20 prices of one state: reuse one buffer
+            # of the grid's size rather than map tens of MB afresh for each
+            if self._scratch.shape != value.shape:
+                self._scratch = np.empty_like(value)
+            value = np.subtract(value, penalty.ue, out=self._scratch)
         best_y = value.argmax(axis=-1)                     # (..., N, X+1)
-        best_per_x = value.max(axis=-1)                    # (..., N, X+1)
+        best_per_x = np.take_along_axis(value, best_y[..., None], axis=-1)[..., 0]
         best_upto = np.maximum.accumulate(best_per_x, axis=-1)
         # the x attaining best_upto: the first x to reach the running maximum (ties: fewer steps)
         new_max = np.ones_like(best_per_x, dtype=bool)

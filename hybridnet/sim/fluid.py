@@ -53,7 +53,8 @@ class FluidServer:
         self._rate = np.empty(0)        # current rate, work/s
         self._in_service = 0
         self._done: dict[int, simpy.Event] = {}           # by id: succeeds on departure
-        self._arrivals: list[tuple[float, float]] = []    # (work, key) to admit at next wake
+        self._arriving_work: list[float] = []            # to admit at the next wake-up
+        self._arriving_key: list[float] = []
         self._next_id = 0
         self._since = 0.0               # when the remaining work was last booked
         self._generation = 0            # of the only wake-up that is not stale
@@ -65,8 +66,9 @@ class FluidServer:
         if not work > 0.0:
             raise ValueError(f"work(={work}) must be > 0")
         done = self.env.event()
-        self._done[self._next_id + len(self._arrivals)] = done
-        self._arrivals.append((work, key))
+        self._done[self._next_id + len(self._arriving_work)] = done
+        self._arriving_work.append(work)
+        self._arriving_key.append(key)
         if self._wake_time != self.env.now:
             self._target = -1
             self._schedule(0.0)
@@ -74,12 +76,13 @@ class FluidServer:
 
     def load(self) -> tuple[int, float]:
         """Jobs in service (or admitted this instant) and the work they still need, now."""
-        waiting = sum(work for work, _ in self._arrivals)
+        waiting = sum(self._arriving_work)
         if not self._in_service:
-            return len(self._arrivals), waiting
+            return len(self._arriving_work), waiting
         active = np.isfinite(self._left)
         left = self._left[active] - (self.env.now - self._since) * self._rate[active]
-        return self._in_service + len(self._arrivals), float(np.maximum(left, 0.0).sum()) + waiting
+        return (self._in_service + len(self._arriving_work),
+                float(np.maximum(left, 0.0).sum()) + waiting)
 
     def _schedule(self, delay: float) -> None:
         self._generation += 1
@@ -96,7 +99,7 @@ class FluidServer:
             finished = self._left <= self._done_below
             if self._target >= 0:
                 finished[self._target] = True
-            departed = np.flatnonzero(finished)
+            departed = finished.nonzero()[0]
             for job in self._id[departed].tolist():
                 self._done.pop(job).succeed()
             self._left[departed] = np.inf
@@ -104,7 +107,7 @@ class FluidServer:
             if 2 * self._in_service < self._id.size:
                 self._compact()
         self._since = now
-        if self._arrivals:
+        if self._arriving_work:
             self._admit()
         if not self._in_service:
             self._target = -1
@@ -122,8 +125,9 @@ class FluidServer:
             self._id[keep], self._left[keep], self._done_below[keep], self._key[keep])
 
     def _admit(self) -> None:
-        work, key = np.array(self._arrivals).T
-        self._arrivals = []
+        work = np.array(self._arriving_work)
+        key = np.array(self._arriving_key)
+        self._arriving_work, self._arriving_key = [], []
         self._id = np.concatenate([self._id, np.arange(self._next_id, self._next_id + work.size)])
         self._next_id += work.size
         self._left = np.concatenate([self._left, work])
