@@ -309,7 +309,7 @@ def test_fluid_spreads_an_overload_where_it_delays_fewest_requests(es_backlog_s)
 
 
 def test_fluid_answers_prepared_slots_as_it_solves_them():
-    """Training solves an episode's stable slots ahead in one batch (``prepare``); a slot
+    """Training solves an episode's stable slots ahead in one batch (``plan_ahead``); a slot
     asked for later, with whatever queues, gets the very arrays solving it alone gives,
     and a slot the batch found overloaded (its plan depends on the ES backlog) is
     solved then, with its queues."""
@@ -322,7 +322,7 @@ def test_fluid_answers_prepared_slots_as_it_solves_them():
     rng = np.random.default_rng(5)
     slots = [dataclasses.replace(_state(rng, 30, 3), f_ue_hz=rng.uniform(low_hz, 2.0e9, 30))
              for low_hz in (0.3e9, 1.9e9, 0.4e9, 1.8e9)]
-    fluid.prepare(stack_slots(slots))
+    fluid.prepared = fluid.plan_ahead(stack_slots(slots))
     queues = dataclasses.replace(Queues.idle((1,), 30), es_backlog_s=np.array([0.1]))
     stable = []
     for state in slots:

@@ -188,6 +188,20 @@ def test_the_teacher_solved_while_deciding_is_the_batched_solution() -> None:
         np.testing.assert_array_equal(getattr(out.teacher, name), getattr(batched, name))
 
 
+def test_plans_solved_on_a_second_thread_train_the_same_controller() -> None:
+    """On the DES the next episode's fluid plans are solved while an episode plays; a
+    trainer that solves each episode's plans when it starts learns the very same."""
+    scenario = resolve_references(from_dict(CONTENDED, "<busy>")).with_values(
+        {"train.episode_slots": 4})
+    ahead = Trainer(scenario)
+    inline = Trainer(scenario)
+    inline._planner = None
+    assert ahead.train(3).equals(inline.train(3))
+    for (name, p), q in zip(ahead.controller.state_dict().items(),
+                            inline.controller.state_dict().values(), strict=True):
+        assert torch.equal(p, q), name
+
+
 def test_a_checkpoint_observing_other_entries_says_so(tmp_path: Path) -> None:
     """A controller trained when the actors observed one entry fewer."""
     scenario = resolve_references(from_dict(CONTENDED, "<busy>"))

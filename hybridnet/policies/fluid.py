@@ -87,6 +87,10 @@ BISECTIONS = 12
 began, within 0.1 % of the least price that fits (the ES work is a step function of it)."""
 
 
+PlannedSlots = dict[tuple[object, ...], tuple[SlotSolution, np.ndarray]]
+"""Stable slots' solutions and ES prices (each a batch of one), by the slots' conditions."""
+
+
 class FluidPolicy:
     """Each slot, the oracle's optimum subject to every UE's and the ES's capacity."""
 
@@ -100,7 +104,9 @@ class FluidPolicy:
         self.compute_units = compute_units
         self.slot_s = slot_s
         self.es_planned_s = ES_LOAD * compute_units * slot_s
-        self._ready: dict[tuple[object, ...], tuple[SlotSolution, np.ndarray]] = {}
+        self.prepared: PlannedSlots = {}
+        """Stable slots solved ahead (:meth:`plan_ahead`), which :meth:`solve_priced` answers
+        from."""
 
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
         return self.solve(state).optimum(state.group)
@@ -219,9 +225,10 @@ class FluidPolicy:
         The price is the ES's shadow price: 0 where the ES has room, higher the
         more the cell wants of it. A controller that sees it knows how scarce the
         ES is in this slot, which no UE's or group's own state tells. A slot
-        :meth:`prepare` found stable is answered from what it solved.
+        in ``prepared`` is answered from it.
         """
-        ready = self._ready.get(_conditions_key(state)) if state.phi.shape[:-1] == (1,) else None
+        ready = (self.prepared.get(_conditions_key(state)) if state.phi.shape[:-1] == (1,)
+                 else None)
         if ready is not None:
             return ready
         values = self.oracle.values(state) if values is None else values
@@ -250,21 +257,23 @@ class FluidPolicy:
                   & np.isfinite(within.ue).any(axis=(-2, -1)).all(axis=-1))
         return planned, planned_price, stable
 
-    def prepare(self, slots: SlotState) -> None:
-        """Solve the stable ones of a run's slots (S, N) ahead, in one batched call.
+    def plan_ahead(self, slots: SlotState) -> PlannedSlots:
+        """The stable ones of a run's slots (S, N), solved in one batched call, by their
+        conditions: what ``prepared`` takes.
 
         A stable slot's solution depends on its conditions only, never on the
         queues, and the DES draws every slot's conditions independently of the
-        decisions: training solves an episode's slots here before playing it
-        instead of one slot at a time (a fifth of a dense.toml episode). The
-        answers are the same to the last bit (a batch's slots are solved
-        independently); :meth:`solve_priced` recognises a slot by its conditions,
-        so a slot not prepared is simply solved.
+        decisions, so training can solve an episode's slots before playing it,
+        and while the previous episode plays (:class:`~hybridnet.rl.train.Trainer`
+        runs this on a second thread; a policy's buffers are its own, so that
+        thread needs a FluidPolicy of its own). The answers are the same to the
+        last bit as solving each slot alone (a batch's slots are solved
+        independently); a slot not planned is simply solved when it comes.
         """
         values = self.oracle.values(slots)
         over_s = np.maximum(self.ue_work_s(slots) - self.slot_s, 0.0)
         planned, price, stable = self._plan(slots, values, over_s)
-        self._ready = {
+        return {
             _conditions_key(slots.take(k)): (
                 SlotSolution(group_bound=planned.group_bound[k:k + 1],
                              x_upto=planned.x_upto[k:k + 1], y_of_x=planned.y_of_x[k:k + 1]),

@@ -16,6 +16,7 @@ import torch
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
+from hybridnet.policies.fluid import PlannedSlots
 from hybridnet.policies.oracle import SlotSolution
 from hybridnet.rl.controller import Decision, GroupRows, HidController, LevelStep, stack_slots
 from hybridnet.scenario import Scenario
@@ -121,13 +122,24 @@ def play_closed(controller: HidController, params: ModelParams, scenario: Scenar
     )
 
 
+def episode_slots(scenario: Scenario, seed: int) -> SlotState:
+    """The slots an episode of ``scenario`` on the DES plays (``seed``), stacked: they do
+    not depend on the decisions, so they are known before it is played."""
+    return stack_slots(list(Conditions(scenario, seed).slots()))
+
+
 def play_des(controller: HidController, scenario: Scenario, seed: int,
-             generator: torch.Generator, explore: np.random.Generator | None
-             ) -> tuple[Decision, EpisodeOutcome]:
-    """One episode of ``scenario`` on the DES, the actors asked slot by slot."""
+             generator: torch.Generator, explore: np.random.Generator | None,
+             planned: PlannedSlots | None = None) -> tuple[Decision, EpisodeOutcome]:
+    """One episode of ``scenario`` on the DES, the actors asked slot by slot.
+
+    ``planned``: the fluid policy's plans of the episode's slots
+    (:meth:`~hybridnet.policies.fluid.FluidPolicy.plan_ahead`), solved here if not given.
+    """
     if controller.features.queues:
-        # the slots' conditions do not depend on the decisions: solve the fluid plans ahead
-        controller.features.fluid.prepare(stack_slots(list(Conditions(scenario, seed).slots())))
+        fluid = controller.features.fluid
+        fluid.prepared = (fluid.plan_ahead(episode_slots(scenario, seed)) if planned is None
+                          else planned)
     policy = RecordingPolicy(controller, generator, explore)
     result = simulate_des(scenario, policy, seed)
     states = stack_slots(policy.states)
