@@ -63,6 +63,7 @@ from hybridnet.metrics import slot_means
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import resolve_references
+from hybridnet.model.slot import SlotState
 from hybridnet.policies.fluid import FluidPolicy, PlannedSlots
 from hybridnet.policies.oracle import OraclePolicy, SlotSolution
 from hybridnet.rl.controller import Decision, HidController, LevelStep
@@ -137,10 +138,11 @@ class Trainer:
             self.fluid = FluidPolicy(self.scenario.steps, self.params,
                                        self.scenario.sim.slot_s,
                                        self.scenario.edge.backlog_units)
-        # The actors' fluid plans of the next episode, solved on a second thread while this
-        # one plays (by a FluidPolicy of its own: a policy's buffers are not shared).
+        # The next episode's fluid plans and oracle reward, solved on a second thread while
+        # this one plays (by policies of its own: a policy's buffers are not shared).
         self._planner: FluidPolicy | None = None
-        self._planning: tuple[int, Future[PlannedSlots]] | None = None
+        self._planning: tuple[int, Future[tuple[PlannedSlots, SlotSolution, float]]] | None = (
+            None)
         if tr.engine == "des":
             self._planner = FluidPolicy(self.scenario.steps, self.params,
                                         self.scenario.sim.slot_s, self.scenario.edge.compute_units)
@@ -351,24 +353,25 @@ class Trainer:
         share = tr.bound_exploration * max(0.0, 1.0 - e / tr.episodes)
         if self.controller.mode == "default" and draws.random() < share:
             explore = draws
+        ahead = None
         if tr.engine == "des":
-            planned = self._plans(e)
+            ahead = self._ahead(e)
             decision, out = play_des(self.controller, self.episode_scenario, seed, generator,
-                                     explore, planned)
+                                     explore, None if ahead is None else ahead[0])
         else:
             decision, out = play_closed(self.controller, self.params, self.episode_scenario,
                                         seed, generator, explore)
-        values = self.oracle.values(out.states)
-        solution = self.oracle.best(out.states, values)
-        oracle = float(evaluate(self.params, out.states,
-                                *solution.optimum(out.states.group)).reward.mean())
+        if ahead is None:
+            solution = self.oracle.solve(out.states)
+            oracle = _mean_reward(self.params, out.states, solution)
+        else:
+            _, solution, oracle = ahead
         means = slot_means(out.qos.sum(1), out.delay_s.sum(1),
                            out.own_energy_j.sum(1) + out.common_energy_j.sum(1), out.reward)
         row = {"episode": e, **means, "oracle_reward": oracle,
                "optimality_gap": oracle - means["reward"]}
         if self.fluid is not None and self.settings.imitation_coef > 0:
-            solution = (out.teacher if out.teacher is not None
-                        else self.fluid.solve(out.states, values))
+            solution = out.teacher if out.teacher is not None else self.fluid.solve(out.states)
         with deferred_interrupt():
             self._collect(decision, out, solution)
             self.buffered_episodes += 1
@@ -378,24 +381,35 @@ class Trainer:
             self.episodes_done += 1
         return row
 
-    def _plans(self, episode: int) -> PlannedSlots | None:
-        """The fluid plans of ``episode`` if a second thread solved them while the previous
-        episode played (None: play_des solves them); starts on those of the next one.
+    def _ahead(self, episode: int) -> tuple[PlannedSlots, SlotSolution, float] | None:
+        """What a second thread solved of ``episode``'s slots while the previous episode
+        played (None if nothing: the episode solves it); starts on the next episode's.
 
-        They overlap the DES, which holds the interpreter, with numpy work on large
-        arrays, which releases it: an episode of dense.toml on 2 cores takes
-        some 0.3 s less. The plans are the same whichever thread solves them.
+        Both depend on the slots' conditions only, which the DES draws
+        independently of the decisions: the fluid plans the actors observe
+        (:meth:`~hybridnet.policies.fluid.FluidPolicy.plan_ahead`) and the oracle's
+        solution and the reward that ``training.csv`` logs of it. The thread overlaps numpy work on
+        large arrays, which releases the interpreter, with the DES, which holds
+        it: a dense.toml episode on 2 cores takes some 0.3 s less. The results
+        are the same whichever thread computes them.
         """
-        planned = None
+        done = None
         if self._planning is not None and self._planning[0] == episode:
-            planned = self._planning[1].result()
+            done = self._planning[1].result()
         self._planning = None
         tr = self.scenario.train
         if self._planner is not None and episode + 1 < tr.episodes:
             slots = episode_slots(self.episode_scenario,
                                   derive_seed(tr.seed, "slots", episode + 1))
-            self._planning = (episode + 1, self._pool.submit(self._planner.plan_ahead, slots))
-        return planned
+            self._planning = (episode + 1, self._pool.submit(self._solve_ahead, slots))
+        return done
+
+    def _solve_ahead(self, slots: SlotState) -> tuple[PlannedSlots, SlotSolution, float]:
+        """The second thread's work on an episode's slots (with policies of its own)."""
+        assert self._planner is not None
+        solution = self._planner.oracle.solve(slots)
+        return (self._planner.plan_ahead(slots), solution,
+                _mean_reward(self.params, slots, solution))
 
     def train(self, episodes: int | None = None,
               on_episode: Callable[[dict[str, float]], None] | None = None,
@@ -424,3 +438,8 @@ class Trainer:
         """The per-episode log as ``training.csv`` holds it."""
         return pd.DataFrame(self.history, columns=list(HISTORY_COLUMNS)).astype(
             {"episode": "int64"})
+
+
+def _mean_reward(params: ModelParams, states: SlotState, solution: SlotSolution) -> float:
+    """The mean slot reward (17a) of ``solution``'s optimum on ``states``, in closed form."""
+    return float(evaluate(params, states, *solution.optimum(states.group)).reward.mean())
