@@ -429,6 +429,43 @@ def test_actors_trained_on_the_des_observe_the_queues() -> None:
     assert blind.features.ue_dim == Features.UE_DIM
 
 
+def test_a_ue_behind_by_more_than_a_slot_keeps_up() -> None:
+    """A UE whose CPU backlog exceeds two slots may only choose splits whose phase II work
+    (eq. 8) fits the slot, or overflows it no more than the fluid policy's answer to its
+    group's X does; a UE not behind chooses among every feasible split."""
+    scenario = resolve_references(from_dict(CONTENDED, "<busy>"))
+    controller = Trainer(scenario).controller
+    state = next(iter(Conditions(scenario, 1).slots()))
+    backlog = np.where(np.arange(40) % 2 == 0, 0.61, 0.59)   # even UEs: over 2 slots behind
+    queues = dataclasses.replace(Queues.idle((), 40), ue_backlog_s=backlog)
+    batch = stack_slots([dataclasses.replace(state, queues=queues)])
+    decision = controller.act(batch, greedy=True)
+    assert decision.bound is not None
+    steps, p = scenario.steps, ModelParams.from_scenario(scenario).physics
+    fluid = controller.features.fluid
+    x_t, y_t = fluid.solve(batch).respond(decision.bound)
+    plain = torch.from_numpy(action_mask(steps))
+    masks = decision.ue.masks[0].reshape(40, controller.num_x, controller.num_y)
+    offsets, ys = np.meshgrid(np.arange(controller.num_x), np.arange(controller.num_y),
+                              indexing="ij")
+    narrowed = 0
+    for ue in range(40):
+        x = decision.bound[0, ue] - offsets
+        feasible = (x >= 0) & plain.numpy()[np.clip(x, 0, None), ys]
+        work_s = (steps.total - x - ys) * p.ue_cycles_per_step / state.f_ue_hz[ue]   # eq. (8)
+        taught_s = ((steps.total - x_t[0, ue] - y_t[0, ue]) * p.ue_cycles_per_step
+                    / state.f_ue_hz[ue])
+        allowed = masks[ue].numpy()
+        if ue % 2:
+            np.testing.assert_array_equal(allowed, feasible)
+            continue
+        limit_s = max(0.3, taught_s)
+        np.testing.assert_array_equal(allowed, feasible & (work_s <= limit_s * (1 + 1e-12)))
+        assert allowed.any()
+        narrowed += int((feasible & ~allowed).any())
+    assert narrowed > 0                        # the rule bound some UE of this slot
+
+
 def test_des_training_beats_the_queue_blind_oracle_in_the_des() -> None:
     """40 episodes on the DES: HID's greedy decisions lose less to the queues than the
     closed-form oracle's, and its waiting grows less."""

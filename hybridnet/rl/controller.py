@@ -42,6 +42,12 @@ from hybridnet.rl.distributions import MaskedCategorical
 from hybridnet.rl.networks import ActorCritic
 from hybridnet.scenario import Scenario
 
+BEHIND_SLOTS = 2.0
+"""A UE whose CPU backlog at a decision epoch exceeds this many slots of work is falling
+behind (:meth:`HidController._keeps_up`). A UE that keeps up holds up to about two: its
+previous request, which may have arrived late in its slot and not started, and what is
+left of the one before."""
+
 PHI_CENTRE = 0.5
 PHI_SPREAD = 0.3
 """phi is normalised as (phi - 0.5) / 0.3: the measured 0.2-0.8 range maps to [-1, 1]."""
@@ -268,6 +274,42 @@ class HidController(nn.Module):
               ) -> torch.Tensor:
         return dist.mode() if greedy else dist.sample(generator)
 
+    def _keeps_up(self, state: SlotState, bound: np.ndarray, x_of_d: torch.Tensor
+                  ) -> torch.Tensor:
+        """The (offset, y) choices a UE may take (1, N*S, X, Y): where its CPU backlog exceeds
+        BEHIND_SLOTS slots, only those whose phase II work (eq. 8) is at most one slot, or at
+        most what the fluid policy's answer to its group's X_m costs if that is more.
+
+        A UE that takes more than a slot of work every slot grows its queue for
+        ever. Once it is falling behind it keeps within its slot, or overflows
+        no more than the fluid policy would (which lets a UE overflow only where
+        no decision keeps the cell stable and the UE's overload delays fewer
+        requests than the ES's would). Below that the actor chooses freely: a
+        phase II beyond the slot now and then queues nothing for long. HID
+        learned the rule badly where it binds rarely: with 0.27 s slots a
+        0.8 GHz UE must hand steps to the ES, which the teacher asks of a few
+        UEs in 300, and HID gave every UE y = 0. The fluid policy's own answer
+        is always allowed, so no UE is left without a choice.
+        """
+        fluid = self.features.fluid
+        assert self.features.last_fluid is not None
+        work_s = fluid.ue_work_s(state)                                   # (S, N, X, Y)
+        x_t, y_t = self.features.last_fluid.respond(bound)
+        taught_s = np.take_along_axis(np.take_along_axis(
+            work_s, x_t[..., None, None], axis=-2)[..., 0, :], y_t[..., None], axis=-1)[..., 0]
+        s_count, n = state.phi.shape
+
+        def ue_major(a: np.ndarray) -> torch.Tensor:
+            """(S, N, ...) as the shared actor's samples (1, N*S, ...)."""
+            a = np.swapaxes(a, 0, 1)
+            return torch.as_tensor(a.reshape(1, n * s_count, *a.shape[2:]), device=self.device)
+
+        limit_s = ue_major(np.maximum(taught_s, fluid.slot_s))
+        behind = ue_major(state.observed_queues.ue_backlog_s > BEHIND_SLOTS * fluid.slot_s)
+        per_offset = torch.take_along_dim(ue_major(work_s)[0], x_of_d.clamp(min=0)[0, ..., None],
+                                          dim=1)[None]                     # (1, N*S, X, Y)
+        return (per_offset <= limit_s[..., None, None]) | ~behind[..., None, None]
+
     @torch.no_grad()
     def act(self, state: SlotState, *, greedy: bool, generator: torch.Generator | None = None,
             random_bound: np.random.Generator | None = None, values: bool = False) -> Decision:
@@ -316,7 +358,10 @@ class HidController(nn.Module):
         x_of_d = bound_t.unsqueeze(-1) - offsets                           # (1, N*S, X)
         d_ok = (x_of_d >= 0) & x_ok[x_of_d.clamp(min=0)]
         # Joint (offset, y) choice: y's feasible set and its best value depend on x.
-        mask = (d_ok.unsqueeze(-1) & feasible[x_of_d.clamp(min=0)]).flatten(-2)
+        mask = d_ok.unsqueeze(-1) & feasible[x_of_d.clamp(min=0)]
+        if self.features.queues:
+            mask = mask & self._keeps_up(state, bound, x_of_d)
+        mask = mask.flatten(-2)
         dist = MaskedCategorical(self.ue.actor(shared_obs), mask)
         action = self._draw(dist, greedy, generator)
         x = bound_t - action // self.num_y
