@@ -430,15 +430,17 @@ def test_actors_trained_on_the_des_observe_the_queues() -> None:
 
 
 def test_a_ue_behind_by_more_than_a_slot_keeps_up() -> None:
-    """A UE whose CPU backlog exceeds two slots may only choose splits whose phase II work
-    (eq. 8) fits the slot, or overflows it no more than the fluid policy's answer to its
-    group's X does; a UE not behind chooses among every feasible split."""
+    """With ``train.behind_slots`` = 2, a UE whose CPU backlog exceeds two slots may only
+    choose splits whose phase II work (eq. 8) fits the slot, or overflows it no more than
+    the fluid policy's answer to its group's X does; a UE not behind, or any UE with the
+    key at its default 0, chooses among every feasible split."""
     scenario = resolve_references(from_dict(CONTENDED, "<busy>"))
-    controller = Trainer(scenario).controller
     state = next(iter(Conditions(scenario, 1).slots()))
     backlog = np.where(np.arange(40) % 2 == 0, 0.61, 0.59)   # even UEs: over 2 slots behind
     queues = dataclasses.replace(Queues.idle((), 40), ue_backlog_s=backlog)
     batch = stack_slots([dataclasses.replace(state, queues=queues)])
+    free = Trainer(scenario).controller.act(batch, greedy=True)
+    controller = Trainer(scenario.with_values({"train.behind_slots": 2.0})).controller
     decision = controller.act(batch, greedy=True)
     assert decision.bound is not None
     steps, p = scenario.steps, ModelParams.from_scenario(scenario).physics
@@ -456,6 +458,10 @@ def test_a_ue_behind_by_more_than_a_slot_keeps_up() -> None:
         taught_s = ((steps.total - x_t[0, ue] - y_t[0, ue]) * p.ue_cycles_per_step
                     / state.f_ue_hz[ue])
         allowed = masks[ue].numpy()
+        np.testing.assert_array_equal(
+            free.ue.masks[0].reshape(40, controller.num_x, controller.num_y)[ue].numpy(),
+            (np.clip(free.bound[0, ue] - offsets, 0, None) == free.bound[0, ue] - offsets)
+            & plain.numpy()[np.clip(free.bound[0, ue] - offsets, 0, None), ys])
         if ue % 2:
             np.testing.assert_array_equal(allowed, feasible)
             continue

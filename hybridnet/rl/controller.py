@@ -42,12 +42,6 @@ from hybridnet.rl.distributions import MaskedCategorical
 from hybridnet.rl.networks import ActorCritic
 from hybridnet.scenario import Scenario
 
-BEHIND_SLOTS = 2.0
-"""A UE whose CPU backlog at a decision epoch exceeds this many slots of work is falling
-behind (:meth:`HidController._keeps_up`). A UE that keeps up holds up to about two: its
-previous request, which may have arrived late in its slot and not started, and what is
-left of the one before."""
-
 PHI_CENTRE = 0.5
 PHI_SPREAD = 0.3
 """phi is normalised as (phi - 0.5) / 0.3: the measured 0.2-0.8 range maps to [-1, 1]."""
@@ -245,6 +239,7 @@ class HidController(nn.Module):
         super().__init__()
         steps, tr = scenario.steps, scenario.train
         self.mode = tr.mode
+        self.behind_slots = tr.behind_slots
         self.features = Features(scenario)
         self.num_x = steps.x_max + 1
         self.num_y = steps.y_max + 1
@@ -277,8 +272,8 @@ class HidController(nn.Module):
     def _keeps_up(self, state: SlotState, bound: np.ndarray, x_of_d: torch.Tensor
                   ) -> torch.Tensor:
         """The (offset, y) choices a UE may take (1, N*S, X, Y): where its CPU backlog exceeds
-        BEHIND_SLOTS slots, only those whose phase II work (eq. 8) is at most one slot, or at
-        most what the fluid policy's answer to its group's X_m costs if that is more.
+        ``[train] behind_slots`` slots, only those whose phase II work (eq. 8) is at most one
+        slot, or at most what the fluid policy's answer to its group's X_m costs if more.
 
         A UE that takes more than a slot of work every slot grows its queue for
         ever. Once it is falling behind it keeps within its slot, or overflows
@@ -289,7 +284,9 @@ class HidController(nn.Module):
         learned the rule badly where it binds rarely: with 0.27 s slots a
         0.8 GHz UE must hand steps to the ES, which the teacher asks of a few
         UEs in 300, and HID gave every UE y = 0. The fluid policy's own answer
-        is always allowed, so no UE is left without a choice.
+        is always allowed, so no UE is left without a choice. Off by default:
+        where no policy is stable the slow UEs fall behind by design, and held
+        to the teacher's overflow HID asks more of the ES than it can serve.
         """
         fluid = self.features.fluid
         assert self.features.last_fluid is not None
@@ -305,7 +302,7 @@ class HidController(nn.Module):
             return torch.as_tensor(a.reshape(1, n * s_count, *a.shape[2:]), device=self.device)
 
         limit_s = ue_major(np.maximum(taught_s, fluid.slot_s))
-        behind = ue_major(state.observed_queues.ue_backlog_s > BEHIND_SLOTS * fluid.slot_s)
+        behind = ue_major(state.observed_queues.ue_backlog_s > self.behind_slots * fluid.slot_s)
         per_offset = torch.take_along_dim(ue_major(work_s)[0], x_of_d.clamp(min=0)[0, ..., None],
                                           dim=1)[None]                     # (1, N*S, X, Y)
         return (per_offset <= limit_s[..., None, None]) | ~behind[..., None, None]
@@ -359,7 +356,7 @@ class HidController(nn.Module):
         d_ok = (x_of_d >= 0) & x_ok[x_of_d.clamp(min=0)]
         # Joint (offset, y) choice: y's feasible set and its best value depend on x.
         mask = d_ok.unsqueeze(-1) & feasible[x_of_d.clamp(min=0)]
-        if self.features.queues:
+        if self.features.queues and self.behind_slots > 0:
             mask = mask & self._keeps_up(state, bound, x_of_d)
         mask = mask.flatten(-2)
         dist = MaskedCategorical(self.ue.actor(shared_obs), mask)

@@ -60,13 +60,12 @@ def cache_dir() -> Path:
     return Path(root) if root else Path.home() / ".cache" / "hybridnet"
 
 
-TRAINING_REVISION = 6
+TRAINING_REVISION = 5
 """Raised whenever a change to the code makes training learn something else (2: the
 fluid teacher spreads the overload of a cell no decision keeps stable; 3: the actors
 observe the ES price; 4: an overloaded cell plans
 the ES to what its backlog leaves of the slot; 5: a group observes the X its
-fluid plan gives it; 6: a UE more than a slot behind keeps within its slot or the
-fluid policy's overflow), so that a
+fluid plan gives it), so that a
 controller cached by older code is trained again instead of being reused."""
 
 

@@ -252,6 +252,15 @@ class TrainConfig:
                            "loss; 0 for pure PPO. The teacher is the oracle on the closed "
                            "form and the fluid policy (the oracle held to the capacities) on "
                            "the DES. Paper mode never imitates", lo=0.0, hi=1000.0)
+    behind_slots: float = key(0.0, "default mode on the DES: a UE whose CPU backlog at the "
+                              "decision epoch exceeds this many slots of work may only choose "
+                              "splits whose phase II work fits one slot, or overflows it no "
+                              "more than the fluid policy's answer to its group's X_m does; "
+                              "0: off. 2 (a UE keeping up holds about two: its previous "
+                              "request, which may not have started, and the rest of the one "
+                              "before) keeps every UE up near the cell's capacity, but costs "
+                              "reward where no policy is stable (experiments/README.md)",
+                              lo=0.0, hi=1e6)
     shared_samples: int | str = key(AUTO, "default mode: decisions drawn at random from each "
                                     "rollout for the shared UE actor's update, one minibatch "
                                     "per epoch; bounds the update's cost whatever the number "
