@@ -255,11 +255,12 @@ class TrainConfig:
     behind_slots: float = key(0.0, "default mode on the DES: a UE whose CPU backlog at the "
                               "decision epoch exceeds this many slots of work may only choose "
                               "splits whose phase II work fits one slot, or overflows it no "
-                              "more than the fluid policy's answer to its group's X_m does; "
-                              "0: off. 2 (a UE keeping up holds about two: its previous "
-                              "request, which may not have started, and the rest of the one "
-                              "before) keeps every UE up near the cell's capacity, but costs "
-                              "reward where no policy is stable (experiments/README.md)",
+                              "more than the fluid policy's answer to its group's X_m does "
+                              "(unless that answer overflows by more than a tenth: the UE "
+                              "falls behind by design); 0: off. 2 (a UE keeping up holds "
+                              "about two: its previous request, which may not have started, "
+                              "and the rest of the one before) keeps every UE up near the "
+                              "cell's capacity (experiments/README.md)",
                               lo=0.0, hi=1e6)
     shared_samples: int | str = key(AUTO, "default mode: decisions drawn at random from each "
                                     "rollout for the shared UE actor's update, one minibatch "
