@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
-from collections.abc import Callable
 from pathlib import Path
+
+from bench_rl import best_of  # benchmarks/ is the script's directory: on sys.path
 
 from hybridnet.model.params import ModelParams
 from hybridnet.policies.fluid import FluidPolicy
@@ -37,17 +37,6 @@ from hybridnet.sim.conditions import Conditions
 from hybridnet.threads import torch_threads
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def best_of(repeats: int, run: Callable[[], None]) -> float:
-    """Shortest wall time of ``repeats`` calls, after one warm-up call."""
-    run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
