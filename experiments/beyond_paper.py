@@ -12,7 +12,7 @@ blind to queues, like the paper's controller:
   both quality models);
 - ``downlink``: a shared 20 MHz band vs a dedicated 1 MHz per UE, as N grows.
 
-Run:  python experiments/beyond_paper.py [STUDY ...] [--seeds 3] [--workers 2]
+Run:  python -m experiments.beyond_paper [STUDY ...] [--seeds 3] [--workers 2]
 Each study writes experiments/results/<study>/results.csv (+ sweep.toml) and a
 PNG next to it; rerunning skips finished cells.
 """
@@ -20,14 +20,14 @@ PNG next to it; rerunning skips finished cells.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from experiments.common import RESULTS, ROOT
 from hybridnet.api import load_scenario
 from hybridnet.plots import plot_sweep
 from hybridnet.sweep import plan_sweep, read_results, run_sweep
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "experiments" / "results"
+COMMAND = "python -m experiments.beyond_paper {study} --seeds 3 --workers 2"
+"""What produced each study's checked-in results (``{study}``: its name)."""
 
 STUDIES = {
     "es_capacity": {

@@ -1,8 +1,9 @@
-"""What the experiment scripts share: their command-line options, how a figure is saved, and
-how a script scores HID and the oracle on a set of cells through the sweep machinery.
+"""What the experiment modules share: their command-line options, how a figure is made and
+saved, and how a study scores HID and the oracle on a set of cells through the sweep
+machinery.
 
-Run as scripts (``python experiments/NAME.py``), they import this module by
-its bare name from their own folder.
+Figures are built on matplotlib's object API (:class:`~matplotlib.figure.Figure`), never
+through pyplot, so no display backend is chosen and nothing has to be set before an import.
 """
 
 from __future__ import annotations
@@ -46,13 +47,17 @@ def evaluation_parser(doc: str, results: str, *, jobs: bool = True,
     return parser
 
 
-def save_figure(fig: Figure, out: Path) -> None:
-    """Lay the figure out, write it and free it (scripts draw many)."""
-    import matplotlib.pyplot as plt
+def subplots(*grid: int, figsize: tuple[float, float], **kwargs: Any) -> tuple[Figure, Any]:
+    """A new figure and its axes (``Figure.subplots``'s arguments), outside pyplot: the
+    figure is freed with its last reference, however many a study draws."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*grid, **kwargs)
 
+
+def save_figure(fig: Figure, out: Path) -> None:
+    """Lay the figure out and write it."""
     fig.tight_layout()
     fig.savefig(out, dpi=120)
-    plt.close(fig)
 
 
 def evaluation_base(scenario_path: str, values: Mapping[str, Any],

@@ -28,8 +28,8 @@ Writes experiments/results/dense_control/results.csv, one row per variant,
 policy and training seed; a rerun skips the rows it has (delete a row to
 redo it). HID controllers are cached (HYBRIDNET_CACHE) per training seed.
 
-    .venv/bin/python experiments/dense_control.py
-    .venv/bin/python experiments/dense_control.py --variants dense --train-seeds 0
+    python -m experiments.dense_control
+    python -m experiments.dense_control --variants dense --train-seeds 0
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from common import RESULTS, ROOT
 
+from experiments.common import RESULTS, ROOT
 from hybridnet.api import load_scenario, make_policy, policy_rng, simulate
 from hybridnet.metrics import run_metrics
 from hybridnet.model.actions import action_mask
@@ -55,6 +55,7 @@ from hybridnet.scenario import Scenario
 from hybridnet.sim.trace import RunResult
 from hybridnet.threads import torch_threads
 
+COMMAND = "python -m experiments.dense_control"
 SCENARIO = ROOT / "scenarios" / "dense.toml"
 OUT = RESULTS / "dense_control"
 VARIANTS: dict[str, dict[str, Any]] = {

@@ -18,21 +18,20 @@ sweeps' results.csv and sweep.toml), ``training.csv`` (per-episode
 logs), ``results.csv`` (one row per weighting and policy), ``trend.csv`` and
 ``fig4a_weights.png`` (normalised metrics, one panel per policy).
 
-    .venv/bin/python experiments/fig4a_weights.py --jobs 2
+    python -m experiments.fig4a_weights --jobs 2
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from common import evaluation_parser, save_figure, sweep_ways  # noqa: E402
+from experiments.common import evaluation_parser, save_figure, subplots, sweep_ways
+
+COMMAND = "python -m experiments.fig4a_weights --jobs 2"
 
 WEIGHTS = ("0.2,0.4,0.4", "0.4,0.3,0.3", "0.6,0.2,0.2", "0.8,0.1,0.1")
 METRICS = {"qos": "QoS per UE", "delay_s": "delay per UE (s)", "energy_j": "energy per UE (J)"}
@@ -61,7 +60,7 @@ def plot(results: pd.DataFrame, out: Path) -> None:
                         var_name="metric", value_name="value")
     long["metric"] = long["metric"].str.removesuffix("_norm").map(METRICS)
     sns.set_theme(style="whitegrid")
-    fig, axes = plt.subplots(1, len(policies), figsize=(5.5 * len(policies), 4.5), sharey=True,
+    fig, axes = subplots(1, len(policies), figsize=(5.5 * len(policies), 4.5), sharey=True,
                              squeeze=False)
     for ax, policy in zip(axes[0], policies, strict=True):
         sns.barplot(data=long[long["policy"] == policy], x="weights", y="value", hue="metric",
@@ -96,11 +95,12 @@ def main() -> None:
     for metric in METRICS:
         results[f"{metric}_norm"] = results[metric] / results.groupby("policy")[metric].transform(
             "max")
-    rising = trend(results)
-
     args.out.mkdir(parents=True, exist_ok=True)
     log.to_csv(args.out / "training.csv", index=False, float_format="%.10g")
     results.to_csv(args.out / "results.csv", index=False, float_format="%.10g")
+    # analyse, then plot, each from the CSV the previous job wrote
+    results = pd.read_csv(args.out / "results.csv", dtype={"weights": str})
+    rising = trend(results)
     rising.to_csv(args.out / "trend.csv", index=False, float_format="%.10g")
     plot(results, args.out / "fig4a_weights.png")
     print(results.to_string(float_format=lambda v: f"{v:.4f}"))

@@ -18,7 +18,7 @@ slot over the last 40 % of the episodes, the paper's episodes 300-500, and the
 share of the random-to-oracle distance it closes on the training slots) and
 ``fig4b_ablation.png`` (mean over seeds, 95 % CI band, 20-episode moving average).
 
-    .venv/bin/python experiments/fig4b_ablation.py --seeds 0 1 2 --jobs 2
+    python -m experiments.fig4b_ablation --seeds 0 1 2 --jobs 2
 """
 
 from __future__ import annotations
@@ -26,14 +26,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from common import ROOT, run_cells, training_log  # noqa: E402
+from experiments.common import ROOT, run_cells, save_figure, subplots, training_log
+
+COMMAND = "python -m experiments.fig4b_ablation --seeds 0 1 2 --jobs 2"
 
 VARIANTS = {
     "HID": {},
@@ -116,7 +115,7 @@ def main() -> None:
     smooth = log.assign(reward=log.groupby(["variant", "seed"])["reward"].transform(
         lambda r: r.rolling(20, min_periods=1).mean()))
     sns.set_theme(style="whitegrid")
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = subplots(figsize=(8, 4.5))
     sns.lineplot(data=smooth, x="episode", y="reward", hue="variant", errorbar=("ci", 95),
                  seed=0, ax=ax)
     ax.plot(log.groupby("episode")["oracle_reward"].mean(), color="black", linestyle="--",
@@ -126,8 +125,7 @@ def main() -> None:
     ax.set_title(f"Fig. 4(b) ablation, paper-mode HID ({len(args.seeds)} seeds, "
                  "20-episode moving average)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(args.out / "fig4b_ablation.png", dpi=120)
+    save_figure(fig, args.out / "fig4b_ablation.png")
     print(f"wrote {args.out / 'fig4b_ablation.csv'}, fig4b_summary.csv, fig4b_ablation.png")
 
 

@@ -47,10 +47,10 @@ Writes into experiments/results/fig5_reproduction/:
 - ``scheme_orders.png``: the map of scheme orders; ``phi_sensitivity.png``: the
   oracle's reward of HIS and PPGFIS against their public prompts' mean phi.
 
-    .venv/bin/python experiments/fig5_reproduction.py                  # everything
-    .venv/bin/python experiments/fig5_reproduction.py --policies oracle hid-paper
-    .venv/bin/python experiments/fig5_reproduction.py --policies hid-default --force
-    .venv/bin/python experiments/fig5_reproduction.py --policies        # tables, figure only
+    python -m experiments.fig5_reproduction                  # everything
+    python -m experiments.fig5_reproduction --policies oracle hid-paper
+    python -m experiments.fig5_reproduction --policies hid-default --force
+    python -m experiments.fig5_reproduction --policies        # tables, figure only
 
 ``--force`` drops every row of the named controllers (all phi sources and
 seeds, whatever --hid-phi-sources says) and computes the ones asked for again,
@@ -71,44 +71,32 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from common import RESULTS, ROOT, evaluation_base, save_figure  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
-
-from hybridnet.api import load_scenario, make_policy, policy_rng  # noqa: E402
-from hybridnet.model.objective import evaluate  # noqa: E402
-from hybridnet.model.params import ModelParams  # noqa: E402
-from hybridnet.prompts.synthetic import PHI_DISTRIBUTIONS  # noqa: E402
-from hybridnet.scenario import read_scenario  # noqa: E402
-from hybridnet.sim.conditions import Conditions  # noqa: E402
-from hybridnet.sweep import (  # noqa: E402
+from experiments.common import RESULTS, ROOT, evaluation_base, save_figure, subplots
+from experiments.paper import PAPER_GAIN_PCT, PAPER_SPACING, SCHEME_LABELS, SCHEMES
+from hybridnet.api import load_scenario, make_policy, policy_rng
+from hybridnet.model.objective import evaluate
+from hybridnet.model.params import ModelParams
+from hybridnet.prompts.synthetic import PHI_DISTRIBUTIONS
+from hybridnet.scenario import read_scenario
+from hybridnet.sim.conditions import Conditions
+from hybridnet.sweep import (
     TRAINING_METRICS,
     plan_sweep,
     read_results,
     run_sweep,
 )
 
+COMMAND = "python -m experiments.fig5_reproduction"
 SCENARIO = ROOT / "scenarios" / "paper.toml"
 OUT = RESULTS / "fig5_reproduction"
 SLOTS = 100
-SCHEMES = ("his", "ppgfis", "gfis", "iis")
-LABELS = {"his": "HIS", "ppgfis": "PPGFIS", "gfis": "GFIS", "iis": "IIS"}
-PAPER_ORDER = ("his", "ppgfis", "gfis", "iis")
-PAPER_FIG5A = {"his": 7.27, "ppgfis": 6.53, "gfis": 5.86, "iis": 3.68}
-"""The paper's Fig. 5(a), digitised means over episodes 300-500 (DESIGN.md section 5)."""
-PAPER_GAIN_PCT = {"ppgfis": 12.6, "gfis": 24.1, "iis": 102.2}
-"""The paper's text: HIS's reward gain over each scheme, %."""
-PAPER_SPACING = {s: (PAPER_FIG5A["his"] - PAPER_FIG5A[s]) / (PAPER_FIG5A["his"]
-                                                             - PAPER_FIG5A["iis"])
-                 for s in ("ppgfis", "gfis")}
-"""The paper's offset-free spacing (R_HIS - R_X) / (R_HIS - R_IIS): 0.21 and 0.39. Unlike a
-gain in %, it does not change when a constant is added to every reward (a normalisation's
-offset), nor when they are all scaled."""
+LABELS = SCHEME_LABELS
+PAPER_ORDER = SCHEMES
 
 QOS_MODELS = ("fitted", "paper")
 PHI_SOURCES = ("synthetic", "embedding")
@@ -441,7 +429,7 @@ def plot_orders(summary: pd.DataFrame, out: Path) -> None:
     columns = list(dict.fromkeys(summary.sort_values(["weights", "policy", "measure"],
                                                      ascending=[False, False, False])["column"]))
     grid = np.full((len(rows), len(columns)), np.nan)
-    fig, (ax, key) = plt.subplots(2, 1, figsize=(max(9.0, 1.4 * len(columns) + 4.0),
+    fig, (ax, key) = subplots(2, 1, figsize=(max(9.0, 1.4 * len(columns) + 4.0),
                                                  0.55 * len(rows) + 2.6),
                                   gridspec_kw={"height_ratios": [len(rows), 1.2]})
     for _, r in summary.iterrows():
@@ -456,7 +444,7 @@ def plot_orders(summary: pd.DataFrame, out: Path) -> None:
     ax.set_title("Fig. 5's scheme order per configuration (mean reward over seeds, best first)\n"
                  "H = HIS, P = PPGFIS, G = GFIS, I = IIS; the paper: H>P>G>I", fontsize=10)
     key.axis("off")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c, alpha=0.75) for c in colours.colors]
+    handles = [Rectangle((0, 0), 1, 1, color=c, alpha=0.75) for c in colours.colors]
     key.legend(handles, ORDER_CLASSES, loc="center", ncol=len(ORDER_CLASSES), fontsize=8,
                frameon=False)
     save_figure(fig, out)
@@ -471,7 +459,7 @@ def plot_sensitivity(results: pd.DataFrame, sens: pd.DataFrame, out: Path) -> No
     curves = sens.groupby(["qos_model", "reward_def", "weights", "shifted", "phi_mean"])[
         "reward"].mean()
     panels = list(gfis.index)
-    fig, axes = plt.subplots(2, len(panels) // 2, figsize=(3.4 * len(panels) // 2, 6.4),
+    fig, axes = subplots(2, len(panels) // 2, figsize=(3.4 * len(panels) // 2, 6.4),
                              squeeze=False)
     for ax, key in zip(axes.flat, panels, strict=True):
         for scheme, colour in (("his", "#377eb8"), ("ppgfis", "#ff7f00")):

@@ -28,28 +28,24 @@ log per scheme and mode), ``converged.csv`` (one row per scheme and way),
 moving average) and ``fig5b_<way>.png`` (normalised QoS, delay, energy per
 scheme on the evaluation slots).
 
-    .venv/bin/python experiments/fig5_schemes.py --jobs 2
+    python -m experiments.fig5_schemes --jobs 2
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from common import evaluation_parser, save_figure, sweep_ways  # noqa: E402
+from experiments.common import evaluation_parser, save_figure, subplots, sweep_ways
+from experiments.paper import PAPER_FIG5A, PAPER_GAIN_PCT, SCHEMES
+from experiments.paper import SCHEME_LABELS as LABELS
+from hybridnet.plots import plot_schemes
 
-from hybridnet.plots import plot_schemes  # noqa: E402
-
-SCHEMES = ("his", "ppgfis", "gfis", "iis")
-LABELS = {"his": "HIS", "ppgfis": "PPGFIS", "gfis": "GFIS", "iis": "IIS"}
-PAPER_GAIN_PCT = {"ppgfis": 12.6, "gfis": 24.1, "iis": 102.2}
-PAPER_FIG5A = {"his": 7.27, "ppgfis": 6.53, "gfis": 5.86, "iis": 3.68}
-"""Digitised Fig. 5(a) means over episodes 300-500 (DESIGN.md section 5)."""
+COMMAND = "python -m experiments.fig5_schemes --jobs 2"
+"""What produced the checked-in results (synthetic phi)."""
 
 
 def gains(converged: pd.DataFrame) -> pd.DataFrame:
@@ -73,7 +69,7 @@ def gains(converged: pd.DataFrame) -> pd.DataFrame:
 def plot_training_curves(log: pd.DataFrame, modes: list[str], out: Path) -> None:
     """Fig. 5(a): reward per slot against episode, one panel per HID mode."""
     sns.set_theme(style="whitegrid")
-    fig, axes = plt.subplots(1, len(modes), figsize=(6.5 * len(modes), 4.5), sharey=True,
+    fig, axes = subplots(1, len(modes), figsize=(6.5 * len(modes), 4.5), sharey=True,
                              squeeze=False)
     colours = dict(zip(SCHEMES, sns.color_palette(n_colors=len(SCHEMES)), strict=True))
     for ax, mode in zip(axes[0], modes, strict=True):
@@ -90,14 +86,8 @@ def plot_training_curves(log: pd.DataFrame, modes: list[str], out: Path) -> None
     save_figure(fig, out)
 
 
-def main() -> None:
-    parser = evaluation_parser(__doc__, "fig5_schemes")
-    parser.add_argument("--schemes", nargs="+", default=list(SCHEMES), choices=SCHEMES)
-    parser.add_argument("--modes", nargs="+", default=["paper", "default"],
-                        choices=["paper", "default"], help="HID training modes")
-    parser.add_argument("--phi-source", default="synthetic", choices=["synthetic", "embedding"])
-    args = parser.parse_args()
-
+def run(args: argparse.Namespace) -> None:
+    """Train and score every scheme each way; write training.csv and converged.csv."""
     ways = [f"hid-{m}" for m in args.modes] + ["oracle"]
     results, log = sweep_ways(
         args.scenario, "prompts.scheme", {s: s for s in args.schemes}, ways,
@@ -111,18 +101,39 @@ def main() -> None:
                            "converged_oracle_reward", "eval_reward", "qos", "delay_s",
                            "energy_j"]]
     converged["paper_fig5a_reward"] = converged["scheme"].map(PAPER_FIG5A)
-    gain = gains(converged)
-
     args.out.mkdir(parents=True, exist_ok=True)
     log.to_csv(args.out / "training.csv", index=False, float_format="%.10g")
     converged.to_csv(args.out / "converged.csv", index=False, float_format="%.10g")
-    gain.to_csv(args.out / "gains.csv", index=False, float_format="%.10g")
-    plot_training_curves(log, args.modes, args.out / "fig5a_training.png")
+
+
+def analyse(out: Path) -> None:
+    """gains.csv from converged.csv."""
+    gains(pd.read_csv(out / "converged.csv")).to_csv(out / "gains.csv", index=False,
+                                                    float_format="%.10g")
+
+
+def plot(out: Path) -> None:
+    """Fig. 5(a)'s curves from training.csv, Fig. 5(b)'s bars from converged.csv."""
+    log = pd.read_csv(out / "training.csv")
+    converged = pd.read_csv(out / "converged.csv")
+    modes = [way.removeprefix("hid-") for way in log["way"].unique()]
+    plot_training_curves(log, modes, out / "fig5a_training.png")
     for way, frame in converged.groupby("way", sort=False):
-        plot_schemes(frame.assign(scheme=frame["scheme"].map(LABELS)),
-                     args.out / f"fig5b_{way}.png")
-    print(converged.to_string(float_format=lambda v: f"{v:.4f}"))
-    print(gain.to_string(float_format=lambda v: f"{v:.2f}"))
+        plot_schemes(frame.assign(scheme=frame["scheme"].map(LABELS)), out / f"fig5b_{way}.png")
+
+
+def main() -> None:
+    parser = evaluation_parser(__doc__, "fig5_schemes")
+    parser.add_argument("--schemes", nargs="+", default=list(SCHEMES), choices=SCHEMES)
+    parser.add_argument("--modes", nargs="+", default=["paper", "default"],
+                        choices=["paper", "default"], help="HID training modes")
+    parser.add_argument("--phi-source", default="synthetic", choices=["synthetic", "embedding"])
+    args = parser.parse_args()
+    run(args)
+    analyse(args.out)
+    plot(args.out)
+    print(pd.read_csv(args.out / "converged.csv").to_string(float_format=lambda v: f"{v:.4f}"))
+    print(pd.read_csv(args.out / "gains.csv").to_string(float_format=lambda v: f"{v:.2f}"))
     print(f"phi source: {args.phi_source}; wrote {args.out}")
 
 

@@ -21,8 +21,8 @@ and HID controllers are trained by the default ``hybridnet train`` settings
 (cached per scenario, so a rerun resumes where it stopped; a controller
 found in the cache has no training time, ``train_s`` is empty).
 
-    .venv/bin/python experiments/hid_heterogeneous.py            # 4 cells x 3 seeds x 2 modes
-    .venv/bin/python experiments/hid_heterogeneous.py --scaling  # default HID at N = 50, 300, 1000
+    python -m experiments.hid_heterogeneous            # 4 cells x 3 seeds x 2 modes
+    python -m experiments.hid_heterogeneous --scaling  # default HID at N = 50, 300, 1000
 
 Writes experiments/results/hid_heterogeneous/: ``results.csv`` (one row per
 cell, policy and training seed), ``scaling.csv`` and ``decisions.png`` (the
@@ -35,17 +35,17 @@ import argparse
 import time
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from common import RESULTS, save_figure
 
+from experiments.common import RESULTS, ROOT, save_figure, subplots
 from hybridnet.api import load_scenario, simulate
 from hybridnet.model.actions import action_mask
 from hybridnet.rl.policy import cached_path, train_cached
 from hybridnet.scenario import Scenario
 
-ROOT = Path(__file__).resolve().parent.parent
+COMMAND = "python -m experiments.hid_heterogeneous"
+SCALING_COMMAND = "python -m experiments.hid_heterogeneous --scaling"
 BASE = str(ROOT / "scenarios" / "paper.toml")
 WIDE_CELL = {"channel.fading": "rayleigh", "channel.position_redraw": "slot"}
 CELLS: dict[str, dict[str, object]] = {
@@ -129,7 +129,7 @@ def decisions_figure(values: dict[str, object], eval_seed: int, out: Path) -> No
     the two the controller reproduces.
     """
     scenario = load_scenario(BASE, {**values, "train.seed": 0})
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = subplots(1, 2, figsize=(10, 4))
     panels = (("phi", "x", "similarity phi_n", "common steps x_n"),
               ("f_ue_hz", "y", "UE CPU f_UE (GHz)", "personalised ES steps y_n"))
     for policy, marker in (("oracle", "o"), ("hid", "x")):

@@ -15,7 +15,7 @@ fixed split in place of random (empty where that split is already optimal).
 HID acts greedily (argmax) unless --sample is given. Writes one CSV row per
 (weights, mode, policy).
 
-    .venv/bin/python experiments/hid_vs_oracle.py    # writes experiments/results/hid_vs_oracle/
+    python -m experiments.hid_vs_oracle    # writes experiments/results/hid_vs_oracle/
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import time
 import numpy as np
 import pandas as pd
 import torch
-from common import evaluation_parser
 
+from experiments.common import evaluation_parser
 from hybridnet.api import policy_rng
 from hybridnet.model.actions import action_mask
 from hybridnet.model.objective import evaluate
@@ -38,6 +38,8 @@ from hybridnet.rl.policy import HidPolicy
 from hybridnet.rl.train import Trainer
 from hybridnet.scenario import Scenario, parse_overrides, read_scenario
 from hybridnet.sim.conditions import Conditions
+
+COMMAND = "python -m experiments.hid_vs_oracle"
 
 
 def mean_reward(policy, scenario: Scenario, params: ModelParams, seed: int) -> float:

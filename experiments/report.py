@@ -12,11 +12,13 @@ marker name) to stdout; ``--write`` replaces the blocks in the README in
 place. A table whose CSV is missing or incomplete is reported on stderr, left
 as it stands in the README under --write, and makes the exit status 1.
 
-The paper's numbers (the "paper" rows and columns) are constants below, quoted
-from DESIGN.md section 5 (Zhuang et al., IEEE ICC 2025, Fig. 4(b) and Fig. 5(a)).
+The paper's numbers (the "paper" rows and columns) come from
+:mod:`experiments.paper`; the command that makes each CSV is the ``COMMAND`` its
+study module declares; numbers and tables are formatted by
+:mod:`experiments.tables`, intervals computed by :mod:`experiments.stats`.
 
-    .venv/bin/python experiments/report.py            # print the tables
-    .venv/bin/python experiments/report.py --write    # regenerate the README's tables
+    python -m experiments.report            # print the tables
+    python -m experiments.report --write    # regenerate the README's tables
 """
 
 from __future__ import annotations
@@ -32,21 +34,33 @@ from pathlib import Path
 
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "experiments" / "results"
+from experiments import (
+    beyond_paper,
+    dense_control,
+    fig4a_weights,
+    fig4b_ablation,
+    fig5_reproduction,
+    fig5_schemes,
+    hid_heterogeneous,
+    hid_vs_oracle,
+    scaling_n,
+)
+from experiments.common import RESULTS as DEFAULT_RESULTS
+from experiments.common import ROOT
+from experiments.paper import (
+    PAPER_FIG4B,
+    PAPER_FIG5A,
+    PAPER_GAIN_PCT,
+    PAPER_SPACING,
+    SCHEME_LABELS,
+    SCHEMES,
+)
+from experiments.tables import dec, markdown, pct, share, sig, weights_label
+
 README = ROOT / "experiments" / "README.md"
+RESULTS = DEFAULT_RESULTS
+"""Where the CSVs are read from: experiments/results, or --results."""
 
-# The paper's numbers, DESIGN.md section 5.
-PAPER_GAIN_PCT = {"ppgfis": 12.6, "gfis": 24.1, "iis": 102.2}
-"""Reward gain of HIS over each scheme, Fig. 5(a), %."""
-PAPER_FIG5A = {"his": 7.27, "ppgfis": 6.53, "gfis": 5.86, "iis": 3.68}
-"""Digitised Fig. 5(a) means over episodes 300-500."""
-PAPER_FIG4B = {"HID": "7.27", "without advantage normalisation": "~7.0",
-               "without reward scaling": "~6.1-6.3"}
-"""Fig. 4(b): converged reward per variant."""
-
-SCHEMES = ("his", "ppgfis", "gfis", "iis")
-SCHEME_LABELS = {"his": "HIS", "ppgfis": "PPGFIS", "gfis": "GFIS", "iis": "IIS"}
 WAY_LABELS = {"hid-paper": "paper-mode HID", "hid-default": "default HID", "oracle": "oracle"}
 MEASURE_LABELS = {"converged_reward": "converged, ep. 300-499",
                   "eval_reward": "evaluation slots"}
@@ -62,44 +76,6 @@ SWEEP_KEY_LABELS = {"edge.scheduler": "scheduler", "edge.compute_units": "ES uni
 
 class MissingData(Exception):
     """A CSV a table needs is missing or incomplete."""
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-def sig(value: float, digits: int = 4) -> str:
-    """``value`` to ``digits`` significant digits, trailing zeros kept (0.2030, -0.4753)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if value == 0:
-        return "0"
-    return f"{value:#.{digits}g}".rstrip(".")
-
-
-def dec(value: float) -> str:
-    """A QoS, delay, energy or waiting time: four decimals, exact zero as 0."""
-    return "0" if value == 0 else f"{value:.4f}"
-
-
-def pct(value: float) -> str:
-    """A signed percentage with one decimal: +1.7, -13.0."""
-    return f"{value:+.1f}"
-
-
-def share(value: float) -> str:
-    return f"{value:.3f}"
-
-
-def weights_label(text: str) -> str:
-    """'0.6,0.2,0.2' or '[0.6, 0.2, 0.2]' -> '(0.6, 0.2, 0.2)'."""
-    parts = [p.strip() for p in str(text).strip("[]() ").split(",")]
-    return "(" + ", ".join(f"{float(p):g}" for p in parts) + ")"
-
-
-def markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- reading
@@ -123,13 +99,17 @@ def read_csv(relative: str, command: str, expected_rows: int | None = None) -> p
     return frame
 
 
-FIG5 = ".venv/bin/python experiments/fig5_schemes.py --jobs 2"
-FIG4A = ".venv/bin/python experiments/fig4a_weights.py --jobs 2"
-FIG4B = ".venv/bin/python experiments/fig4b_ablation.py --seeds 0 1 2 --jobs 2"
-HVO = ".venv/bin/python experiments/hid_vs_oracle.py"
-SCALING = ".venv/bin/python experiments/scaling_n.py --jobs 2"
-BEYOND = ".venv/bin/python experiments/beyond_paper.py {study} --seeds 3 --workers 2"
-FIG5_MAP = ".venv/bin/python experiments/fig5_reproduction.py"
+FIG5 = fig5_schemes.COMMAND
+FIG4A = fig4a_weights.COMMAND
+FIG4B = fig4b_ablation.COMMAND
+HVO = hid_vs_oracle.COMMAND
+SCALING = scaling_n.COMMAND
+BEYOND = beyond_paper.COMMAND
+FIG5_MAP = fig5_reproduction.COMMAND
+HET = hid_heterogeneous.COMMAND
+HET_SCALING = hid_heterogeneous.SCALING_COMMAND
+DENSE = dense_control.COMMAND
+"""Each study's command, as its module declares it (named in the missing-data messages)."""
 
 
 def read_sweep(study: str) -> tuple[pd.DataFrame, dict[str, list], list[int]]:
@@ -253,10 +233,6 @@ def fig5_train_time() -> str:
 # --------------------------------------------------------------------------- Fig. 5's map
 
 MAP_CONFIG = ["qos_model", "phi_source", "reward_def", "weights"]
-PAPER_SPACING = {s: (PAPER_FIG5A["his"] - PAPER_FIG5A[s]) / (PAPER_FIG5A["his"]
-                                                             - PAPER_FIG5A["iis"])
-                 for s in ("ppgfis", "gfis")}
-"""(R_HIS - R_X) / (R_HIS - R_IIS) of the digitised Fig. 5(a) means: 0.21 and 0.39."""
 
 
 def map_summary(policies: Sequence[str]) -> pd.DataFrame:
@@ -466,8 +442,6 @@ def scaling_n() -> str:
 
 # --------------------------------------------------------------------------- heterogeneous cells
 
-HET = ".venv/bin/python experiments/hid_heterogeneous.py"
-HET_SCALING = ".venv/bin/python experiments/hid_heterogeneous.py --scaling"
 HET_POLICIES = {"hid-default": "HID, default mode", "hid-paper": "HID, paper mode",
                 "oracle": "oracle", "best-fixed": "best fixed", "local": "local",
                 "random": "random"}
@@ -515,9 +489,6 @@ def hid_heterogeneous_scaling() -> str:
         rows += het_rows(frame[frame["policy"] != "hid-paper"], f"N = {num_ues}, M = {groups}")
     return markdown(["cell", "policy", "reward", "share of random-to-oracle",
                      "share of fixed-to-oracle", "training (s)", "seeds"], rows)
-
-
-DENSE = ".venv/bin/python experiments/dense_control.py"
 
 
 def dense_rows(frame: pd.DataFrame) -> list[list[str]]:
@@ -681,7 +652,7 @@ def main() -> int:
     parser.add_argument("--write", action="store_true",
                         help=f"replace the marked tables in {README.relative_to(ROOT)}")
     parser.add_argument("--readme", type=Path, default=README)
-    parser.add_argument("--results", type=Path, default=ROOT / "experiments" / "results",
+    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS,
                         help="the results directory (default: experiments/results)")
     args = parser.parse_args()
     RESULTS = args.results

@@ -19,7 +19,7 @@ Writes into experiments/results/scaling_n/: ``sweeps/`` (the sweeps' results.csv
 and sweep.toml), ``results.csv`` (one row per N and policy), ``training.csv``
 (per-episode logs) and ``scaling_n.png``.
 
-    .venv/bin/python experiments/scaling_n.py --jobs 2
+    python -m experiments.scaling_n --jobs 2
 """
 
 from __future__ import annotations
@@ -27,19 +27,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from common import (  # noqa: E402
+from experiments.common import (
     evaluation_base,
     evaluation_parser,
     run_cells,
     save_figure,
+    subplots,
     training_log,
 )
+
+COMMAND = "python -m experiments.scaling_n --jobs 2"
 
 BASELINES = ("random", "local", "oracle")
 
@@ -88,7 +88,7 @@ def score(scenario_path: str, num_ues: Sequence[int], caps: Mapping[int, int], e
 def plot(results: pd.DataFrame, out: Path) -> None:
     """Reward, share of the random-to-oracle distance and training time against N."""
     sns.set_theme(style="whitegrid")
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
+    fig, axes = subplots(1, 3, figsize=(16, 4.5))
     sns.lineplot(data=results, x="num_ues", y="reward", hue="policy", marker="o", ax=axes[0])
     axes[0].set_ylabel("mean reward per slot (eq. 17a, normalised per UE)")
     shares = results[results["policy"].isin(["hid-default", "local"])]
