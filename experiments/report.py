@@ -47,6 +47,7 @@ from experiments import (
 )
 from experiments.common import RESULTS as DEFAULT_RESULTS
 from experiments.common import ROOT
+from experiments.intervals import PAIR_HEADER, gain_ci, pair_counts, verdict, versus_cells
 from experiments.paper import (
     PAPER_FIG4B,
     PAPER_FIG5A,
@@ -55,7 +56,8 @@ from experiments.paper import (
     SCHEME_LABELS,
     SCHEMES,
 )
-from experiments.tables import dec, markdown, pct, share, sig, weights_label
+from experiments.stats import paired, t_quantile
+from experiments.tables import ci, dec, markdown, pct, share, sig, weights_label
 
 README = ROOT / "experiments" / "README.md"
 RESULTS = DEFAULT_RESULTS
@@ -251,8 +253,38 @@ def config_cells(row: pd.Series) -> list[str]:
     return [row["qos_model"], row["phi_source"], row["reward_def"], weights_label(row["weights"])]
 
 
-def gain_cells(row: pd.Series) -> list[str]:
-    return [pct(row[f"gain_{s}_pct"]) for s in SCHEMES[1:]]
+def map_seeds() -> dict[tuple[str, ...], pd.DataFrame]:
+    """Per (policy, measure, *MAP_CONFIG): each seed's reward per scheme (rows: the seeds
+    on which all four schemes have run, the seeds summary.csv's means are over)."""
+    results = read_csv("fig5_reproduction/results.csv", FIG5_MAP)
+    results = results.astype({"weights": str})
+    seeds = {}
+    for (policy, *config), frame in results.groupby(["policy", *MAP_CONFIG], sort=False):
+        for measure, column in fig5_reproduction.MEASURES.items():
+            if frame[column].isna().all():
+                continue
+            by_seed = frame.pivot_table(index="seed", columns="scheme", values=column).dropna()
+            seeds[(policy, measure, *config)] = by_seed
+    return seeds
+
+
+def seeds_of(seeds: dict[tuple[str, ...], pd.DataFrame], row: pd.Series) -> pd.DataFrame:
+    """The per-seed rewards behind one summary.csv row."""
+    key = (row["policy"], row["measure"], *(str(row[c]) for c in MAP_CONFIG))
+    by_seed = seeds[key]
+    if len(by_seed) != int(row["seeds"]):
+        raise MissingData(f"{shown('fig5_reproduction/summary.csv')}: {key} has "
+                          f"{int(row['seeds'])} seeds, results.csv {len(by_seed)} "
+                          f"(rerun `{FIG5_MAP} --policies`)")
+    return by_seed
+
+
+def gain_cells(row: pd.Series, by_seed: pd.DataFrame) -> list[str]:
+    """HIS's gain over each scheme with its interval; the summary's gain is its centre."""
+    return [gain_ci(by_seed, s) for s in SCHEMES[1:]]
+
+
+GAIN_HEADER = ["HIS over PPGFIS, % [95 % CI]", "over GFIS", "over IIS"]
 
 
 def spacing_cells(row: pd.Series) -> list[str]:
@@ -263,30 +295,42 @@ PAPER_SPACING_CELL = f"{PAPER_SPACING['ppgfis']:.2f} / {PAPER_SPACING['gfis']:.2
 PAPER_ORDER_TEXT = " > ".join(SCHEME_LABELS[s] for s in SCHEMES)
 
 
+MAP_INTERVALS = ("Intervals: 95 % t-intervals of R_HIS - R_X paired over the seeds (the "
+                 "schemes of a seed share its slots and, for HID, its training seed), over "
+                 f"|mean R_X|; with two seeds t = {t_quantile(0.975, 1):.1f}.")
+
+
 def fig5_map_oracle() -> str:
     summary = map_summary(["oracle"])
-    seeds = summary["seeds"].max()
-    header = ["HIQM", "phi", "reward", "weights", "order (oracle)", "HIS over PPGFIS (%)",
-              "over GFIS", "over IIS", "spacing PPGFIS / GFIS",
-              f"seeds in the paper's order (of {seeds})"]
+    seeds = map_seeds()
+    n = summary["seeds"].max()
+    header = ["HIQM", "phi", "reward", "weights", "order (oracle)", *GAIN_HEADER,
+              "spacing PPGFIS / GFIS", f"seeds in the paper's order (of {n})",
+              f"seeds with {PAIR_HEADER}"]
     rows = [["the paper's result", "", "", "(0.6, 0.2, 0.2)", PAPER_ORDER_TEXT]
-            + [pct(PAPER_GAIN_PCT[s]) for s in SCHEMES[1:]] + [PAPER_SPACING_CELL, ""]]
-    rows += [config_cells(r) + [r["order"]] + gain_cells(r) + spacing_cells(r)
-             + [str(int(r["seeds_in_paper_order"]))] for _, r in summary.iterrows()]
-    return markdown(header, rows)
+            + [pct(PAPER_GAIN_PCT[s]) for s in SCHEMES[1:]] + [PAPER_SPACING_CELL, "", ""]]
+    for _, r in summary.iterrows():
+        by_seed = seeds_of(seeds, r)
+        rows.append(config_cells(r) + [r["order"]] + gain_cells(r, by_seed) + spacing_cells(r)
+                    + [str(int(r["seeds_in_paper_order"])), pair_counts(by_seed)])
+    return MAP_INTERVALS + "\n\n" + markdown(header, rows)
 
 
 def fig5_map_hid() -> str:
     summary = map_summary(["hid-paper", "hid-default"])
-    header = ["controller", "measure", "HIQM", "phi", "order", "HIS over PPGFIS (%)",
-              "over GFIS", "over IIS", "spacing PPGFIS / GFIS", "seeds in the paper's order"]
+    seeds = map_seeds()
+    header = ["controller", "measure", "HIQM", "phi", "order", *GAIN_HEADER,
+              "spacing PPGFIS / GFIS", "seeds in the paper's order", f"seeds with {PAIR_HEADER}"]
     measures = {"eval": "evaluation slots", "converged": "converged, ep. 300-499"}
-    rows = [[WAY_LABELS[r["policy"]], measures[r["measure"]], r["qos_model"], r["phi_source"],
-             r["order"]] + gain_cells(r) + spacing_cells(r)
-            + [f"{int(r['seeds_in_paper_order'])} of {int(r['seeds'])}"]
-            for _, r in summary.iterrows()]
+    rows = []
+    for _, r in summary.iterrows():
+        by_seed = seeds_of(seeds, r)
+        rows.append([WAY_LABELS[r["policy"]], measures[r["measure"]], r["qos_model"],
+                     r["phi_source"], r["order"]] + gain_cells(r, by_seed) + spacing_cells(r)
+                    + [f"{int(r['seeds_in_paper_order'])} of {int(r['seeds'])}",
+                       pair_counts(by_seed)])
     return ("At the paper's weights (0.6, 0.2, 0.2), normalised reward; seeds are training "
-            "and evaluation seeds alike:\n\n" + markdown(header, rows))
+            "and evaluation seeds alike. " + MAP_INTERVALS + "\n\n" + markdown(header, rows))
 
 
 def fig5_map_offset() -> str:
@@ -379,6 +423,25 @@ def fig4b() -> str:
             for variant in stats.index]
     return markdown(["variant", "paper", f"ours: reward, mean (std) over {n} seeds",
                      "ours: share, mean (std)"], rows)
+
+
+FIG4B_PAIRS = (("HID", "without advantage normalisation"), ("HID", "without reward scaling"),
+               ("without advantage normalisation", "without reward scaling"))
+"""The paper's order of the ablations, pair by pair."""
+
+
+def fig4b_intervals() -> str:
+    """Each pair of the paper's order: the reward difference paired over training seeds."""
+    summary = read_csv("fig4b/fig4b_summary.csv", FIG4B)
+    by_seed = summary.pivot_table(index="seed", columns="variant", values="reward")
+    rows = []
+    for better, worse in FIG4B_PAIRS:
+        difference = paired(list(by_seed[better]), list(by_seed[worse]))
+        above = int((by_seed[better] > by_seed[worse]).sum())
+        rows.append([f"{better} > {worse}", ci(difference), f"{above} of {difference.n}",
+                     verdict(difference)])
+    return markdown(["the paper's order", "reward difference [95 % CI, paired over seeds]",
+                     "seeds showing it", "interval"], rows)
 
 
 # --------------------------------------------------------------------------- HID vs oracle
@@ -481,6 +544,24 @@ def hid_heterogeneous() -> str:
                      "share of fixed-to-oracle", "training (s)", "seeds"], rows)
 
 
+def hid_heterogeneous_intervals() -> str:
+    """HID against the oracle and the best fixed split, per training seed on the same slots."""
+    res = read_csv("hid_heterogeneous/results.csv", HET)
+    rows = []
+    for cell, frame in res.groupby("cell", sort=False):
+        reward = frame.groupby("policy")["reward"]
+        for policy in ("hid-default", "hid-paper"):
+            trained = frame[frame["policy"] == policy]["reward"]
+            if trained.empty:
+                continue
+            rows.append([cell, HET_POLICIES[policy],
+                         *versus_cells(trained, reward.mean()["oracle"]),
+                         *versus_cells(trained, reward.mean()["best-fixed"])])
+    return markdown(["cell", "policy", "HID - oracle [95 % CI over training seeds]",
+                     "seeds above the oracle", "HID - best fixed [95 % CI]",
+                     "seeds above best fixed"], rows)
+
+
 def hid_heterogeneous_scaling() -> str:
     res = read_csv("hid_heterogeneous/scaling.csv", HET_SCALING)
     rows = []
@@ -522,6 +603,23 @@ def dense_control() -> str:
     return markdown(["cell", "policy", "reward", "QoS", "delay (s)", "waiting (s)",
                      "energy (J)", "queueing, 2nd -> 4th quarter (s)", "stable",
                      "training (s)", "seeds"], rows)
+
+
+def dense_intervals() -> str:
+    """Per variant, HID against the fluid policy, the best fixed split and the best dpp
+    on the same DES slots, per training seed."""
+    res = read_csv("dense_control/results.csv", DENSE)
+    rows = []
+    for variant, frame in res.groupby("variant", sort=False):
+        mean = frame.groupby("policy")["reward"].mean()
+        hid = frame[frame["policy"] == "hid"]["reward"]
+        fixed = mean[[p for p in mean.index if p.startswith("fixed:")]].max()
+        dpp = mean[[p for p in mean.index if p.startswith("dpp")]].max()
+        rows.append([variant, *versus_cells(hid, mean["fluid"]), *versus_cells(hid, fixed),
+                     *versus_cells(hid, dpp)])
+    return markdown(["cell", "HID - fluid [95 % CI over training seeds]", "seeds above fluid",
+                     "HID - best fixed [95 % CI]", "seeds above best fixed",
+                     "HID - best dpp [95 % CI]", "seeds above best dpp"], rows)
 
 
 def recovered(value: float) -> str:
@@ -571,18 +669,71 @@ def sweep_table(study: str, pair: str | None = None) -> str:
     rest = [k for k in keys if k != pair]
     split = " / ".join(cell_label(pair, v) for v in values)
     header = ([SWEEP_KEY_LABELS.get(k, k) for k in rest]
-              + [f"{name}, {split}" for name in SWEEP_METRICS.values()])
+              + [f"{name}, {split}" for name in SWEEP_METRICS.values()]
+              + [f"reward, {cell_label(pair, values[1])} - {cell_label(pair, values[0])} "
+                 "[95 % CI, paired over seeds]"])
     flat = means.reset_index()
+    frame = read_sweep(study)[0]
     rows = []
     for combo in itertools.product(*([grid_text(v) for v in grid[k]] for k in rest)):
         selected = flat
         for k, v in zip(rest, combo, strict=True):
             selected = selected[selected[k] == v]
         by_value = selected.set_index(pair)
+        cell = frame
+        for k, v in zip(rest, combo, strict=True):
+            cell = cell[cell[k] == v]
+        by_seed = cell.pivot_table(index="seed", columns=pair, values="reward")
         rows.append([cell_label(k, v) for k, v in zip(rest, combo, strict=True)]
                     + [" / ".join(fmt(m, by_value.at[v, m]) for v in values)
-                       for m in SWEEP_METRICS])
+                       for m in SWEEP_METRICS]
+                    + [ci(paired(list(by_seed[values[1]]), list(by_seed[values[0]])))])
     return seeds_line(seeds) + "\n\n" + markdown(header, rows)
+
+
+# --------------------------------------------------------------------------- run times
+
+
+def timed(study: str, what: str, seconds: pd.Series) -> list[str]:
+    """One row of the run-time table: a study's recorded cell times, in wall seconds."""
+    seconds = seconds.dropna()
+    return [study, what, str(len(seconds)), f"{seconds.sum():.0f}",
+            f"{seconds.min():.0f}-{seconds.max():.0f}"]
+
+
+def run_times() -> str:
+    """Every run time the CSVs record, per study: the README quotes no other."""
+    conv = read_csv("fig5_schemes/converged.csv", FIG5)
+    fig4a = read_csv("fig4a_weights/results.csv", FIG4A)
+    hvo = read_csv("hid_vs_oracle/results.csv", HVO)
+    scaling = read_csv("scaling_n/results.csv", SCALING)
+    het = read_csv("hid_heterogeneous/results.csv", HET)
+    het_scaling = read_csv("hid_heterogeneous/scaling.csv", HET_SCALING)
+    dense = read_csv("dense_control/results.csv", DENSE)
+    fig5_map = read_csv("fig5_reproduction/results.csv", FIG5_MAP)
+    rows = [timed("fig5_schemes", WAY_LABELS[w], f["train_s"])
+            for w, f in conv[conv["way"] != "oracle"].groupby("way", sort=False)]
+    rows += [timed("fig5_reproduction", WAY_LABELS[policy], f["elapsed_s"])
+             for policy, f in fig5_map.groupby("policy", sort=False)]
+    rows += [timed("fig4a_weights", WAY_LABELS[w], f["train_s"])
+             for w, f in fig4a[fig4a["policy"] != "oracle"].groupby("policy", sort=False)]
+    rows += [timed("hid_vs_oracle", WAY_LABELS[p], f["train_s"])
+             for p, f in hvo[hvo["policy"].str.startswith("hid")].groupby("policy", sort=False)]
+    rows.append(timed("scaling_n", "HID, default mode", scaling["train_s"]))
+    rows += [timed("hid_heterogeneous", HET_POLICIES[p], f["train_s"])
+             for p, f in het[het["policy"].str.startswith("hid")].groupby("policy", sort=False)]
+    rows.append(timed("hid_heterogeneous --scaling", "HID, default mode",
+                      het_scaling["train_s"]))
+    rows += [timed("dense_control", f"HID training, {v}", f[f["policy"] == "hid"]["train_s"])
+             for v, f in dense.groupby("variant", sort=False)]
+    rows.append(timed("dense_control", "every policy's DES run", dense["run_s"]))
+    for study in ("es_capacity", "early_handoff", "downlink"):
+        rows.append(timed(study, "oracle on the DES", read_sweep(study)[0]["elapsed_s"]))
+    return ("Wall-clock seconds per cell as the CSVs record them (training and its "
+            "evaluation where a controller is trained; about 1 s where the cell found its "
+            "controller cached); the machine was shared with other jobs, so compare times "
+            "within a study only:\n\n"
+            + markdown(["study", "cells", "cells timed", "total (s)", "per cell (s)"], rows))
 
 
 # --------------------------------------------------------------------------- the README
@@ -600,12 +751,16 @@ TABLES: dict[str, Callable[[], str]] = {
     "fig4a-results": fig4a_results,
     "fig4a-trend": fig4a_trend,
     "fig4b": fig4b,
+    "fig4b-intervals": fig4b_intervals,
     "hid-vs-oracle": hid_vs_oracle,
     "scaling-n": scaling_n,
     "hid-heterogeneous": hid_heterogeneous,
+    "hid-heterogeneous-intervals": hid_heterogeneous_intervals,
     "hid-heterogeneous-scaling": hid_heterogeneous_scaling,
     "dense-control": dense_control,
+    "dense-intervals": dense_intervals,
     "dense-recovery": dense_recovery,
+    "run-times": run_times,
     "es-capacity": lambda: sweep_table("es_capacity"),
     "early-handoff": lambda: sweep_table("early_handoff", pair="sim.early_handoff"),
     "downlink": lambda: sweep_table("downlink", pair="channel.downlink"),
