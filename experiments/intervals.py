@@ -42,6 +42,13 @@ def pair_counts(by_seed: pd.DataFrame, pairs: Sequence[tuple[str, str]] = PAPER_
     return f"{' / '.join(str(c) for c in counts)} of {len(by_seed)}"
 
 
+def sharing_order_count(by_seed: pd.DataFrame) -> str:
+    """In how many seeds the sharing schemes are in the paper's order, HIS > PPGFIS > GFIS,
+    wherever IIS falls: '1 of 2'."""
+    holds = (by_seed["his"] > by_seed["ppgfis"]) & (by_seed["ppgfis"] > by_seed["gfis"])
+    return f"{int(holds.sum())} of {len(by_seed)}"
+
+
 PAIR_HEADER = " / ".join(f"{SCHEME_LABELS[a]} > {SCHEME_LABELS[b]}" for a, b in PAPER_PAIRS)
 
 

@@ -47,7 +47,14 @@ from experiments import (
 )
 from experiments.common import RESULTS as DEFAULT_RESULTS
 from experiments.common import ROOT
-from experiments.intervals import PAIR_HEADER, gain_ci, pair_counts, verdict, versus_cells
+from experiments.intervals import (
+    PAIR_HEADER,
+    gain_ci,
+    pair_counts,
+    sharing_order_count,
+    verdict,
+    versus_cells,
+)
 from experiments.paper import (
     PAPER_FIG4B,
     PAPER_FIG5A,
@@ -320,7 +327,8 @@ def fig5_map_hid() -> str:
     summary = map_summary(["hid-paper", "hid-default"])
     seeds = map_seeds()
     header = ["controller", "measure", "HIQM", "phi", "order", *GAIN_HEADER,
-              "spacing PPGFIS / GFIS", "seeds in the paper's order", f"seeds with {PAIR_HEADER}"]
+              "spacing PPGFIS / GFIS", "seeds in the paper's order", f"seeds with {PAIR_HEADER}",
+              "seeds with HIS > PPGFIS > GFIS"]
     measures = {"eval": "evaluation slots", "converged": "converged, ep. 300-499"}
     rows = []
     for _, r in summary.iterrows():
@@ -328,7 +336,7 @@ def fig5_map_hid() -> str:
         rows.append([WAY_LABELS[r["policy"]], measures[r["measure"]], r["qos_model"],
                      r["phi_source"], r["order"]] + gain_cells(r, by_seed) + spacing_cells(r)
                     + [f"{int(r['seeds_in_paper_order'])} of {int(r['seeds'])}",
-                       pair_counts(by_seed)])
+                       pair_counts(by_seed), sharing_order_count(by_seed)])
     return ("At the paper's weights (0.6, 0.2, 0.2), normalised reward; seeds are training "
             "and evaluation seeds alike. " + MAP_INTERVALS + "\n\n" + markdown(header, rows))
 
