@@ -47,8 +47,8 @@ BASELINES = ("random", "local", "oracle")
 def score(scenario_path: str, num_ues: Sequence[int], caps: Mapping[int, int], episodes: int,
           seed: int, eval_seed: int, eval_slots: int, out: Path,
           workers: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Default-mode HID and the baselines at every N: one row per N and policy, and the
-    trainings' logs.
+    """Default-mode HID and the baselines at every N: one row per N and policy (without
+    shares: :func:`with_shares`), and the trainings' logs.
 
     HID is one sweep per number of training episodes (``sweeps/hid-<E>ep``: the
     capped N train fewer), each baseline one sweep over every N; all on the same
@@ -75,14 +75,19 @@ def score(scenario_path: str, num_ues: Sequence[int], caps: Mapping[int, int], e
                           out / "sweeps" / policy, seeds=[eval_seed], workers=workers)
         rows.append(pd.DataFrame({"num_ues": frame["network.num_ues"], "policy": policy,
                                   "reward": frame["reward"], "episodes": 0}))
-    results = pd.concat(rows, ignore_index=True)
+    return pd.concat(rows, ignore_index=True), pd.concat(logs, ignore_index=True)
+
+
+def with_shares(results: pd.DataFrame) -> pd.DataFrame:
+    """``results`` with each row's share of the random-to-oracle distance at its N, sorted
+    by N and policy."""
     by_n = results.set_index(["num_ues", "policy"])["reward"]
     span = results["num_ues"].map(by_n.xs("oracle", level="policy")
                                   - by_n.xs("random", level="policy"))
     random = results["num_ues"].map(by_n.xs("random", level="policy"))
+    results = results.copy()
     results.insert(3, "share", (results["reward"] - random) / span)
-    results = results.sort_values(["num_ues", "policy"], kind="stable").reset_index(drop=True)
-    return results, pd.concat(logs, ignore_index=True)
+    return results.sort_values(["num_ues", "policy"], kind="stable").reset_index(drop=True)
 
 
 def plot(results: pd.DataFrame, out: Path) -> None:
@@ -115,8 +120,9 @@ def main() -> None:
     args = parser.parse_args()
 
     caps = {int(n): int(e) for n, e in (c.split("=") for c in args.cap)}
-    results, log = score(args.scenario, args.num_ues, caps, args.episodes, args.train_seed,
-                         args.eval_seed, args.eval_slots, args.out, args.jobs)
+    scored, log = score(args.scenario, args.num_ues, caps, args.episodes, args.train_seed,
+                        args.eval_seed, args.eval_slots, args.out, args.jobs)
+    results = with_shares(scored)
 
     args.out.mkdir(parents=True, exist_ok=True)
     log.to_csv(args.out / "training.csv", index=False, float_format="%.10g")
