@@ -52,6 +52,20 @@ Writes into experiments/results/fig5_reproduction/:
     python -m experiments.fig5_reproduction --policies hid-default --force
     python -m experiments.fig5_reproduction --policies        # tables, figure only
 
+The axes the map has not run yet (each resumable like the rest):
+
+    python -m experiments.fig5_reproduction --policies hid-paper --hid-seeds 0 1 2 3 4 \
+        --hid-reward-defs normalised raw --hid-weights 0.6,0.2,0.2 0.2,0.4,0.4
+    python -m experiments.fig5_reproduction --policies oracle --shift-schemes his ppgfis gfis \
+        --groupings 2 4 8
+
+``--hid-reward-defs`` / ``--hid-weights`` train and score HID under the raw reward and at
+(0.2, 0.4, 0.4), each in its own sweep directory (``hid-MODE-REWARD-WEIGHTS``);
+``--shift-schemes gfis`` moves GFIS's phi in the sensitivity too; ``--groupings M ...``
+scores every scheme under the oracle with M groups, GFIS both as the paper defines it (one
+group of every UE) and, as a labelled departure, in PPGFIS's M balanced random groups
+(``groupings.csv``, ``grouping_orders.csv``).
+
 ``--force`` drops every row of the named controllers (all phi sources and
 seeds, whatever --hid-phi-sources says) and computes the ones asked for again,
 training in a fresh temporary controller cache: the cache is keyed by the
@@ -133,17 +147,30 @@ class Part:
                 "prompts.scheme": list(SCHEMES)}
 
 
+def hid_part_name(mode: str, reward_def: str, weights: str) -> str:
+    """The sweep directory of HID in ``mode`` under one reward and weighting: ``hid-MODE``
+    at the normalised reward and the paper's weights (the map's first HID runs), else
+    ``hid-MODE-REWARD-W1,W2,W3``."""
+    if reward_def == "normalised" and weights == PAPER_WEIGHTS:
+        return f"hid-{mode}"
+    return f"hid-{mode}-{reward_def}-{weights}"
+
+
 def parts() -> dict[str, Part]:
-    """The map's controllers: the oracle everywhere, HID at the paper's weights, normalised."""
+    """Every controller the map can run: the oracle under each reward, and HID in each mode
+    under each reward and weighting (one sweep directory each, so a later axis never
+    changes an earlier sweep's grid); :func:`assemble` gathers whichever have run."""
     out = {f"oracle-{name}": Part(f"oracle-{name}", "oracle", name,
                                   {"sim.slots": SLOTS, **values})
            for name, values in REWARD_DEFS.items()}
-    # 100 evaluation slots; training keeps the paper.toml's 20-slot episodes.
-    base = evaluation_base(str(SCENARIO), {}, SLOTS)
-    for mode in ("paper", "default"):
-        out[f"hid-{mode}"] = Part(f"hid-{mode}", "hid", "normalised",
-                                  {**base, "train.mode": mode}, weights=(PAPER_WEIGHTS,),
-                                  train_mode=mode)
+    for reward_def, refs in REWARD_DEFS.items():
+        # 100 evaluation slots; training keeps the paper.toml's 20-slot episodes.
+        base = evaluation_base(str(SCENARIO), refs, SLOTS)
+        for weights in WEIGHTS:
+            for mode in ("paper", "default"):
+                name = hid_part_name(mode, reward_def, weights)
+                out[name] = Part(name, "hid", reward_def, {**base, "train.mode": mode},
+                                 weights=(weights,), train_mode=mode)
     return out
 
 
@@ -302,16 +329,17 @@ def shifted_oracle_rewards(values: Mapping[str, Any], seed: int, shifted: str,
     return out
 
 
-def sensitivity(results: pd.DataFrame, means: Sequence[float], seeds: Sequence[int]
-                ) -> pd.DataFrame:
-    """The oracle's reward of HIS and of PPGFIS, each with its phi's mean moved to every
-    value of ``means`` (synthetic phi, every qos_model, reward_def and weights)."""
+def sensitivity(results: pd.DataFrame, means: Sequence[float], seeds: Sequence[int],
+                shifted_schemes: Sequence[str] = ("his", "ppgfis")) -> pd.DataFrame:
+    """The oracle's reward of each of ``shifted_schemes`` (HIS and PPGFIS; GFIS too on
+    request), each with its phi's mean moved to every value of ``means`` (synthetic phi,
+    every qos_model, reward_def and weights)."""
     oracle = results[(results["policy"] == "oracle") & (results["phi_source"] == "synthetic")]
     rows = []
     for qos_model in QOS_MODELS:
         for reward_def, refs in REWARD_DEFS.items():
             for weights, triple in WEIGHTS.items():
-                for shifted in ("his", "ppgfis"):
+                for shifted in shifted_schemes:
                     for seed in seeds:
                         values = {**refs, "qos.model": qos_model, "prompts.scheme": shifted,
                                   "reward.weights": triple, "prompts.phi_source": "synthetic"}
@@ -397,6 +425,93 @@ def thresholds(results: pd.DataFrame, sens: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# --------------------------------------------------------------------------- GFIS's grouping
+
+GROUPINGS = {"gfis": "one group of every UE (the paper)",
+             "gfis-m": "M balanced random groups (a departure)"}
+"""How GFIS groups its UEs: as the paper defines it, and as PPGFIS does (a sensitivity)."""
+
+
+def oracle_states(values: Mapping[str, Any], seed: int, slots: int) -> list[Any]:
+    """The slots :func:`hybridnet.simulate` draws for ``seed`` on paper.toml + ``values``."""
+    conditions = Conditions(load_scenario(SCENARIO, dict(values)), seed)
+    return [conditions.slot(k) for k in range(slots)]
+
+
+def gfis_in_m_groups(values: Mapping[str, Any], seed: int, slots: int) -> list[Any]:
+    """GFIS's slots had it formed M groups: PPGFIS's balanced random groups, each with a
+    random member's prompt as its public one (phi = 1 for that member), every other UE's
+    phi drawn from GFIS's calibrated distribution instead of PPGFIS's. Synthetic phi only;
+    the draw is seeded by (``seed``, slot), so a rerun gives the same slots."""
+    states = oracle_states({**values, "prompts.scheme": "ppgfis"}, seed, slots)
+    out = []
+    for k, state in enumerate(states):
+        rng = np.random.default_rng([seed, k])
+        drawn = PHI_DISTRIBUTIONS["gfis"].draw(rng, state.num_ues)
+        out.append(replace(state, phi=np.where(state.phi < 1.0, drawn, state.phi)))
+    return out
+
+
+def oracle_mean_reward(values: Mapping[str, Any], seed: int, states: Sequence[Any]) -> float:
+    """The oracle's mean slot reward on ``states`` (as in :func:`shifted_oracle_rewards`)."""
+    scenario = load_scenario(SCENARIO, dict(values))
+    params = ModelParams.from_scenario(scenario)
+    oracle = make_policy("oracle", scenario, policy_rng(seed))
+    total = 0.0
+    for state in states:
+        x, y = oracle.decide(state)
+        total += float(evaluate(params, state, x, y).reward)
+    return total / len(states)
+
+
+def groupings(num_groups: Sequence[int], seeds: Sequence[int], slots: int = SLOTS,
+              configs: Sequence[tuple[str, str, str]] | None = None) -> pd.DataFrame:
+    """Every scheme's oracle reward, GFIS both as one group and as M groups (``gfis-m``),
+    for each M of ``num_groups`` (``network.num_groups``), seed and configuration
+    (qos_model, reward_def, weights; synthetic phi; default: all of the map's)."""
+    configs = configs or [(q, r, w) for q in QOS_MODELS for r in REWARD_DEFS for w in WEIGHTS]
+    rows = []
+    for qos_model, reward_def, weights in configs:
+        for m in num_groups:
+            for seed in seeds:
+                values = {**REWARD_DEFS[reward_def], "qos.model": qos_model,
+                          "reward.weights": WEIGHTS[weights], "network.num_groups": m,
+                          "prompts.phi_source": "synthetic", "sim.slots": slots}
+                for scheme in (*SCHEMES, "gfis-m"):
+                    if scheme == "gfis-m":
+                        states = gfis_in_m_groups(values, seed, slots)
+                        reward = oracle_mean_reward({**values, "prompts.scheme": "gfis"}, seed,
+                                                    states)
+                    else:
+                        cell = {**values, "prompts.scheme": scheme}
+                        reward = oracle_mean_reward(cell, seed, oracle_states(cell, seed, slots))
+                    rows.append({"qos_model": qos_model, "reward_def": reward_def,
+                                 "weights": weights, "num_groups": m, "scheme": scheme,
+                                 "seed": seed, "slots": slots, "reward": reward})
+    return pd.DataFrame(rows)
+
+
+def grouping_orders(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration and M: the order of the means with GFIS as the paper defines it and
+    as M groups, and in how many seeds each is the paper's order."""
+    paper = " > ".join(LABELS[s] for s in PAPER_ORDER)
+    rows = []
+    keys = ["qos_model", "reward_def", "weights", "num_groups"]
+    for key, cell in frame.groupby(keys, sort=False):
+        by_seed = cell.pivot_table(index="seed", columns="scheme", values="reward")
+        row: dict[str, Any] = dict(zip(keys, key, strict=True))
+        row["seeds"] = len(by_seed)
+        for grouping in GROUPINGS:
+            schemes = by_seed[["his", "ppgfis", grouping, "iis"]].rename(
+                columns={grouping: "gfis"})
+            tag = "one" if grouping == "gfis" else "m"
+            row[f"order_gfis_{tag}"] = order_text(schemes.mean().to_dict())
+            row[f"seeds_in_paper_order_gfis_{tag}"] = sum(
+                order_text(r.to_dict()) == paper for _, r in schemes.iterrows())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------- the figure
 
 ORDER_CLASSES = ("the paper's order", "HIS > PPGFIS > GFIS, IIS elsewhere",
@@ -460,7 +575,7 @@ def plot_sensitivity(results: pd.DataFrame, sens: pd.DataFrame, out: Path) -> No
         "reward"].mean()
     panels = list(gfis.index)
     fig, axes = subplots(2, len(panels) // 2, figsize=(3.4 * len(panels) // 2, 6.4),
-                             squeeze=False)
+                         squeeze=False)
     for ax, key in zip(axes.flat, panels, strict=True):
         for scheme, colour in (("his", "#377eb8"), ("ppgfis", "#ff7f00")):
             curve = curves[(*key, scheme)]
@@ -495,6 +610,17 @@ def main() -> None:
                         help="seeds of HID: train.seed and evaluation seed alike")
     parser.add_argument("--hid-phi-sources", nargs="+", default=list(PHI_SOURCES),
                         choices=PHI_SOURCES, help="phi sources of the HID rows to run")
+    parser.add_argument("--hid-reward-defs", nargs="+", default=["normalised"],
+                        choices=list(REWARD_DEFS), help="rewards HID is trained and scored on")
+    parser.add_argument("--hid-weights", nargs="+", default=[PAPER_WEIGHTS],
+                        choices=list(WEIGHTS), help="weightings HID is trained and scored at")
+    parser.add_argument("--shift-schemes", nargs="+", default=["his", "ppgfis"],
+                        choices=["his", "ppgfis", "gfis"],
+                        help="schemes whose phi the sensitivity moves (with --policies oracle)")
+    parser.add_argument("--groupings", nargs="*", type=int, metavar="M",
+                        help="also score, under the oracle, every scheme with M groups for "
+                             "each M given, GFIS both as one group (the paper) and as M "
+                             "groups (a departure): groupings.csv, grouping_orders.csv")
     parser.add_argument("--phi-means", nargs="+", type=float,
                         default=[round(v, 2) for v in np.arange(0.10, 0.951, 0.05)],
                         help="mean phi values of the sensitivity")
@@ -511,7 +637,9 @@ def main() -> None:
 
     all_parts = parts()
     for policy in args.policies:
-        names = ["oracle-normalised", "oracle-raw"] if policy == "oracle" else [policy]
+        names = (["oracle-normalised", "oracle-raw"] if policy == "oracle" else
+                 [hid_part_name(policy.removeprefix("hid-"), r, w)
+                  for r in args.hid_reward_defs for w in args.hid_weights])
         for name in names:
             seeds = args.seeds if policy == "oracle" else args.hid_seeds
             run_part(all_parts[name], seeds, args.workers, args.scheduler, args.force,
@@ -522,10 +650,14 @@ def main() -> None:
     summary = summarise(results)
     summary.to_csv(OUT / "summary.csv", index=False)
     if "oracle" in args.policies or not (OUT / "sensitivity.csv").is_file():
-        sens = sensitivity(results, args.phi_means, args.seeds)
+        sens = sensitivity(results, args.phi_means, args.seeds, args.shift_schemes)
         sens.to_csv(OUT / "sensitivity.csv", index=False)
     sens = pd.read_csv(OUT / "sensitivity.csv", dtype={"weights": str})
     thresholds(results, sens).to_csv(OUT / "thresholds.csv", index=False)
+    if args.groupings:
+        grouped = groupings(args.groupings, args.seeds)
+        grouped.to_csv(OUT / "groupings.csv", index=False)
+        grouping_orders(grouped).to_csv(OUT / "grouping_orders.csv", index=False)
     plot_orders(summary, OUT / "scheme_orders.png")
     plot_sensitivity(results, sens, OUT / "phi_sensitivity.png")
     shown = summary[["policy", *CONFIG, "measure", "order", "gain_ppgfis_pct", "gain_gfis_pct",

@@ -326,17 +326,35 @@ def fig5_map_oracle() -> str:
 def fig5_map_hid() -> str:
     summary = map_summary(["hid-paper", "hid-default"])
     seeds = map_seeds()
-    header = ["controller", "measure", "HIQM", "phi", "order", *GAIN_HEADER,
+    paper_setting = ((summary["reward_def"] == "normalised")
+                     & (summary["weights"].astype(str) == fig5_reproduction.PAPER_WEIGHTS))
+    if not paper_setting.all():
+        # HID has also run under another reward or weighting: those rows get their own table
+        return (fig5_map_hid_rows(summary[paper_setting], seeds) + "\n\nHID under the other "
+                "rewards and weightings:\n\n" + fig5_map_hid_rows(summary[~paper_setting],
+                                                                   seeds, config=True))
+    return fig5_map_hid_rows(summary, seeds)
+
+
+def fig5_map_hid_rows(summary: pd.DataFrame, seeds: dict[tuple[str, ...], pd.DataFrame],
+                      config: bool = False) -> str:
+    """The HID map table of ``summary``'s rows; with ``config``, reward and weights shown."""
+    header = ["controller", "measure", "HIQM", "phi", *(["reward", "weights"] if config else []),
+              "order", *GAIN_HEADER,
               "spacing PPGFIS / GFIS", "seeds in the paper's order", f"seeds with {PAIR_HEADER}",
               "seeds with HIS > PPGFIS > GFIS"]
     measures = {"eval": "evaluation slots", "converged": "converged, ep. 300-499"}
     rows = []
     for _, r in summary.iterrows():
         by_seed = seeds_of(seeds, r)
+        setting = [r["reward_def"], weights_label(r["weights"])] if config else []
         rows.append([WAY_LABELS[r["policy"]], measures[r["measure"]], r["qos_model"],
-                     r["phi_source"], r["order"]] + gain_cells(r, by_seed) + spacing_cells(r)
+                     r["phi_source"], *setting, r["order"]] + gain_cells(r, by_seed)
+                    + spacing_cells(r)
                     + [f"{int(r['seeds_in_paper_order'])} of {int(r['seeds'])}",
                        pair_counts(by_seed), sharing_order_count(by_seed)])
+    if config:
+        return markdown(header, rows)
     return ("At the paper's weights (0.6, 0.2, 0.2), normalised reward; seeds are training "
             "and evaluation seeds alike. " + MAP_INTERVALS + "\n\n" + markdown(header, rows))
 

@@ -87,3 +87,49 @@ def test_an_oracle_row_is_exactly_hybridnet_simulate(
     tolerance = 1e-6 if phi_source == "embedding" else 1e-9
     for column in ("reward", "qos", "delay_s", "energy_j"):
         assert abs(row[column].iloc[0] - scores[column]) < tolerance, column
+
+
+# --------------------------------------------------------------------------- the map's new axes
+
+TINY = [("fitted", "normalised", "0.6,0.2,0.2")]
+"""One configuration, two slots: the axes the map has not run yet, exercised small."""
+
+
+def test_gfis_as_one_group_is_exactly_hybridnet_simulate_and_as_m_groups_a_departure() -> None:
+    from experiments import fig5_reproduction as fig5
+
+    frame = fig5.groupings([3], [0], slots=2, configs=TINY)
+    assert set(frame["scheme"]) == {*fig5.SCHEMES, "gfis-m"} and (frame["num_groups"] == 3).all()
+    overrides = {"qos.model": "fitted", "prompts.phi_source": "synthetic",
+                 "reward.weights": [0.6, 0.2, 0.2], "network.num_groups": 3}
+    for scheme in ("gfis", "his"):
+        scenario = hybridnet.load_scenario(SCENARIO, {**overrides, "prompts.scheme": scheme})
+        reward = policy_scores(hybridnet.simulate(scenario, policy="oracle", seed=0, slots=2,
+                                                  engine="closed"))["reward"]
+        ours = frame[frame["scheme"] == scheme]["reward"].iloc[0]
+        assert abs(ours - reward) < 1e-9, scheme
+    # the departure: PPGFIS's M groups, one author (phi = 1) each, GFIS's phi for the others
+    states = fig5.gfis_in_m_groups({**overrides, "sim.slots": 2}, 0, 2)
+    for state in states:
+        assert state.num_groups == 3 and set(state.group) == {0, 1, 2}
+        authors = state.phi == 1.0
+        assert authors.sum() == 3 and set(state.group[authors]) == {0, 1, 2}
+        assert (np.abs(state.phi[~authors]) < 1.0).all()
+    assert fig5.gfis_in_m_groups({**overrides, "sim.slots": 2}, 0, 2)[0].phi.tolist() == \
+        states[0].phi.tolist()
+    orders = fig5.grouping_orders(frame)
+    assert len(orders) == 1 and orders["seeds"].iloc[0] == 1
+    assert {"order_gfis_one", "order_gfis_m"} <= set(orders.columns)
+
+
+def test_every_hid_axis_has_its_own_sweep_directory_and_the_first_runs_keep_theirs() -> None:
+    from experiments import fig5_reproduction as fig5
+
+    every = fig5.parts()
+    assert {"oracle-normalised", "oracle-raw", "hid-paper", "hid-default"} <= set(every)
+    assert every["hid-paper"].weights == (fig5.PAPER_WEIGHTS,)
+    assert every["hid-paper"].reward_def == "normalised"
+    raw = every[fig5.hid_part_name("paper", "raw", "0.2,0.4,0.4")]
+    assert raw.reward_def == "raw" and raw.weights == ("0.2,0.4,0.4",)
+    assert raw.base["reward.qos_ref"] == 1.0 and raw.train_mode == "paper"
+    assert len([p for p in every.values() if p.policy == "hid"]) == 2 * 2 * 2
