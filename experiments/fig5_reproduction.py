@@ -598,7 +598,8 @@ def plot_sensitivity(results: pd.DataFrame, sens: pd.DataFrame, out: Path) -> No
 # --------------------------------------------------------------------------- main
 
 
-def main() -> None:
+def arguments() -> argparse.ArgumentParser:
+    """The command line: which controllers and axes to run, on which seeds."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--policies", nargs="*", default=["oracle", "hid-paper", "hid-default"],
                         choices=["oracle", "hid-paper", "hid-default"],
@@ -629,6 +630,11 @@ def main() -> None:
     parser.add_argument("--force", action="store_true",
                         help="drop the named controllers' rows and compute them again, "
                              "training every controller anew (fresh cache)")
+    return parser
+
+
+def main() -> None:
+    parser = arguments()
     args = parser.parse_args()
     if args.force and not args.policies:
         parser.error("--force needs --policies: it drops and recomputes only those")
