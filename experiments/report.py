@@ -89,7 +89,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "dense-intervals": dense_intervals,
     "dense-recovery": dense_recovery,
     "run-times": run_times,
-    "es-capacity": lambda: sweep_table("es_capacity"),
+    "es-capacity": lambda: sweep_table("es_capacity", pair="edge.scheduler"),
     "early-handoff": lambda: sweep_table("early_handoff", pair="sim.early_handoff"),
     "downlink": lambda: sweep_table("downlink", pair="channel.downlink"),
 }
