@@ -62,14 +62,20 @@ STUDIES = {
 
 
 def run_study(name: str, seeds: int, workers: int) -> None:
+    """Run (or resume) the study's sweep into experiments/results/<name>."""
     study = STUDIES[name]
     scenario = load_scenario(ROOT / "scenarios" / study["scenario"],
                              {"sim.slots": study["slots"], **study.get("overrides", {})})
-    out = RESULTS / name
-    plan = plan_sweep(scenario, study["grid"], out, policy="oracle", engine="des",
+    plan = plan_sweep(scenario, study["grid"], RESULTS / name, policy="oracle", engine="des",
                       seeds=range(seeds))
     report = run_sweep(plan, workers=workers)
     print(f"{name}: {report}")
+
+
+def plot_study(name: str) -> None:
+    """The study's PNGs from its results.csv, and its means per cell on stdout."""
+    study = STUDIES[name]
+    out = RESULTS / name
     frame = read_results(out)
     for x, y, hue in study["plots"]:
         png = out / f"{y}_vs_{x.split('.')[-1]}.png"
@@ -94,6 +100,7 @@ def main() -> None:
                      f"choose from {', '.join(STUDIES)}")
     for name in args.studies or STUDIES:
         run_study(name, args.seeds, args.workers)
+        plot_study(name)
 
 
 if __name__ == "__main__":
