@@ -61,7 +61,7 @@ def plot(results: pd.DataFrame, out: Path) -> None:
     long["metric"] = long["metric"].str.removesuffix("_norm").map(METRICS)
     sns.set_theme(style="whitegrid")
     fig, axes = subplots(1, len(policies), figsize=(5.5 * len(policies), 4.5), sharey=True,
-                             squeeze=False)
+                         squeeze=False)
     for ax, policy in zip(axes[0], policies, strict=True):
         sns.barplot(data=long[long["policy"] == policy], x="weights", y="value", hue="metric",
                     order=order, errorbar=None, ax=ax)
@@ -98,8 +98,6 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     log.to_csv(args.out / "training.csv", index=False, float_format="%.10g")
     results.to_csv(args.out / "results.csv", index=False, float_format="%.10g")
-    # analyse, then plot, each from the CSV the previous job wrote
-    results = pd.read_csv(args.out / "results.csv", dtype={"weights": str})
     rising = trend(results)
     rising.to_csv(args.out / "trend.csv", index=False, float_format="%.10g")
     plot(results, args.out / "fig4a_weights.png")

@@ -97,7 +97,6 @@ def main() -> None:
     log = trained_logs(args.scenario, args.seeds, args.episodes, args.out, args.jobs)
     args.out.mkdir(parents=True, exist_ok=True)
     log.to_csv(args.out / "fig4b_ablation.csv", index=False, float_format="%.10g")
-    log = pd.read_csv(args.out / "fig4b_ablation.csv")
     summary = summarise(log, args.scenario)
     summary.to_csv(args.out / "fig4b_summary.csv", index=False, float_format="%.10g")
     plot(log, args.out / "fig4b_ablation.png")

@@ -70,7 +70,7 @@ def plot_training_curves(log: pd.DataFrame, modes: list[str], out: Path) -> None
     """Fig. 5(a): reward per slot against episode, one panel per HID mode."""
     sns.set_theme(style="whitegrid")
     fig, axes = subplots(1, len(modes), figsize=(6.5 * len(modes), 4.5), sharey=True,
-                             squeeze=False)
+                         squeeze=False)
     colours = dict(zip(SCHEMES, sns.color_palette(n_colors=len(SCHEMES)), strict=True))
     for ax, mode in zip(axes[0], modes, strict=True):
         for scheme, frame in log[log["way"] == f"hid-{mode}"].groupby("scheme", sort=False):
@@ -86,8 +86,9 @@ def plot_training_curves(log: pd.DataFrame, modes: list[str], out: Path) -> None
     save_figure(fig, out)
 
 
-def run(args: argparse.Namespace) -> None:
-    """Train and score every scheme each way; write training.csv and converged.csv."""
+def run(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train and score every scheme each way; write training.csv and converged.csv, and
+    return both frames at full precision (what the analysis reads)."""
     ways = [f"hid-{m}" for m in args.modes] + ["oracle"]
     results, log = sweep_ways(
         args.scenario, "prompts.scheme", {s: s for s in args.schemes}, ways,
@@ -104,18 +105,11 @@ def run(args: argparse.Namespace) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     log.to_csv(args.out / "training.csv", index=False, float_format="%.10g")
     converged.to_csv(args.out / "converged.csv", index=False, float_format="%.10g")
+    return converged, log
 
 
-def analyse(out: Path) -> None:
-    """gains.csv from converged.csv."""
-    gains(pd.read_csv(out / "converged.csv")).to_csv(out / "gains.csv", index=False,
-                                                    float_format="%.10g")
-
-
-def plot(out: Path) -> None:
-    """Fig. 5(a)'s curves from training.csv, Fig. 5(b)'s bars from converged.csv."""
-    log = pd.read_csv(out / "training.csv")
-    converged = pd.read_csv(out / "converged.csv")
+def plot(converged: pd.DataFrame, log: pd.DataFrame, out: Path) -> None:
+    """Fig. 5(a)'s curves from the training log, Fig. 5(b)'s bars from converged.csv's rows."""
     modes = [way.removeprefix("hid-") for way in log["way"].unique()]
     plot_training_curves(log, modes, out / "fig5a_training.png")
     for way, frame in converged.groupby("way", sort=False):
@@ -129,11 +123,12 @@ def main() -> None:
                         choices=["paper", "default"], help="HID training modes")
     parser.add_argument("--phi-source", default="synthetic", choices=["synthetic", "embedding"])
     args = parser.parse_args()
-    run(args)
-    analyse(args.out)
-    plot(args.out)
-    print(pd.read_csv(args.out / "converged.csv").to_string(float_format=lambda v: f"{v:.4f}"))
-    print(pd.read_csv(args.out / "gains.csv").to_string(float_format=lambda v: f"{v:.2f}"))
+    converged, log = run(args)
+    gain = gains(converged)
+    gain.to_csv(args.out / "gains.csv", index=False, float_format="%.10g")
+    plot(converged, log, args.out)
+    print(converged.to_string(float_format=lambda v: f"{v:.4f}"))
+    print(gain.to_string(float_format=lambda v: f"{v:.2f}"))
     print(f"phi source: {args.phi_source}; wrote {args.out}")
 
 
