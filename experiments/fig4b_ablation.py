@@ -3,9 +3,10 @@ reward scaling, several seeds, on scenarios/paper.toml.
 
 Each variant is the paper-mode HID (``train.mode = "paper"``: independent
 per-UE actors and critics, the shared team reward) with one switch turned off.
-The paper reports HID 7.27 > without advantage normalisation ~7.0 (slower,
-noisier) > without reward scaling ~6.1-6.3 (unstable); absolute values depend
-on its undisclosed reward normalisation, so the ordering is what to compare.
+The paper reports HID > without advantage normalisation (slower, noisier) >
+without reward scaling (unstable), at the rewards in :mod:`experiments.paper`;
+absolute values depend on its undisclosed reward normalisation, so the
+ordering is what to compare.
 
 Each variant is a sweep over the training seeds (``hybridnet.sweep``, embedded
 Dask cluster of --jobs workers): a rerun resumes, and a controller trained once

@@ -1,8 +1,8 @@
 """Fig. 5 settled: which of the paper's undisclosed assumptions its scheme order depends on.
 
-The paper reports HIS > PPGFIS > GFIS > IIS with HIS +12.6 / +24.1 / +102.2 %
-in reward. Its result rests on choices it does not disclose, so this maps the
-four schemes' rewards over every combination of them:
+The paper reports HIS > PPGFIS > GFIS > IIS with HIS's reward gains over the
+others in :mod:`experiments.paper`. Its result rests on choices it does not
+disclose, so this maps the four schemes' rewards over every combination of them:
 
 - ``qos_model`` (``qos.model``): the HIQM fitted on the authors' CLIP data, or
   the paper's own five Fig. 3 curves;
@@ -286,7 +286,7 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
             # the schemes, sets the size of a gain in %; the paper's is 3.68 / 3.59 = 1.03.
             row["iis_offset_ratio"] = mean["iis"] / (mean["his"] - mean["iis"])
             # HIS's gains had the rewards been shifted by the constant that makes its gain
-            # over IIS the paper's +102.2 %: only the spacing is left to tell them apart.
+            # over IIS the paper's: only the spacing is left to tell them apart.
             shift = (mean["his"] - mean["iis"]) / (PAPER_GAIN_PCT["iis"] / 100) - mean["iis"]
             for other in ("ppgfis", "gfis"):
                 row[f"gain_{other}_pct_at_paper_offset"] = (

@@ -8,8 +8,8 @@ paper's measure, the mean reward per slot over training episodes 300-499 (the
 last 40 % of the episodes), and, for HID and the oracle alike, the mean reward
 of greedy actions on fresh evaluation slots (``[sim] seed`` = --eval-seed,
 never used in training). The gain of HIS over each other scheme is
-``(R_HIS - R_other) / |R_other|``; the paper's gains (+12.6 %, +24.1 %,
-+102.2 %) and digitised Fig. 5(a) means travel in the CSVs beside ours.
+``(R_HIS - R_other) / |R_other|``; the paper's gains and digitised Fig. 5(a)
+means (:mod:`experiments.paper`) travel in the CSVs beside ours.
 hybridnet normalises each reward term per UE (the all-on-UE decision scores
 about w1 - w2 - w3), the paper's normalisation is undisclosed: compare ratios
 and orders, not absolute values. One training seed per cell. Each way is a
