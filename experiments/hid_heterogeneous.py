@@ -25,7 +25,7 @@ found in the cache has no training time, ``train_s`` is empty).
     python -m experiments.hid_heterogeneous --scaling  # default HID at N = 50, 300, 1000
 
 Writes experiments/results/hid_heterogeneous/: ``results.csv`` (one row per
-cell, policy and training seed), ``scaling.csv`` and ``decisions.png`` (the
+cell, policy and training seed), ``scaling.csv``, ``decisions.csv`` and ``decisions.png`` (the
 greedy default controller's per-UE splits against the oracle's, over f_UE).
 """
 
@@ -120,29 +120,38 @@ def with_shares(rows: list[dict[str, object]], baselines: dict[str, float]
     return rows
 
 
-def decisions_figure(values: dict[str, object], eval_seed: int, out: Path) -> None:
-    """Per-UE x_n over phi_n and y_n over f_UE, greedy default HID against the oracle.
+def decisions(values: dict[str, object], eval_seed: int, slots: int = 20) -> pd.DataFrame:
+    """Per-UE decisions of the oracle and of greedy default HID (training seed 0) on
+    ``slots`` fresh slots of a cell: the ``ues`` table of each run, with a ``policy`` column.
 
     Under the oracle nearly every UE takes its group's X_m, which moves from
     slot to slot with the group's members; y_n switches with the UE's CPU (all
-    or none of the personalised steps on the ES). The figure shows which of
-    the two the controller reproduces.
+    or none of the personalised steps on the ES). :func:`plot_decisions` shows
+    which of the two the controller reproduces.
     """
     scenario = load_scenario(BASE, {**values, "train.seed": 0})
+    return pd.concat([simulate(scenario, policy, seed=eval_seed, slots=slots,
+                               engine="closed").ues.assign(policy=policy)
+                      for policy in ("oracle", "hid")], ignore_index=True)
+
+
+def plot_decisions(frame: pd.DataFrame, out: Path) -> None:
+    """x_n over phi_n and y_n over f_UE, per UE, each policy of ``frame`` its own marker."""
     fig, axes = subplots(1, 2, figsize=(10, 4))
     panels = (("phi", "x", "similarity phi_n", "common steps x_n"),
               ("f_ue_hz", "y", "UE CPU f_UE (GHz)", "personalised ES steps y_n"))
-    for policy, marker in (("oracle", "o"), ("hid", "x")):
-        ues = simulate(scenario, policy, seed=eval_seed, slots=20, engine="closed").ues
+    markers = {"oracle": ("o", "oracle"), "hid": ("x", "HID (default mode)")}
+    for policy, ues in frame.groupby("policy", sort=False):
+        marker, label = markers[str(policy)]
         for ax, (along, column, _, _) in zip(axes, panels, strict=True):
             scale = 1e9 if along == "f_ue_hz" else 1.0
             ax.scatter(ues[along] / scale, ues[column], marker=marker, alpha=0.5, s=18,
-                       label="HID (default mode)" if policy == "hid" else "oracle")
+                       label=label)
     for ax, (_, _, xlabel, ylabel) in zip(axes, panels, strict=True):
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.legend()
-    fig.suptitle("wide-cpu cell: per-UE decisions on 20 fresh slots")
+    fig.suptitle(f"wide-cpu cell: per-UE decisions on {frame['slot'].nunique()} fresh slots")
     save_figure(fig, out)
 
 
@@ -178,7 +187,9 @@ def main() -> None:
                            args.eval_slots)
     pd.DataFrame(rows).to_csv(args.out / "results.csv", index=False)
     print(f"wrote {args.out / 'results.csv'}")
-    decisions_figure(CELLS["wide-cpu"], args.eval_seed, args.out / "decisions.png")
+    chosen = decisions(CELLS["wide-cpu"], args.eval_seed)
+    chosen.to_csv(args.out / "decisions.csv", index=False, float_format="%.10g")
+    plot_decisions(chosen, args.out / "decisions.png")
 
 
 if __name__ == "__main__":
