@@ -160,19 +160,26 @@ MAP_INTERVALS = ("Intervals: 95 % t-intervals of R_HIS - R_X paired over the see
                  f"|mean R_X|; with two seeds t = {t_quantile(0.975, 1):.1f}.")
 
 
+def first_per_seed(by_seed: pd.DataFrame) -> str:
+    """The best scheme of each seed, in seed order: 'GFIS, GFIS, HIS'."""
+    return ", ".join(SCHEME_LABELS[str(s)] for s in by_seed[list(SCHEMES)].idxmax(axis=1))
+
+
 def fig5_map_oracle() -> str:
     summary = map_summary(["oracle"])
     seeds = map_seeds()
     n = summary["seeds"].max()
     header = ["HIQM", "phi", "reward", "weights", "order (oracle)", *GAIN_HEADER,
               "spacing PPGFIS / GFIS", f"seeds in the paper's order (of {n})",
-              f"seeds with {PAIR_HEADER}"]
+              f"seeds with {PAIR_HEADER}", "first, per seed"]
     rows = [["the paper's result", "", "", "(0.6, 0.2, 0.2)", PAPER_ORDER_TEXT]
-            + [pct(PAPER_GAIN_PCT[s]) for s in SCHEMES[1:]] + [PAPER_SPACING_CELL, "", ""]]
+            + [pct(PAPER_GAIN_PCT[s]) for s in SCHEMES[1:]] + [PAPER_SPACING_CELL, "", "",
+                                                               ""]]
     for _, r in summary.iterrows():
         by_seed = seeds_of(seeds, r)
         rows.append(config_cells(r) + [r["order"]] + gain_cells(r, by_seed) + spacing_cells(r)
-                    + [str(int(r["seeds_in_paper_order"])), pair_counts(by_seed)])
+                    + [str(int(r["seeds_in_paper_order"])), pair_counts(by_seed),
+                       first_per_seed(by_seed)])
     return MAP_INTERVALS + "\n\n" + markdown(header, rows)
 
 
@@ -195,7 +202,7 @@ def fig5_map_hid_rows(summary: pd.DataFrame, seeds: dict[tuple[str, ...], pd.Dat
     header = ["controller", "measure", "HIQM", "phi", *(["reward", "weights"] if config else []),
               "order", *GAIN_HEADER,
               "spacing PPGFIS / GFIS", "seeds in the paper's order", f"seeds with {PAIR_HEADER}",
-              "seeds with HIS > PPGFIS > GFIS"]
+              "seeds with HIS > PPGFIS > GFIS", "first, per seed"]
     measures = {"eval": "evaluation slots", "converged": "converged, ep. 300-499"}
     rows = []
     for _, r in summary.iterrows():
@@ -205,7 +212,8 @@ def fig5_map_hid_rows(summary: pd.DataFrame, seeds: dict[tuple[str, ...], pd.Dat
                      r["phi_source"], *setting, r["order"]] + gain_cells(r, by_seed)
                     + spacing_cells(r)
                     + [f"{int(r['seeds_in_paper_order'])} of {int(r['seeds'])}",
-                       pair_counts(by_seed), sharing_order_count(by_seed)])
+                       pair_counts(by_seed), sharing_order_count(by_seed),
+                       first_per_seed(by_seed)])
     if config:
         return markdown(header, rows)
     return ("At the paper's weights (0.6, 0.2, 0.2), normalised reward; seeds are training "
