@@ -21,12 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from hybridnet.errors import HybridnetError, SystemFailure
+from hybridnet import arguments
+from hybridnet.errors import HybridnetError, InvalidArgument, SystemFailure
 from hybridnet.memory import gib, memory_limit
 from hybridnet.model.reference import resolve_references
 from hybridnet.policies import CHECKPOINT, PolicyRequest, make_policy, register_policies
 from hybridnet.policies.base import Policy
-from hybridnet.registry import ENGINES
+from hybridnet.registry import ENGINES, POLICIES
 from hybridnet.scenario import Scenario, read_scenario
 from hybridnet.sim import simulate_des
 from hybridnet.sim.closed_form import simulate_closed_form
@@ -58,6 +59,9 @@ def load_scenario(path: str | Path | None = None,
 
     Without a path, the built-in defaults: the paper's configuration (Table I).
     """
+    overrides = arguments.mapping("overrides", overrides)
+    if path is not None and not isinstance(path, str | Path):
+        raise InvalidArgument(f"path = {path!r}: expected a scenario file path (str or Path)")
     if path is None:
         scenario = Scenario().with_values(dict(overrides or {}))
     else:
@@ -116,6 +120,14 @@ def simulate(scenario: Scenario | str | Path, policy: str | Policy = "oracle", *
     HID controller draw its actions rather than act greedily. ``checkpoint`` is
     for ``policy="hid"`` only; with any other policy it is refused, not ignored.
     """
+    seed = arguments.optional_integer("seed", seed, 0, arguments.MAX_SEED)
+    slots = arguments.optional_integer("slots", slots, 1)
+    arguments.flag("sample", sample)
+    arguments.callback("progress", progress)
+    arguments.choice("engine", engine, list(ENGINES))
+    if not isinstance(policy, str) and not callable(getattr(policy, "decide", None)):
+        raise InvalidArgument(f"policy = {policy!r}: expected a policy name (one of "
+                              f"{', '.join(POLICIES)}) or an object with a decide(state) method")
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     scenario = resolve_references(scenario)

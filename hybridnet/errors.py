@@ -28,6 +28,10 @@ class HybridnetError(Exception):
     exit_code = 2
 
 
+class InvalidArgument(HybridnetError, ValueError):
+    """A Python API call given an argument the command line would refuse (a ValueError too)."""
+
+
 class SystemFailure(HybridnetError):
     """The command could not finish for a reason outside its input (disk, memory, a lock)."""
 

@@ -24,6 +24,7 @@ import pandas as pd
 from hybridnet.metrics import run_metrics, ue_energies
 from hybridnet.model.reference import resolve_references
 from hybridnet.outputs import Claim
+from hybridnet.registry import POLICIES
 from hybridnet.scenario import ORIGIN_PREFIX, Scenario, to_toml
 from hybridnet.sim.trace import RunResult
 
@@ -44,15 +45,32 @@ def default_run_dir(scenario: Scenario, policy_name: str, seed: int, root: str =
 
 
 def effective_scenario(scenario: Scenario, *, policy: str, seed: int, slots: int,
-                       engine: str) -> Scenario:
+                       engine: str, sample: bool = False) -> Scenario:
     """``scenario`` with what a run actually used written into ``[sim]``.
 
     Its config.toml then reproduces the run on its own, whatever flags made it.
     """
     values = {"sim.policy": policy, "sim.seed": seed, "sim.slots": slots, "sim.engine": engine,
+              "sim.sample": sample,
               "train.episode_slots": scenario.train.episode_slots}  # the trained controller's
     return dataclasses.replace(resolve_references(scenario.with_values(values)),
                                origin=scenario.origin)
+
+
+def recorded_policy_name(policy: str, checkpoint: Path | None) -> str:
+    """The policy as config.toml records it: a checkpoint by its absolute path.
+
+    A relative path meant the directory the first command ran in; absolute, the
+    config reruns from any working directory.
+    """
+    if checkpoint is not None and policy == "hid":
+        return str(checkpoint.absolute())
+    if policy in POLICIES or policy.startswith("fixed:"):
+        return policy
+    try:
+        return str(Path(policy).absolute()) if Path(policy).is_file() else policy
+    except OSError:  # a name too long for a path: make_policy says what is wrong with it
+        return policy
 
 
 def config_toml(scenario: Scenario, origin: str) -> str:

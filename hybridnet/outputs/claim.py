@@ -84,9 +84,10 @@ class Claim:
             if not any(target.iterdir()):
                 return
             if marker_kind(target) is not None:
-                raise HybridnetError(f"{target}: written by an older hybridnet, with no record of "
-                                     "its files; --force deletes only files hybridnet recorded: "
-                                     "remove it yourself or choose another --out")
+                raise HybridnetError(f"{target}: no record of the files in it (an older "
+                                     "hybridnet's output, or only looks like one); --force "
+                                     "deletes only files hybridnet recorded writing: remove it "
+                                     "yourself or choose another --out")
             raise HybridnetError(f"{target}: not a directory hybridnet wrote (no {MARKER} "
                                  "manifest); --force replaces only hybridnet's outputs: move it "
                                  "away or choose another --out")
