@@ -12,7 +12,12 @@ from hybridnet.api import load_scenario, simulate
 from hybridnet.cli.common import force_option, progress_bar, set_option
 from hybridnet.outputs import claim, claim_fresh
 from hybridnet.registry import ENGINES, POLICIES
-from hybridnet.rundir import default_run_dir, effective_scenario, recorded_policy_name, write_run_dir
+from hybridnet.rundir import (
+    default_run_dir,
+    effective_scenario,
+    recorded_policy_name,
+    write_run_dir,
+)
 from hybridnet.scenario import parse_overrides
 
 
