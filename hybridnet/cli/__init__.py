@@ -22,6 +22,7 @@ from hybridnet.errors import (
     raise_terminated,
 )
 from hybridnet.outputs import describe_os_error
+from hybridnet.streams import arm, open_standard_streams, settle
 
 
 def _epilog() -> str:
@@ -79,12 +80,18 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: one line and an exit code for every failure.
 
     The exit codes are those of :mod:`hybridnet.errors` (documented in docs/cli.md).
-    SIGTERM unwinds like Ctrl-C, so every command cleans up on either.
+    SIGTERM unwinds like Ctrl-C, so every command cleans up on either; once a
+    command has returned (its output in place and reported) both are ignored,
+    so the exit is 0 (:mod:`hybridnet.streams`). A closed stderr or stdout is
+    /dev/null instead: the work is done and the exit code still tells.
     """
+    open_standard_streams()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, raise_terminated)
+        arm()
     try:
         cli.main(args=argv, standalone_mode=False)
+        settle()
     except HybridnetError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(err.exit_code)

@@ -28,6 +28,7 @@ from hybridnet.outputs.manifest import (
     unproven,
 )
 from hybridnet.outputs.ownership import marker_kind, write_marker
+from hybridnet.streams import settle
 
 
 def _unsafe_target(target: Path) -> str | None:
@@ -145,6 +146,7 @@ class Claim:
             old = temp_sibling(self.target, "-old")
             os.replace(self.target, old)
         os.replace(ready, self.target)
+        settle()  # the output is complete: a signal now would only misreport it
         if old is not None:
             remove_path(old)
 
