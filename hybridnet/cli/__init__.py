@@ -83,12 +83,14 @@ def main(argv: list[str] | None = None) -> None:
     SIGTERM unwinds like Ctrl-C, so every command cleans up on either; once a
     command has returned (its output in place and reported) both are ignored,
     so the exit is 0 (:mod:`hybridnet.streams`). A closed stderr or stdout is
-    /dev/null instead: the work is done and the exit code still tells.
+    /dev/null instead: the work is done and the exit code still tells. Both
+    only where ``argv`` is None: in the command's own process, not in a caller's.
     """
-    open_standard_streams()
+    if argv is None:  # the process is this command's own (not a test calling in)
+        open_standard_streams()
+        arm()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, raise_terminated)
-        arm()
     try:
         cli.main(args=argv, standalone_mode=False)
         settle()
