@@ -29,8 +29,8 @@ def _epilog() -> str:
     codes = "\n".join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items())
     return ("\b\nExit codes (every command):\n" + codes + "\n\n"
             "Outputs: a command claims its output before any work (a second writer is refused), "
-            "writes it aside and renames it into place; --force replaces only what hybridnet "
-            "wrote.")
+            "writes it aside and renames it into place; --force replaces only files hybridnet "
+            "recorded writing (name, size, SHA-256).")
 
 
 COMMANDS = {name: f"hybridnet.cli.{name}" for name in
