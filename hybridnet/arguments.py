@@ -40,7 +40,7 @@ def optional_integer(name: str, value: Any, lo: int, hi: int | None = None) -> i
 
 def choice(name: str, value: Any, allowed: Collection[str]) -> str:
     if not isinstance(value, str) or value not in allowed:
-        raise InvalidArgument(f"{name} = {value!r}: allowed are {', '.join(allowed)}")
+        raise InvalidArgument(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
     return value
 
 

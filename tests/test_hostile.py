@@ -415,7 +415,7 @@ def test_hiqm_refuses_a_file_it_did_not_write_before_fitting(tmp_path: Path, cap
     (lambda h: h.simulate(SMALL, "oracle", slots=0), "slots = 0: expected an integer >= 1"),
     (lambda h: h.simulate(SMALL, "oracle", seed=-1), "seed = -1"),
     (lambda h: h.simulate(SMALL, None), "policy = None"),
-    (lambda h: h.simulate(SMALL, "oracle", engine=["des"]), "engine = ['des']"),
+    (lambda h: h.simulate(SMALL, "oracle", engine=["des"]), "unknown engine ['des']"),
     (lambda h: h.load_scenario(SMALL, ["network.num_ues=4"]), "overrides = ["),
     (lambda h: h.load_scenario(42), "path = 42"),
 ])
