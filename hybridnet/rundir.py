@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hybridnet.errors import HybridnetError
 from hybridnet.metrics import run_metrics, ue_energies
 from hybridnet.model.reference import resolve_references
 from hybridnet.outputs import Claim
 from hybridnet.registry import POLICIES
 from hybridnet.scenario import ORIGIN_PREFIX, Scenario, to_toml
 from hybridnet.sim.trace import EVENT_COLUMNS, QUEUE_COLUMNS, UE_COLUMNS, RunResult
+from hybridnet.tables import read_table
 
 RUN_TABLES = {"ues.csv": UE_COLUMNS, "events.csv": EVENT_COLUMNS, "queues.csv": QUEUE_COLUMNS}
 """The run directory's tables a figure reads back, and the columns each must have."""
@@ -183,24 +183,8 @@ def read_run_table(run_dir: Path, name: str) -> pd.DataFrame:
     For figures drawn from a run: a damaged, emptied or hand-edited CSV is named
     with what is wrong with it, never met by a pandas or numpy traceback.
     """
-    path = run_dir / name
-    if not path.is_file():
-        raise HybridnetError(f"{path}: missing; is {run_dir} a run directory of `hybridnet run`?")
-    try:
-        frame = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise HybridnetError(f"{path}: empty; rerun `hybridnet run` to write it again") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
-        detail = " ".join(str(err).split())[:120]
-        raise HybridnetError(f"{path}: not a readable CSV ({detail})") from None
     columns = RUN_TABLES.get(name, ())
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise HybridnetError(f"{path}: no column {', '.join(missing[:3])}; is it a {name} that "
-                             "`hybridnet run` wrote?")
-    if frame.empty:
-        raise HybridnetError(f"{path}: has no rows; rerun `hybridnet run` to write it again")
-    for column in columns:
-        if column not in TEXT_COLUMNS and not pd.api.types.is_numeric_dtype(frame[column]):
-            raise HybridnetError(f"{path}: column {column} holds something other than numbers")
-    return frame
+    return read_table(run_dir / name, columns=columns,
+                      numeric=[c for c in columns if c not in TEXT_COLUMNS],
+                      hint=f"is {run_dir} a run directory of `hybridnet run`? rerun it to "
+                           "write the file again")

@@ -293,6 +293,25 @@ def test_plot_selections_are_bounded_and_damaged_tables_named(tmp_path: Path, ca
     assert not (tmp_path / "b.png").exists()
 
 
+@pytest.mark.parametrize("text, needle", [
+    ('episode,reward\n"1,2\n', "not a readable CSV"), ("", "empty"),
+    ("episode,reward\n", "has no rows"), ("a,b\n1,2\n", "no column episode"),
+    ("episode,reward\n0,x\n", "column reward holds something other than numbers"),
+])
+def test_damaged_csvs_of_trainings_and_schemes_are_named(tmp_path: Path, capsys, text,
+                                                         needle) -> None:
+    """More of B7: every CSV a figure reads back, not only a run's."""
+    (tmp_path / "hid").mkdir()
+    (tmp_path / "hid" / "training.csv").write_text(text)
+    code, _, err = in_process(capsys, "plot", "training", str(tmp_path / "hid"))
+    assert code == 2 and f"training.csv: {needle}" in one_line(err)
+    schemes = tmp_path / "schemes.csv"
+    schemes.write_text(text.replace("episode", "scheme").replace("reward", "qos"))
+    code, _, err = in_process(capsys, "plot", "schemes", str(schemes))
+    assert code == 2 and one_line(err)
+    assert sorted(p.name for p in tmp_path.rglob("*.png")) == []
+
+
 def test_timeline_draws_at_most_a_legible_number_of_rows(tmp_path: Path, capsys) -> None:
     run = tmp_path / "run"
     assert in_process(capsys, "run", SMALL, "--policy", "local", "--slots", "3", "--no-plot",

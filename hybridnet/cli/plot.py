@@ -6,14 +6,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from hybridnet.cli.common import force_option, select_ids
 from hybridnet.errors import HybridnetError
 from hybridnet.outputs import figure_signature, write_output
-from hybridnet.plots import plot_backlog, plot_schemes, plot_sweep, plot_timeline, plot_training
+from hybridnet.plots import (
+    SCHEME_METRICS,
+    plot_backlog,
+    plot_schemes,
+    plot_sweep,
+    plot_timeline,
+    plot_training,
+)
 from hybridnet.rundir import read_run_table
 from hybridnet.sweep import read_results
+from hybridnet.tables import read_table
 
 MAX_TIMELINE_BARS = 5_000
 """The most (UE, slot) rows one timeline draws: beyond, the bars are thinner than a pixel."""
@@ -119,9 +126,9 @@ def schemes(csv: Path, out: Path | None, force: bool) -> None:
     CSV has columns scheme (or prompts.scheme: the results.csv of a sweep over
     the schemes), qos, delay_s and energy_j.
     """
-    if not csv.is_file():
-        raise HybridnetError(f"{csv}: no such file")
-    frame = pd.read_csv(csv, keep_default_na=False, na_values=[""])
+    frame = read_table(csv, numeric=list(SCHEME_METRICS),
+                       hint="CSV has columns scheme (or prompts.scheme), qos, delay_s and "
+                            "energy_j", keep_default_na=False, na_values=[""])
     out = out or csv.with_name("schemes.png")
     _write_figure(out, lambda tmp: plot_schemes(frame, tmp), force)
     click.echo(f"wrote {out}")
