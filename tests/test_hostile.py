@@ -8,6 +8,7 @@ path from the argument list to the exit code.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -217,6 +218,16 @@ def test_deep_nesting_is_one_line_everywhere(tmp_path: Path, capsys) -> None:
                  ("run", SMALL, "--set", f"reward.weights={deep}", "--out", str(tmp_path / "r"))):
         code, _, err = in_process(capsys, *args)
         assert code == 2 and "nested more than 32 deep" in one_line(err), args
+    code, _, err = in_process(capsys, "sweep", SMALL, "--grid", f"reward.weights={deep}",
+                              "--out", str(tmp_path / "s"))
+    assert code == 2 and "nested more than 32 deep" in one_line(err)
+    sweep_toml = tmp_path / "sweep.toml"
+    sweep_toml.write_text(f"[sweep]\nseeds = {deep}\n")
+    from hybridnet.sweep.files import read_settings
+
+    with pytest.raises(HybridnetError, match="nested more than 32 deep"):
+        read_settings(tmp_path)
+    sweep_toml.unlink()
     assert listing(tmp_path) == ["deep.toml"]
 
 
@@ -437,6 +448,10 @@ def test_hiqm_refuses_a_file_it_did_not_write_before_fitting(tmp_path: Path, cap
     (lambda h: h.simulate(SMALL, "oracle", engine=["des"]), "unknown engine ['des']"),
     (lambda h: h.load_scenario(SMALL, ["network.num_ues=4"]), "overrides = ["),
     (lambda h: h.load_scenario(42), "path = 42"),
+    (lambda h: importlib.import_module("hybridnet.api").make_policy(None, h.load_scenario(),
+                                                                     None),
+     "make_policy(None, Scenario)"),
+    (lambda h: h.parallel_env(SMALL, overrides=[1]), "overrides = [1]"),
 ])
 def test_the_api_refuses_what_the_cli_refuses(call, needle) -> None:
     """B19: internal errors (TypeError, SimPy's) got through."""

@@ -31,6 +31,7 @@ from hybridnet.rl.controller import HidController
 from hybridnet.rl.ppo import Samples
 from hybridnet.rl.train import TRAINING_KEYS, Trainer
 from hybridnet.scenario import Scenario, changed_keys, from_dict, to_dict, to_toml
+from hybridnet.scenario.limits import loads
 
 FORMAT = "hybridnet.hid_checkpoint/2"
 """Tag of the checkpoint layout; bumped when it changes."""
@@ -66,7 +67,7 @@ class Checkpoint:
 
     @property
     def scenario(self) -> Scenario:
-        return from_dict(tomllib.loads(self.config), self.source)
+        return from_dict(loads(self.config, self.source), self.source)
 
     @classmethod
     def from_trainer(cls, trainer: Trainer) -> Checkpoint:

@@ -53,7 +53,7 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from hybridnet.arguments import MAX_SEED, optional_integer
+from hybridnet.arguments import MAX_SEED, mapping, optional_integer
 from hybridnet.errors import HybridnetError, InvalidArgument
 from hybridnet.model.actions import action_mask, feasible_splits, local_split
 from hybridnet.model.objective import evaluate
@@ -236,7 +236,7 @@ def parallel_env(scenario: str | Path | Scenario, overrides: dict[str, Any] | No
     ``parallel_env("scenarios/paper.toml", network__num_ues=10, sim__slots=5)``.
     """
     values = {key.replace("__", ".", 1): value
-              for key, value in {**(overrides or {}), **kwargs}.items()}
+              for key, value in {**mapping("overrides", overrides), **kwargs}.items()}
     if isinstance(scenario, Scenario):
         resolved = scenario.with_values(values) if values else scenario
     else:

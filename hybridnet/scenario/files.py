@@ -23,7 +23,7 @@ ORIGIN_PREFIX = "# origin: "
 
 def parse_value(text: str) -> Any:
     """Read a ``--set`` value as TOML; a bare word that is not TOML is a string."""
-    check_nesting(text, f"--set value {text[:40]!r}")
+    check_nesting(text, f"value {text[:40]!r}")
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
