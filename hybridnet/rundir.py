@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hybridnet.errors import HybridnetError
 from hybridnet.metrics import run_metrics, ue_energies
 from hybridnet.model.reference import resolve_references
 from hybridnet.outputs import Claim
@@ -151,6 +152,22 @@ def summarise(result: RunResult, scenario: Scenario, policy_name: str, seed: int
     }
 
 
+def _check_finite(result: RunResult) -> None:
+    """Refuse a run whose traces hold NaN or inf: they would be written as a success.
+
+    No run of a valid scenario produces them; an extreme combination of values
+    could, and its summary.json would then not even be JSON.
+    """
+    for name in ("ues", "slots", "events", "groups", "queues"):
+        numbers = getattr(result, name).select_dtypes("number")
+        finite = np.isfinite(numbers.to_numpy(dtype=float)).all(axis=0)
+        if not finite.all():
+            column = numbers.columns[int(np.flatnonzero(~finite)[0])]
+            raise HybridnetError(f"the simulation gave non-finite values (NaN or inf) in "
+                                 f"{name}.csv column {column}; nothing written: check the "
+                                 "scenario's values")
+
+
 def write_run_dir(held: Claim, scenario: Scenario, result: RunResult, policy_name: str,
                   seed: int, engine: str = "des", plot: bool = True, sample: bool = False,
                   origin: str = "") -> dict[str, Any]:
@@ -160,14 +177,20 @@ def write_run_dir(held: Claim, scenario: Scenario, result: RunResult, policy_nam
     before the simulation so that no other writer can race it.
     """
     origin = origin or scenario.origin or scenario.source
+    _check_finite(result)
     summary = summarise(result, scenario, policy_name, seed, engine, sample, origin)
+    try:
+        summary_json = json.dumps(summary, indent=2, allow_nan=False) + "\n"
+    except ValueError:
+        raise HybridnetError("the run's summary has non-finite values (NaN or inf); nothing "
+                             "written: check the scenario's values") from None
     with held.write_dir() as tmp:
         (tmp / "config.toml").write_text(config_toml(scenario, origin), encoding="utf-8")
         for name in ("ues", "slots", "events", "groups", "queues"):
             getattr(result, name).to_csv(tmp / f"{name}.csv", index=False, float_format="%.17g")
         if result.prompts is not None:
             result.prompts.to_csv(tmp / "prompts.csv", index=False, float_format="%.17g")
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        (tmp / "summary.json").write_text(summary_json, encoding="utf-8")
         if plot:
             # matplotlib and seaborn take a second to import: only a run that draws pays it.
             from hybridnet.plots import plot_backlog, plot_timeline

@@ -134,6 +134,21 @@ def test_a_non_finite_checkpoint_is_never_written(tmp_path: Path) -> None:
     assert not target.exists()
 
 
+def test_a_run_with_non_finite_traces_is_never_written(tmp_path: Path) -> None:
+    import hybridnet
+    from hybridnet.outputs import claimed
+    from hybridnet.rundir import write_run_dir
+
+    scenario = hybridnet.load_scenario(SMALL)
+    result = hybridnet.simulate(scenario, "oracle", slots=2)
+    result.ues.loc[3, "delay_s"] = float("nan")
+    out = tmp_path / "run"
+    with pytest.raises(HybridnetError, match="ues.csv column delay_s"), \
+            claimed(out, kind="run") as held:
+        write_run_dir(held, scenario, result, "oracle", 0, plot=False)
+    assert listing(tmp_path) == []
+
+
 # --------------------------------------------------------------------------- the process
 
 
