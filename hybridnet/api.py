@@ -142,6 +142,8 @@ def simulate(scenario: Scenario | str | Path, policy: str | Policy = "oracle", *
     arguments.flag("sample", sample)
     arguments.callback("progress", progress)
     arguments.choice("engine", engine, list(ENGINES))
+    if checkpoint is not None and not isinstance(checkpoint, str | Path):
+        raise InvalidArgument(f"checkpoint = {checkpoint!r}: expected a file path or None")
     if not isinstance(policy, str) and not callable(getattr(policy, "decide", None)):
         raise InvalidArgument(f"policy = {policy!r}: expected a policy name (one of "
                               f"{', '.join(POLICIES)}) or an object with a decide(state) method")

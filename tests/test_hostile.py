@@ -423,11 +423,9 @@ def test_a_training_that_fails_before_its_first_checkpoint_leaves_nothing_to_res
     # A checkpoint-less partial an older version left behind is no obstacle either.
     work = tmp_path / ".hid.partial" / "hid"
     work.mkdir(parents=True)
-    from hybridnet.outputs import write_marker
-
-    write_marker(work, "train")
-    assert hybridnet("train", SMALL, "--episodes", "1", "--out", str(out),
-                     cwd=tmp_path).returncode == 0
+    (work / ".hybridnet").write_text('{"kind": "train", "written_by": "hybridnet 0.1"}')
+    done = hybridnet("train", SMALL, "--episodes", "1", "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
     assert listing(tmp_path) == ["hid"]
 
 
@@ -463,6 +461,8 @@ def test_hiqm_refuses_a_file_it_did_not_write_before_fitting(tmp_path: Path, cap
     (lambda h: h.simulate(SMALL, "oracle", engine=["des"]), "unknown engine ['des']"),
     (lambda h: h.load_scenario(SMALL, ["network.num_ues=4"]), "overrides = ["),
     (lambda h: h.load_scenario(42), "path = 42"),
+    (lambda h: h.simulate(SMALL, "hid", checkpoint=7), "checkpoint = 7"),
+    (lambda h: h.simulate(SMALL, "oracle", sample="yes"), "sample = 'yes'"),
     (lambda h: importlib.import_module("hybridnet.api").make_policy(None, h.load_scenario(),
                                                                      None),
      "make_policy(None, Scenario)"),

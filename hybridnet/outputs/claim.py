@@ -82,8 +82,9 @@ class Claim:
         target = self.target
         manifest = read_manifest(target / MARKER)
         if manifest is None:
-            if not any(target.iterdir()):
-                return
+            if all(p.name == MARKER for p in target.iterdir()) and \
+                    marker_kind(target) in (None, self.kind):
+                return  # empty, or holding only an older version's marker of this kind
             if marker_kind(target) is not None:
                 raise HybridnetError(f"{target}: no record of the files in it (an older "
                                      "hybridnet's output, or only looks like one); --force "

@@ -40,7 +40,7 @@ def discard_partial(work: Path) -> None:
             raise HybridnetError(f"{work}: not a directory hybridnet wrote; remove it yourself")
         sweep_temporaries(work)
         manifest = read_manifest(work / MARKER)
-        if manifest is None and any(work.iterdir()):
+        if manifest is None and any(p.name != MARKER for p in work.iterdir()):
             raise HybridnetError(f"{work}: no record of the files in it (an older hybridnet's, "
                                  "or not hybridnet's): remove it yourself, then rerun")
         found = unproven(work, manifest) if manifest is not None else None
