@@ -261,6 +261,19 @@ def test_long_strings_and_floats_for_counts_are_refused(tmp_path: Path, capsys) 
     assert listing(tmp_path) == []
 
 
+def test_a_sweep_is_bounded_in_runs(tmp_path: Path, capsys) -> None:
+    code, _, err = in_process(capsys, "sweep", SMALL, "--grid", "network.num_ues=4,5,6",
+                              "--seeds", "40000", "--out", str(tmp_path / "s"))
+    assert code == 2 and "120,000 runs; a sweep runs at most 100,000" in one_line(err)
+    code, _, err = in_process(capsys, "sweep", SMALL, "--grid", "network.num_ues=4",
+                              "--seeds", "100000000", "--out", str(tmp_path / "s"))
+    assert code == 2 and "--seeds" in err and "Traceback" not in err
+    code, _, err = in_process(capsys, "prompts", "group", "bundled", "--groups", "3",
+                              "--seed", "-5")
+    assert code == 2 and "--seed" in err and "Traceback" not in err
+    assert listing(tmp_path) == []
+
+
 def test_a_symlink_loop_as_out_is_one_line(tmp_path: Path, capsys) -> None:
     """B3: `RuntimeError: Symlink loop`."""
     loop = tmp_path / "loop"

@@ -84,7 +84,7 @@ def similarity(source: str, out: Path | None, force: bool) -> None:
               help="Number of groups M, or 'auto' (ignored by gfis and iis).")
 @click.option("--scheme", type=click.Choice(PROMPT_SCHEMES), default="his", show_default=True,
               help="Prompt scheme.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True,
               help="Seed of the grouping and of random public prompts.")
 @click.option("--agent", type=click.Choice(HIS_AGENTS), default="offline", show_default=True,
               help="HIS agent: offline, or an OpenAI-compatible chat endpoint.")
