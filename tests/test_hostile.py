@@ -97,6 +97,9 @@ def test_a_sweep_or_training_holding_an_edited_file_is_never_reset(tmp_path: Pat
     assert in_process(capsys, *args)[0] == 0
     manifest = json.loads((sweep / ".hybridnet").read_text())["files"]
     assert sorted(manifest) == ["results.csv", "sweep.toml"]  # every appended row recorded
+    code, _, err = in_process(capsys, "plot", "sweep", str(sweep), "--x", "../../escape/x")
+    assert code == 2 and "--x '../../escape/x': not a column" in one_line(err)
+    assert not (tmp_path / "escape").exists()
     results = sweep / "results.csv"
     results.write_text(results.read_text() + "my own row\n")
     code, _, err = in_process(capsys, *args, "--force")

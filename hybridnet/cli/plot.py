@@ -95,6 +95,11 @@ def sweep_figure(sweep_dir: Path, x: str, y: str, hue: str | None, out: Path | N
                  force: bool) -> None:
     """A metric of a `hybridnet sweep` against a grid key, mean and 95 % CI over seeds."""
     frame = read_results(sweep_dir)
+    for option, key in (("--x", x), ("--y", y), ("--hue", hue)):
+        if key is not None and key not in frame.columns:  # before it names a file
+            raise HybridnetError(f"{option} {key[:60]!r}: not a column of "
+                                 f"{sweep_dir / 'results.csv'}; it has "
+                                 f"{', '.join(map(str, frame.columns))}")
     name = f"{y}-vs-{x}" + (f"-by-{hue}" if hue else "")
     out = out or sweep_dir / f"{name}.png"
     _write_figure(out, lambda tmp: plot_sweep(frame, x, y, tmp, hue=hue), force)
