@@ -213,7 +213,7 @@ def test_a_signal_once_the_output_is_written_exits_0(tmp_path: Path, signum: int
     assert "Traceback" not in stderr and (out / "checkpoint.pt").is_file()
 
 
-def test_with_stderr_closed_the_run_is_still_written(tmp_path: Path) -> None:
+def test_with_stderr_or_stdout_closed_the_run_is_still_written(tmp_path: Path) -> None:
     """B17: stderr closed made the progress bar fail and exit 1 with nothing written."""
     done = hybridnet(*RUN, "--out", str(tmp_path / "run"), cwd=tmp_path, shell_prefix="exec 2>&-;")
     assert done.returncode == 0 and "wrote" in done.stdout
@@ -221,6 +221,9 @@ def test_with_stderr_closed_the_run_is_still_written(tmp_path: Path) -> None:
     again = hybridnet(*RUN, "--out", str(tmp_path / "run"), cwd=tmp_path,
                       shell_prefix="exec 2>&-;")
     assert again.returncode == 2  # refused: no one sees why, the exit code says it
+    quiet = hybridnet(*RUN, "--out", str(tmp_path / "quiet"), cwd=tmp_path,
+                      shell_prefix="exec 1>&-;")
+    assert quiet.returncode == 0 and "summary.json" in listing(tmp_path / "quiet")
 
 
 # --------------------------------------------------------------------------- bad input

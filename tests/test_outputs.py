@@ -247,6 +247,14 @@ def test_single_files_mode_force_and_signature(tmp_path):
     assert target.read_text() == "prompt,edited\n"
 
 
+def test_a_file_of_the_users_named_like_the_record_is_never_overwritten(tmp_path):
+    (tmp_path / ".hybridnet-files").write_text("my notes")
+    with pytest.raises(HybridnetError, match="not a record hybridnet wrote"):
+        write_output(tmp_path / "a.csv", lambda p: p.write_text("prompt,x\n"), kind="prompts csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".hybridnet-files"]
+    assert (tmp_path / ".hybridnet-files").read_text() == "my notes"
+
+
 def test_figures_are_signed(tmp_path):
     from matplotlib.figure import Figure
 

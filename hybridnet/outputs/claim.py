@@ -26,6 +26,7 @@ from hybridnet.outputs.manifest import (
     record,
     record_file,
     unproven,
+    unrecordable,
 )
 from hybridnet.outputs.ownership import marker_kind, write_marker
 from hybridnet.streams import settle
@@ -125,6 +126,10 @@ class Claim:
                    signature: Callable[[Path], bool] | None = None) -> Path:
         """Call ``write(tmp)`` on a temporary sibling and rename it onto the target."""
         self.check_replaceable(directory=False, signature=signature)
+        blocking = unrecordable(self.target)
+        if blocking is not None:
+            raise HybridnetError(f"{blocking}: not a record hybridnet wrote, and hybridnet "
+                                 "records there what it writes: move it away")
         try:
             replace_file(self.target, write)
             record_file(self.target)

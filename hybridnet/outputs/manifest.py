@@ -126,6 +126,16 @@ def record(directory: Path, names: Iterable[str], *, kind: str | None = None) ->
         _write(path, data)
 
 
+def unrecordable(path: Path) -> Path | None:
+    """The file in the way of recording ``path`` (a ``.hybridnet-files`` not ours), or None."""
+    if read_manifest(path.parent / MARKER) is not None:
+        return None
+    loose = path.parent / LOOSE
+    if (loose.exists() or loose.is_symlink()) and read_manifest(loose) is None:
+        return loose
+    return None
+
+
 def record_file(path: Path) -> None:
     """Record a single file hybridnet just wrote, in the manifest of the directory it lies in."""
     record(path.parent, [path.name])
