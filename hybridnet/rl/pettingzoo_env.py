@@ -31,12 +31,11 @@ train`` learns on (``train.engine``; ``engine=`` overrides it):
   split (no common steps) and its info says ``invalid_action = True``. What
   is feasible is decided by the same check both engines refuse policies with
   (:func:`hybridnet.model.actions.feasible_splits`); so is ``None``, no
-  action. An action outside the
-  action space (not an integer, 1.5, "3", a negative or too large index) or
-  an action for an agent that is not playing is a bug in the caller, and
-  ``step`` raises :class:`~hybridnet.errors.InvalidArgument` (a ValueError)
-  naming it, as gymnasium's and PettingZoo's spaces reject what they do not
-  ``contain``.
+  action. An action outside the action space (not an integer, 1.5, "3", a
+  negative or too large index) or an action for an agent that is not playing
+  is a bug in the caller, and ``step`` raises
+  :class:`~hybridnet.errors.InvalidArgument` (a ValueError) naming it, as
+  gymnasium's and PettingZoo's spaces reject what they do not ``contain``.
 - ``reset(seed=s)`` draws the world of seed s; later ``reset()`` calls without
   a seed move on to that seed's next episode.
 - ``render_mode``: None (the default) or ``"ansi"``, whose ``render()`` returns
