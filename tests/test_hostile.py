@@ -280,6 +280,29 @@ def test_a_sweep_is_bounded_in_runs(tmp_path: Path, capsys) -> None:
     assert listing(tmp_path) == []
 
 
+@pytest.mark.parametrize("error, code, needle", [
+    (RuntimeError("[enforce fail at inline_container.cc:672] . PytorchStreamWriter failed "
+                  "writing file data/0: file write failed"), 1, "is the disk full?"),
+    ("pandas", 2, "a CSV file could not be read (Error tokenizing data"),
+])
+def test_torch_and_pandas_errors_that_escape_are_one_line_at_the_boundary(
+        tmp_path: Path, capsys, monkeypatch, error, code, needle) -> None:
+    """The backstop in the entry point, for errors no check closer to them caught."""
+    import pandas as pd
+
+    import hybridnet.cli.plot as plot_cli
+
+    if error == "pandas":
+        error = pd.errors.ParserError("Error tokenizing data. C error: EOF inside string")
+
+    def fail(*args):
+        raise error
+
+    monkeypatch.setattr(plot_cli, "read_results", fail)
+    got, _, err = in_process(capsys, "plot", "sweep", str(tmp_path), "--x", "a")
+    assert got == code and needle in one_line(err)
+
+
 def test_a_symlink_loop_as_out_is_one_line(tmp_path: Path, capsys) -> None:
     """B3: `RuntimeError: Symlink loop`."""
     loop = tmp_path / "loop"

@@ -111,7 +111,19 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {describe_os_error(err)}", err=True)
         sys.exit(SystemFailure.exit_code)
     except RuntimeError as err:
-        if not _is_allocation_failure(err):
+        if _is_allocation_failure(err):
+            click.echo(f"error: {_memory_message(err)}", err=True)
+        elif "PytorchStreamWriter" in str(err) or "file write failed" in str(err):
+            # torch's writer reports a failed write without an errno (a full disk, a quota)
+            click.echo("error: a file could not be written (torch: write failed); is the disk "
+                       "full? free some space or write elsewhere", err=True)
+        else:
             raise
-        click.echo(f"error: {_memory_message(err)}", err=True)
         sys.exit(SystemFailure.exit_code)
+    except Exception as err:
+        if not type(err).__module__.startswith("pandas"):
+            raise
+        # A table read somewhere no check caught: still one line, never pandas' traceback.
+        detail = " ".join(str(err).split())[:160] or type(err).__name__
+        click.echo(f"error: a CSV file could not be read ({detail})", err=True)
+        sys.exit(HybridnetError.exit_code)
