@@ -21,17 +21,18 @@ from typing import Any
 
 import numpy as np
 
-from hybridnet.errors import HybridnetError, SystemFailure
-from hybridnet.memory import gib, memory_limit
+from hybridnet import arguments
+from hybridnet.errors import HybridnetError, InvalidArgument, SystemFailure
+from hybridnet.memory import PER_UE_BYTES, PER_UE_SLOT_BYTES, gib, memory_limit
 from hybridnet.model.reference import resolve_references
 from hybridnet.policies import CHECKPOINT, PolicyRequest, make_policy, register_policies
 from hybridnet.policies.base import Policy
-from hybridnet.registry import ENGINES
+from hybridnet.registry import ENGINES, POLICIES
 from hybridnet.scenario import Scenario, read_scenario
 from hybridnet.sim import simulate_des
 from hybridnet.sim.closed_form import simulate_closed_form
 from hybridnet.sim.conditions import seeded_streams
-from hybridnet.sim.trace import EVENT_COLUMNS, UE_COLUMNS, RunResult
+from hybridnet.sim.trace import RunResult
 
 __all__ = ["load_scenario", "make_policy", "policy_rng", "simulate"]
 
@@ -58,6 +59,9 @@ def load_scenario(path: str | Path | None = None,
 
     Without a path, the built-in defaults: the paper's configuration (Table I).
     """
+    overrides = arguments.mapping("overrides", overrides)
+    if path is not None and not isinstance(path, str | Path):
+        raise InvalidArgument(f"path = {path!r}: expected a scenario file path (str or Path)")
     if path is None:
         scenario = Scenario().with_values(dict(overrides or {}))
     else:
@@ -70,39 +74,56 @@ def policy_rng(seed: int) -> np.random.Generator:
     return seeded_streams(seed)["policy"]
 
 
+def _policy_bytes(scenario: Scenario, policy: str | Policy) -> tuple[int, str]:
+    """What the policy itself holds at once, and the keys that set it."""
+    n, steps = scenario.network.num_ues, scenario.steps
+    if policy == "oracle":
+        return 2 * n * (steps.x_max + 1) * (steps.y_max + 1) * 8, "network.num_ues or [steps]"
+    if isinstance(policy, str) and (policy == "hid" or policy.endswith(".pt")):
+        hidden = scenario.train.hidden
+        layers = sum(a * b for a, b in zip(hidden, hidden[1:], strict=False)) or hidden[0]
+        return n * hidden[0] * (hidden[1] if len(hidden) > 1 else 1) * 4 + layers * 4, \
+            "train.hidden"
+    return 0, ""
+
+
 def needed_bytes(scenario: Scenario, policy: str | Policy, slots: int) -> int:
     """A lower bound of the memory a run needs: what it certainly holds at once.
 
-    What this process already holds; the recorder's arrays (15 numbers per UE
-    and slot), the ues frame built from them (one number per column) and the
-    downlink's row of events.csv (one per request, 7 columns); the oracle's
-    value grid over every (x, y) of every UE, with one cost grid beside it;
-    HID's per-UE actors, of which one weight matrix alone is N x hidden[0] x
-    hidden[1] floats. Measured: 100,000 UEs x 20 slots peak at 1.6 GB, twice this.
+    What this process already holds; per UE and per UE and slot, 90 % of what
+    a run was measured to hold (:data:`~hybridnet.memory.PER_UE_SLOT_BYTES`:
+    the recorder's arrays, the frames built from them, the downlink's events);
+    the oracle's value grid over every (x, y) of every UE, with one cost grid
+    beside it; HID's per-UE actors, of which one weight matrix alone is N x
+    hidden[0] x hidden[1] floats, and its hidden layers.
     """
-    n, steps = scenario.network.num_ues, scenario.steps
     held = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    need = held + n * slots * 8 * (15 + len(UE_COLUMNS) + len(EVENT_COLUMNS))
-    if policy == "oracle":
-        need += 2 * n * (steps.x_max + 1) * (steps.y_max + 1) * 8
-    elif isinstance(policy, str) and (policy == "hid" or policy.endswith(".pt")):
-        hidden = scenario.train.hidden
-        need += n * hidden[0] * (hidden[1] if len(hidden) > 1 else 1) * 4
-    return need
+    return held + _record_bytes(scenario, slots) + _policy_bytes(scenario, policy)[0]
+
+
+def _record_bytes(scenario: Scenario, slots: int) -> int:
+    n = scenario.network.num_ues
+    return n * PER_UE_BYTES + n * slots * PER_UE_SLOT_BYTES
 
 
 def check_memory(scenario: Scenario, policy: str | Policy, slots: int) -> None:
     """Refuse, before any work, a run that cannot fit in the memory this process may use.
 
     Past a cgroup's limit the kernel kills a process without a word, so a
-    MemoryError cannot be relied on to say it.
+    MemoryError cannot be relied on to say it. The message names what to
+    reduce: the policy's own keys when the policy holds most of it.
     """
     limit = memory_limit()
     need = needed_bytes(scenario, policy, slots)
     if limit is not None and need > limit[0]:
+        n = scenario.network.num_ues
+        policy_bytes, keys = _policy_bytes(scenario, policy)
+        records = _record_bytes(scenario, slots)
+        what = (f"{policy}'s {gib(policy_bytes)} for {n:,} UEs; reduce {keys}"
+                if policy_bytes > records else "reduce network.num_ues or the slots")
         raise SystemFailure(
-            f"{scenario.network.num_ues:,} UEs x {slots:,} slots need at least {gib(need)} of "
-            f"memory, over {limit[1]} of {gib(limit[0])}; reduce network.num_ues or the slots")
+            f"{n:,} UEs x {slots:,} slots need at least {gib(need)} of memory, over "
+            f"{limit[1]} of {gib(limit[0])}: {what}")
 
 
 def simulate(scenario: Scenario | str | Path, policy: str | Policy = "oracle", *,
@@ -116,6 +137,16 @@ def simulate(scenario: Scenario | str | Path, policy: str | Policy = "oracle", *
     HID controller draw its actions rather than act greedily. ``checkpoint`` is
     for ``policy="hid"`` only; with any other policy it is refused, not ignored.
     """
+    seed = arguments.optional_integer("seed", seed, 0, arguments.MAX_SEED)
+    slots = arguments.optional_integer("slots", slots, 1)
+    arguments.flag("sample", sample)
+    arguments.callback("progress", progress)
+    arguments.choice("engine", engine, list(ENGINES))
+    if checkpoint is not None and not isinstance(checkpoint, str | Path):
+        raise InvalidArgument(f"checkpoint = {checkpoint!r}: expected a file path or None")
+    if not isinstance(policy, str) and not callable(getattr(policy, "decide", None)):
+        raise InvalidArgument(f"policy = {policy!r}: expected a policy name (one of "
+                              f"{', '.join(POLICIES)}) or an object with a decide(state) method")
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     scenario = resolve_references(scenario)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import signal
 
 EXIT_CODES = {
-    0: "done",
+    0: "done; also when Ctrl-C or SIGTERM comes once the output is in place",
     1: "failed outside the input: output held by another process, disk full or read-only,\n"
        "       out of memory, failed sweep cells",
     2: "bad input or usage: a scenario key, an option, a missing or damaged file, an output\n"
        "       that exists (without --force) or that hybridnet did not write",
-    130: "interrupted by Ctrl-C (SIGINT), after cleaning up",
+    130: "interrupted by Ctrl-C (SIGINT) before the output was in place, after cleaning up",
     143: "terminated (SIGTERM), cleaned up exactly as for Ctrl-C",
 }
 """The CLI's exit codes (shown by ``hybridnet --help`` and docs/cli.md)."""
@@ -26,6 +26,10 @@ class HybridnetError(Exception):
     """A problem with the user's input, reported as one line without a traceback."""
 
     exit_code = 2
+
+
+class InvalidArgument(HybridnetError, ValueError):
+    """A Python API call given an argument the command line would refuse (a ValueError too)."""
 
 
 class SystemFailure(HybridnetError):

@@ -13,6 +13,14 @@ import resource
 from contextlib import suppress
 from pathlib import Path
 
+PER_UE_BYTES = 1700
+"""What a run holds per UE whatever its slots, 90 % of what was measured: a run of 100,000 UEs
+(local policy, DES) peaks at 420 MB resident over 2 slots and at 841 MB over 8."""
+
+PER_UE_SLOT_BYTES = 630
+"""What a run holds per UE and slot (its records, frames and events), 90 % of the same
+measurement: 421 MB more for 600,000 more UE-slots."""
+
 UNLIMITED = 2**60
 """cgroups write "max" or a number near 2**63 for no limit."""
 

@@ -31,6 +31,7 @@ from hybridnet.model.hiqm import PaperHIQM, QosModel  # noqa: E402
 from hybridnet.outputs import FIGURE_SIGNATURE  # noqa: E402
 from hybridnet.scenario import SECTIONS  # noqa: E402
 from hybridnet.sim.trace import QUEUE_COLUMNS  # noqa: E402
+from hybridnet.tables import read_table  # noqa: E402
 
 _METADATA_KEY = {"png": "Software", "pdf": "Creator", "svg": "Creator"}
 
@@ -250,11 +251,9 @@ def plot_training(run_dirs: list[str | Path], out: str | Path, window: int = 10)
     fig, ax = plt.subplots(figsize=(8, 4.5))
     colours = sns.color_palette(n_colors=len(paths))
     for path, name, colour in zip(paths, names, colours, strict=True):
-        csv = path / "training.csv"
-        if not csv.is_file():
-            raise HybridnetError(f"{csv}: missing; is {path} a directory of `hybridnet train`?")
-        frame = pd.read_csv(csv)
-        _require(frame, ["episode", "reward"], str(csv))
+        frame = read_table(path / "training.csv", columns=["episode", "reward"],
+                           numeric=["episode", "reward"],
+                           hint=f"is {path} a directory of `hybridnet train`?")
         smooth = frame["reward"].rolling(window, min_periods=1).mean()
         ax.plot(frame["episode"], frame["reward"], color=colour, alpha=0.25, linewidth=0.8)
         ax.plot(frame["episode"], smooth, color=colour, label=f"{name} ({window}-episode mean)")

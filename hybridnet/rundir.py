@@ -21,11 +21,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hybridnet.errors import HybridnetError
 from hybridnet.metrics import run_metrics, ue_energies
 from hybridnet.model.reference import resolve_references
 from hybridnet.outputs import Claim
+from hybridnet.registry import POLICIES
 from hybridnet.scenario import ORIGIN_PREFIX, Scenario, to_toml
-from hybridnet.sim.trace import RunResult
+from hybridnet.sim.trace import EVENT_COLUMNS, QUEUE_COLUMNS, UE_COLUMNS, RunResult
+from hybridnet.tables import read_table
+
+RUN_TABLES = {"ues.csv": UE_COLUMNS, "events.csv": EVENT_COLUMNS, "queues.csv": QUEUE_COLUMNS}
+"""The run directory's tables a figure reads back, and the columns each must have."""
+TEXT_COLUMNS = ("phase",)
+"""The only columns of those tables that hold text; every other one is numbers."""
 
 PERCENTILES = (50, 90, 95, 99)
 
@@ -44,15 +52,32 @@ def default_run_dir(scenario: Scenario, policy_name: str, seed: int, root: str =
 
 
 def effective_scenario(scenario: Scenario, *, policy: str, seed: int, slots: int,
-                       engine: str) -> Scenario:
+                       engine: str, sample: bool = False) -> Scenario:
     """``scenario`` with what a run actually used written into ``[sim]``.
 
     Its config.toml then reproduces the run on its own, whatever flags made it.
     """
     values = {"sim.policy": policy, "sim.seed": seed, "sim.slots": slots, "sim.engine": engine,
+              "sim.sample": sample,
               "train.episode_slots": scenario.train.episode_slots}  # the trained controller's
     return dataclasses.replace(resolve_references(scenario.with_values(values)),
                                origin=scenario.origin)
+
+
+def recorded_policy_name(policy: str, checkpoint: Path | None) -> str:
+    """The policy as config.toml records it: a checkpoint by its absolute path.
+
+    A relative path meant the directory the first command ran in; absolute, the
+    config reruns from any working directory.
+    """
+    if checkpoint is not None and policy == "hid":
+        return str(checkpoint.absolute())
+    if policy in POLICIES or policy.startswith("fixed:"):
+        return policy
+    try:
+        return str(Path(policy).absolute()) if Path(policy).is_file() else policy
+    except OSError:  # a name too long for a path: make_policy says what is wrong with it
+        return policy
 
 
 def config_toml(scenario: Scenario, origin: str) -> str:
@@ -127,6 +152,22 @@ def summarise(result: RunResult, scenario: Scenario, policy_name: str, seed: int
     }
 
 
+def _check_finite(result: RunResult) -> None:
+    """Refuse a run whose traces hold NaN or inf: they would be written as a success.
+
+    No run of a valid scenario produces them; an extreme combination of values
+    could, and its summary.json would then not even be JSON.
+    """
+    for name in ("ues", "slots", "events", "groups", "queues"):
+        numbers = getattr(result, name).select_dtypes("number")
+        finite = np.isfinite(numbers.to_numpy(dtype=float)).all(axis=0)
+        if not finite.all():
+            column = numbers.columns[int(np.flatnonzero(~finite)[0])]
+            raise HybridnetError(f"the simulation gave non-finite values (NaN or inf) in "
+                                 f"{name}.csv column {column}; nothing written: check the "
+                                 "scenario's values")
+
+
 def write_run_dir(held: Claim, scenario: Scenario, result: RunResult, policy_name: str,
                   seed: int, engine: str = "des", plot: bool = True, sample: bool = False,
                   origin: str = "") -> dict[str, Any]:
@@ -136,14 +177,20 @@ def write_run_dir(held: Claim, scenario: Scenario, result: RunResult, policy_nam
     before the simulation so that no other writer can race it.
     """
     origin = origin or scenario.origin or scenario.source
+    _check_finite(result)
     summary = summarise(result, scenario, policy_name, seed, engine, sample, origin)
+    try:
+        summary_json = json.dumps(summary, indent=2, allow_nan=False) + "\n"
+    except ValueError:
+        raise HybridnetError("the run's summary has non-finite values (NaN or inf); nothing "
+                             "written: check the scenario's values") from None
     with held.write_dir() as tmp:
         (tmp / "config.toml").write_text(config_toml(scenario, origin), encoding="utf-8")
         for name in ("ues", "slots", "events", "groups", "queues"):
             getattr(result, name).to_csv(tmp / f"{name}.csv", index=False, float_format="%.17g")
         if result.prompts is not None:
             result.prompts.to_csv(tmp / "prompts.csv", index=False, float_format="%.17g")
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        (tmp / "summary.json").write_text(summary_json, encoding="utf-8")
         if plot:
             # matplotlib and seaborn take a second to import: only a run that draws pays it.
             from hybridnet.plots import plot_backlog, plot_timeline
@@ -151,3 +198,16 @@ def write_run_dir(held: Claim, scenario: Scenario, result: RunResult, policy_nam
             plot_timeline(result.events, result.ues, tmp / "timeline.png")
             plot_backlog(result.queues, result.ues, tmp / "backlog.png")
     return summary
+
+
+def read_run_table(run_dir: Path, name: str) -> pd.DataFrame:
+    """A table of a run directory, refused in one line unless it has its rows and columns.
+
+    For figures drawn from a run: a damaged, emptied or hand-edited CSV is named
+    with what is wrong with it, never met by a pandas or numpy traceback.
+    """
+    columns = RUN_TABLES.get(name, ())
+    return read_table(run_dir / name, columns=columns,
+                      numeric=[c for c in columns if c not in TEXT_COLUMNS],
+                      hint=f"is {run_dir} a run directory of `hybridnet run`? rerun it to "
+                           "write the file again")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from contextlib import ExitStack
 from importlib import resources
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
-from hybridnet.cli.hiqm import _draw, _save_fit_json, show
+from hybridnet.cli.hiqm import _claim, _save_fit_json, show
 from hybridnet.errors import HybridnetError
 from hybridnet.model.hiqm import (
     FittedHIQM,
@@ -207,16 +208,21 @@ def test_fit_recovers_a_known_surface():
     assert held_out < 1e-6 < constant
 
 
+def _save(refit: HiqmFit, path: Path, force: bool) -> None:
+    with ExitStack() as stack:
+        _save_fit_json(refit, _claim(stack, path, "hiqm fit", force))
+
+
 def test_fit_json_round_trips(refit: HiqmFit, tmp_path: Path):
     path = tmp_path / "fit.json"
-    _save_fit_json(refit, path, force=False)
+    _save(refit, path, force=False)
     assert HiqmFit.from_json(path) == refit
     with pytest.raises(HybridnetError, match="exists"):
-        _save_fit_json(refit, path, force=False)
-    _save_fit_json(refit, path, force=True)
+        _save(refit, path, force=False)
+    _save(refit, path, force=True)
     path.write_text("{}")
-    with pytest.raises(HybridnetError, match="not written by hybridnet"):
-        _save_fit_json(refit, path, force=True)
+    with pytest.raises(HybridnetError, match="not a file hybridnet wrote"):
+        _save(refit, path, force=True)
 
 
 @pytest.mark.parametrize("change, message", [
@@ -263,11 +269,9 @@ def test_binned_means_cover_every_off_diagonal_row(shipped_csv: Path):
     assert np.all(np.abs(binned["similarity"] - binned["phi_bin"]) <= 0.05)
 
 
-def test_plot_refuses_an_unknown_format(shipped_csv: Path, tmp_path: Path):
-    binned = binned_means(read_clip_scores(shipped_csv))
-    with pytest.raises(HybridnetError, match="cannot write a plot"):
-        _draw(binned, PaperHIQM(), tmp_path / "plot.txt", model_label="paper",
-              paper_curves=False, force=False)
+def test_plot_refuses_an_unknown_format(tmp_path: Path):
+    with pytest.raises(HybridnetError, match="cannot write a plot"), ExitStack() as stack:
+        _claim(stack, tmp_path / "plot.txt", "figure", force=False)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -292,7 +296,8 @@ def test_cli_show_prints_and_plots_without_overwriting(invoke, tmp_path: Path,
     again = invoke("show")
     assert isinstance(again.exception, HybridnetError) and "--force" in str(again.exception)
     assert invoke("show", "--force").exit_code == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["hiqm.png"]  # no temporary left
+    # no temporary left; the record of what hybridnet wrote there
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".hybridnet-files", "hiqm.png"]
 
 
 def test_cli_show_paper_model(invoke, tmp_path: Path, small_csv: Path):

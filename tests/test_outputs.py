@@ -52,14 +52,43 @@ def test_force_refuses_a_directory_hybridnet_did_not_write(tmp_path):
     assert (notes / "thesis.tex").read_text() == "years of work"
 
 
-def test_force_refuses_our_directory_once_the_user_added_to_it(tmp_path):
+@pytest.mark.parametrize("make, name, why", [
+    (lambda d: (d / "my-notes.txt").write_text("mine"), "my-notes.txt", "was not written by"),
+    (lambda d: (d / "mydata.csv").write_text("a,b\n"), "mydata.csv", "was not written by"),
+    (lambda d: (d / ".hidden.json").write_text("{}"), ".hidden.json", "was not written by"),
+    (lambda d: (d / "analysis").mkdir(), "analysis", "is not a file"),
+    (lambda d: (d / "a.csv").write_text("edited by hand"), "a.csv", "changed since"),
+    (lambda d: (d / "link.csv").symlink_to(d / "a.csv"), "link.csv", "is not a file"),
+])
+def test_force_deletes_only_files_the_manifest_proves_ours(tmp_path, make, name, why):
+    """D1: a name or an extension proves nothing; only the recorded size and hash do."""
     target = tmp_path / "run"
     _write_run(target)
-    (target / "my-notes.txt").write_text("mine")
-    (target / "analysis").mkdir()
-    with pytest.raises(HybridnetError, match="did not write.*analysis, my-notes.txt"):
+    make(target)
+    kept = sorted(p.name for p in target.iterdir())
+    with pytest.raises(HybridnetError, match=f"{name}: {why}"):
         _write_run(target, force=True)
-    assert (target / "my-notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in target.iterdir()) == kept
+
+
+def test_the_manifest_records_every_file_with_its_size_and_hash(tmp_path):
+    import hashlib
+    import json
+
+    target = tmp_path / "run"
+    _write_run(target, files=("a.csv", "b.json"))
+    files = json.loads((target / MARKER).read_text())["files"]
+    assert files == {name: {"size": len(name), "sha256": hashlib.sha256(name.encode()).hexdigest()}
+                     for name in ("a.csv", "b.json")}
+
+
+def test_a_damaged_manifest_proves_nothing(tmp_path):
+    target = tmp_path / "run"
+    _write_run(target)
+    (target / MARKER).write_text('{"kind": "run", "files": "everything"}')
+    with pytest.raises(HybridnetError, match="no record of the files"):
+        _write_run(target, force=True)
+    assert (target / "a.csv").is_file()
 
 
 def test_force_refuses_another_kind_of_hybridnet_output(tmp_path):
@@ -70,14 +99,22 @@ def test_force_refuses_another_kind_of_hybridnet_output(tmp_path):
         _write_run(target, force=True)
 
 
-def test_a_directory_of_an_older_version_is_recognised_by_its_layout(tmp_path):
+@pytest.mark.parametrize("files", [
+    ("config.toml", "summary.json", "ues.csv", "precious.csv"),  # D2: looks like an old run
+    ("config.toml", "summary.json", "ues.csv"),
+])
+def test_a_directory_without_a_manifest_is_never_deleted(tmp_path, files):
+    """Backward compatibility: an older version's run (no record of its files) is the user's
+    to remove; one that merely looks like it (D2) is never wiped."""
     target = tmp_path / "old-run"
     target.mkdir()
-    for name in ("config.toml", "summary.json", "ues.csv", "timeline.png"):
+    for name in files:
         (target / name).write_text("x")
+    (target / MARKER).write_text('{"kind": "run", "written_by": "hybridnet 0.1"}')
     assert marker_kind(target) == "run"
-    _write_run(target, force=True)
-    assert (target / MARKER).is_file()
+    with pytest.raises(HybridnetError, match="no record of the files.*remove it yourself"):
+        _write_run(target, force=True)
+    assert sorted(p.name for p in target.iterdir()) == sorted([*files, MARKER])
 
 
 @pytest.mark.parametrize("name", [".", ".."])
@@ -189,14 +226,33 @@ def test_single_files_mode_force_and_signature(tmp_path):
     assert target.read_text() == "prompt,y\n"
     foreign = tmp_path / "budget.csv"
     foreign.write_text("item,cost\n")
-    with pytest.raises(HybridnetError, match="not written by hybridnet"):
+    with pytest.raises(HybridnetError, match="not a file hybridnet wrote"):
         write_output(foreign, lambda p: p.write_text("prompt,z\n"), kind="prompts csv",
                      force=True, signature=ours)
     assert foreign.read_text() == "item,cost\n"
     with pytest.raises(ValueError):
         write_output(tmp_path / "other.csv", lambda p: (_ for _ in ()).throw(ValueError("boom")),
                      kind="prompts csv")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["budget.csv", "groups.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".hybridnet-files", "budget.csv",
+                                                          "groups.csv"]
+    # A user's file that only looks like ours (the right header) is still the user's.
+    (tmp_path / "mine.csv").write_text("prompt,text\n")
+    with pytest.raises(HybridnetError, match="not a file hybridnet wrote"):
+        write_output(tmp_path / "mine.csv", lambda p: p.write_text("prompt,z\n"),
+                     kind="prompts csv", force=True, signature=ours)
+    target.write_text("prompt,edited\n")  # ours, then edited by hand: the user's now
+    with pytest.raises(HybridnetError, match="not a file hybridnet wrote"):
+        write_output(target, lambda p: p.write_text("prompt,z\n"), kind="prompts csv",
+                     force=True, signature=ours)
+    assert target.read_text() == "prompt,edited\n"
+
+
+def test_a_file_of_the_users_named_like_the_record_is_never_overwritten(tmp_path):
+    (tmp_path / ".hybridnet-files").write_text("my notes")
+    with pytest.raises(HybridnetError, match="not a record hybridnet wrote"):
+        write_output(tmp_path / "a.csv", lambda p: p.write_text("prompt,x\n"), kind="prompts csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".hybridnet-files"]
+    assert (tmp_path / ".hybridnet-files").read_text() == "my notes"
 
 
 def test_figures_are_signed(tmp_path):

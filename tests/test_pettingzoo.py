@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from pettingzoo.test import parallel_api_test, parallel_seed_test
 
 import hybridnet
+from hybridnet.errors import InvalidArgument
 from hybridnet.model.actions import action_mask, local_split
 from hybridnet.model.slot import SlotState
 from hybridnet.policies import make_policy
@@ -72,18 +74,45 @@ def test_step_after_the_end_is_an_error() -> None:
         env.step({})
 
 
-def test_out_of_range_and_malformed_actions_run_the_local_split() -> None:
+def test_infeasible_and_missing_actions_run_the_local_split() -> None:
     env = parallel_env(Scenario(), network__num_ues=5, sim__slots=1)
-    env.reset(seed=0)
-    size = env.action_space("ue_0").n
-    actions = {"ue_0": -1, "ue_1": size, "ue_2": 10**30, "ue_3": "abc", "ue_4": None}
+    observations, _ = env.reset(seed=0)
+    infeasible = int(np.flatnonzero(observations["ue_0"]["action_mask"] == 0)[0])
+    actions = {"ue_0": infeasible, "ue_1": np.int64(infeasible), "ue_2": None}  # 3, 4 missing
     _, rewards, _, _, infos = env.step(actions)
-    for agent in actions:
+    for agent in env.possible_agents:
         assert infos[agent]["invalid_action"], agent
         assert (infos[agent]["x"], infos[agent]["y"]) == local_split(env.scenario.steps)
     # no common phase, so the UEs' own terms of (17a) add up to N times the team reward
     own = sum(info["own_reward"] for info in infos.values())
     assert own == pytest.approx(5 * rewards["ue_0"], rel=1e-12)
+
+
+@pytest.mark.parametrize("actions, needle", [
+    ({"ue_0": 1.5}, "action of ue_0 is 1.5 (float)"),
+    ({"ue_0": 1.0}, "action of ue_0 is 1.0 (float)"),
+    ({"ue_0": "3"}, "action of ue_0 is '3' (str)"),
+    ({"ue_0": True}, "action of ue_0 is True"),
+    ({"ue_0": -1}, "action of ue_0 is -1; expected an integer in [0, "),
+    ({"ue_0": 10**30}, "expected an integer in [0, "),
+    ({"ue_999": 0}, "'ue_999', which is not an agent"),
+    ([0, 1], "actions must be a dict"),
+])
+def test_an_action_outside_the_space_or_an_unknown_agent_is_refused(actions, needle) -> None:
+    """B18: PettingZoo's spaces contain only integers in range; a caller's bug is raised."""
+    env = parallel_env(Scenario(), network__num_ues=2, sim__slots=2)
+    env.reset(seed=0)
+    with pytest.raises(InvalidArgument, match=re.escape(needle)):
+        env.step(actions)
+    assert isinstance(InvalidArgument("x"), ValueError)
+    env.step({"ue_0": 0, "ue_1": 0})  # the episode is untouched: it plays on
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "7", 2**63])
+def test_reset_refuses_a_seed_the_cli_would(seed) -> None:
+    env = parallel_env(Scenario(), network__num_ues=2, sim__slots=2)
+    with pytest.raises(InvalidArgument, match="seed"):
+        env.reset(seed=seed)
 
 
 def _small_dense(**values: object) -> dict[str, object]:

@@ -54,8 +54,11 @@ def test_overrides_are_typed_by_the_schema(tmp_path):
     assert s.network.num_ues == 7 and s.sim.early_handoff is True
 
 
-def test_integer_valued_float_accepted_for_int_key():
-    assert from_dict({"network": {"num_ues": 10.0}}).network.num_ues == 10
+@pytest.mark.parametrize("value", [10.0, 1e7])
+def test_a_float_is_refused_for_an_int_key(value):
+    """Issue 24 B20: `--set sim.slots=1e7` was taken as a count; a count is an integer."""
+    with pytest.raises(HybridnetError, match="is a float; expected an integer"):
+        from_dict({"network": {"num_ues": value}})
 
 
 def _error(raw=None, text=None, tmp_path=None, overrides=None) -> str:

@@ -371,7 +371,7 @@ def test_force_never_resets_a_sweep_holding_a_file_of_the_users(
     code = _cli(["sweep", SMALL, "--grid", "network.num_ues=4,6", "--policy", "oracle",
                  "--engine", "closed", "--out", out, "--force"])
     line = _one_line(capsys.readouterr().err)
-    assert code == 2 and "thesis.txt" in line and "did not write" in line
+    assert code == 2 and "thesis.txt: was not written by hybridnet" in line
     assert sorted(p.name for p in out.iterdir()) == [MARKER, "thesis.txt"]
 
 

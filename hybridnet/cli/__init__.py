@@ -22,14 +22,15 @@ from hybridnet.errors import (
     raise_terminated,
 )
 from hybridnet.outputs import describe_os_error
+from hybridnet.streams import arm, open_standard_streams, settle
 
 
 def _epilog() -> str:
     codes = "\n".join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items())
     return ("\b\nExit codes (every command):\n" + codes + "\n\n"
             "Outputs: a command claims its output before any work (a second writer is refused), "
-            "writes it aside and renames it into place; --force replaces only what hybridnet "
-            "wrote.")
+            "writes it aside and renames it into place; --force replaces only files hybridnet "
+            "recorded writing (name, size, SHA-256).")
 
 
 COMMANDS = {name: f"hybridnet.cli.{name}" for name in
@@ -79,12 +80,20 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: one line and an exit code for every failure.
 
     The exit codes are those of :mod:`hybridnet.errors` (documented in docs/cli.md).
-    SIGTERM unwinds like Ctrl-C, so every command cleans up on either.
+    SIGTERM unwinds like Ctrl-C, so every command cleans up on either; once a
+    command has returned (its output in place and reported) both are ignored,
+    so the exit is 0 (:mod:`hybridnet.streams`). A closed stderr or stdout is
+    /dev/null instead: the work is done and the exit code still tells. Both
+    only where ``argv`` is None: in the command's own process, not in a caller's.
     """
+    if argv is None:  # the process is this command's own (not a test calling in)
+        open_standard_streams()
+        arm()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, raise_terminated)
     try:
         cli.main(args=argv, standalone_mode=False)
+        settle()
     except HybridnetError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(err.exit_code)
@@ -102,7 +111,19 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {describe_os_error(err)}", err=True)
         sys.exit(SystemFailure.exit_code)
     except RuntimeError as err:
-        if not _is_allocation_failure(err):
+        if _is_allocation_failure(err):
+            click.echo(f"error: {_memory_message(err)}", err=True)
+        elif "PytorchStreamWriter" in str(err) or "file write failed" in str(err):
+            # torch's writer reports a failed write without an errno (a full disk, a quota)
+            click.echo("error: a file could not be written (torch: write failed); is the disk "
+                       "full? free some space or write elsewhere", err=True)
+        else:
             raise
-        click.echo(f"error: {_memory_message(err)}", err=True)
         sys.exit(SystemFailure.exit_code)
+    except Exception as err:
+        if not type(err).__module__.startswith("pandas"):
+            raise
+        # A table read somewhere no check caught: still one line, never pandas' traceback.
+        detail = " ".join(str(err).split())[:160] or type(err).__name__
+        click.echo(f"error: a CSV file could not be read ({detail})", err=True)
+        sys.exit(HybridnetError.exit_code)

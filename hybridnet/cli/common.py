@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import click
+import numpy as np
 from tqdm import tqdm
 
 from hybridnet.errors import HybridnetError
@@ -18,18 +19,42 @@ set_option = click.option(
 force_option = click.option("--force", is_flag=True, help="Overwrite an existing output.")
 
 
-def parse_range(text: str | None, what: str) -> list[int] | None:
-    """Parse "0-9", "3" or "0,2,5-7" into a sorted list of integers."""
-    if text is None:
-        return None
-    out: set[int] = set()
+MAX_SPANS = 1000
+"""The most comma-separated parts one selection may have."""
+
+
+def parse_spans(text: str, what: str) -> list[tuple[int, int]]:
+    """Parse "0-9", "3" or "0,2,5-7" into inclusive (lo, hi) spans, never expanding them.
+
+    A selection such as 0-999999999 is a pair of numbers here, not a billion of
+    them: what it picks is decided against what exists (:func:`select_ids`).
+    """
+    parts = text.split(",")
+    if len(parts) > MAX_SPANS:
+        raise HybridnetError(f"{what}: {len(parts):,} parts; at most {MAX_SPANS:,} (use ranges "
+                             "such as 0-99)")
+    spans = []
     try:
-        for part in text.split(","):
+        for part in parts:
             lo, sep, hi = part.strip().partition("-")
-            out.update(range(int(lo), int(hi) + 1) if sep else [int(lo)])
+            spans.append((int(lo), int(hi) if sep else int(lo)))
     except ValueError:
-        raise HybridnetError(f"{what} '{text}' must look like 0-9 or 0,2,5-7") from None
-    return sorted(out)
+        raise HybridnetError(f"{what} '{text[:60]}' must look like 0-9 or 0,2,5-7") from None
+    for lo, hi in spans:
+        if lo > hi:
+            raise HybridnetError(f"{what} '{text[:60]}': the range {lo}-{hi} is backwards")
+    return spans
+
+
+def select_ids(text: str, what: str, available: Iterable[int]) -> list[int]:
+    """The ids in ``available`` that the ``text`` selection (see :func:`parse_spans`) picks."""
+    spans = parse_spans(text, what)
+    ids = np.unique(np.asarray(list(available) if not hasattr(available, "__array__")
+                               else available, dtype=np.int64))
+    picked = np.zeros(ids.shape, dtype=bool)
+    for lo, hi in spans:
+        picked |= (ids >= lo) & (ids <= hi)
+    return [int(i) for i in ids[picked]]
 
 
 @contextmanager

@@ -6,13 +6,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-import pandas as pd
 
-from hybridnet.cli.common import force_option, parse_range
+from hybridnet.cli.common import force_option, select_ids
 from hybridnet.errors import HybridnetError
 from hybridnet.outputs import figure_signature, write_output
-from hybridnet.plots import plot_backlog, plot_schemes, plot_sweep, plot_timeline, plot_training
+from hybridnet.plots import (
+    SCHEME_METRICS,
+    plot_backlog,
+    plot_schemes,
+    plot_sweep,
+    plot_timeline,
+    plot_training,
+)
+from hybridnet.rundir import read_run_table
 from hybridnet.sweep import read_results
+from hybridnet.tables import read_table
+
+MAX_TIMELINE_BARS = 5_000
+"""The most (UE, slot) rows one timeline draws: beyond, the bars are thinner than a pixel."""
 
 
 def _write_figure(out: Path, draw: Callable[[Path], object], force: bool) -> None:
@@ -24,11 +35,7 @@ def plot() -> None:
     """Draw figures from run, training and sweep outputs."""
 
 
-def _read(run_dir: Path, name: str) -> pd.DataFrame:
-    path = run_dir / name
-    if not path.is_file():
-        raise HybridnetError(f"{path}: missing; is {run_dir} a run directory of `hybridnet run`?")
-    return pd.read_csv(path)
+_read = read_run_table
 
 
 @plot.command()
@@ -42,13 +49,18 @@ def timeline(run_dir: Path, ue_text: str, slot_text: str, out: Path | None, forc
     """Per-UE Gantt chart of common, ES, downlink, UE phases and waiting."""
     ues = _read(run_dir, "ues.csv")
     events = _read(run_dir, "events.csv")
-    ue_ids = [u for u in parse_range(ue_text, "--ues") or [] if u in set(ues["ue"])]
-    slot_ids = [s for s in parse_range(slot_text, "--slots") or [] if s in set(ues["slot"])]
+    ue_ids = select_ids(ue_text, "--ues", ues["ue"])
+    slot_ids = select_ids(slot_text, "--slots", ues["slot"])
     if not ue_ids or not slot_ids:
         raise HybridnetError(
             f"{run_dir}: --ues {ue_text} / --slots {slot_text} select nothing; the run has UEs "
             f"0-{ues['ue'].max()} and slots 0-{ues['slot'].max()}"
         )
+    if len(ue_ids) * len(slot_ids) > MAX_TIMELINE_BARS:
+        raise HybridnetError(
+            f"--ues {ue_text} / --slots {slot_text} select {len(ue_ids):,} UEs x "
+            f"{len(slot_ids):,} slots; a timeline draws at most {MAX_TIMELINE_BARS:,} "
+            "(UE, slot) rows legibly: choose fewer")
     out = out or run_dir / f"timeline-ues{ue_text}-slots{slot_text}.png".replace(",", "_")
     _write_figure(out, lambda tmp: plot_timeline(events, ues, tmp, ue_ids, slot_ids), force)
     click.echo(f"wrote {out}")
@@ -83,6 +95,11 @@ def sweep_figure(sweep_dir: Path, x: str, y: str, hue: str | None, out: Path | N
                  force: bool) -> None:
     """A metric of a `hybridnet sweep` against a grid key, mean and 95 % CI over seeds."""
     frame = read_results(sweep_dir)
+    for option, key in (("--x", x), ("--y", y), ("--hue", hue)):
+        if key is not None and key not in frame.columns:  # before it names a file
+            raise HybridnetError(f"{option} {key[:60]!r}: not a column of "
+                                 f"{sweep_dir / 'results.csv'}; it has "
+                                 f"{', '.join(map(str, frame.columns))}")
     name = f"{y}-vs-{x}" + (f"-by-{hue}" if hue else "")
     out = out or sweep_dir / f"{name}.png"
     _write_figure(out, lambda tmp: plot_sweep(frame, x, y, tmp, hue=hue), force)
@@ -114,9 +131,9 @@ def schemes(csv: Path, out: Path | None, force: bool) -> None:
     CSV has columns scheme (or prompts.scheme: the results.csv of a sweep over
     the schemes), qos, delay_s and energy_j.
     """
-    if not csv.is_file():
-        raise HybridnetError(f"{csv}: no such file")
-    frame = pd.read_csv(csv, keep_default_na=False, na_values=[""])
+    frame = read_table(csv, numeric=list(SCHEME_METRICS),
+                       hint="CSV has columns scheme (or prompts.scheme), qos, delay_s and "
+                            "energy_j", keep_default_na=False, na_values=[""])
     out = out or csv.with_name("schemes.png")
     _write_figure(out, lambda tmp: plot_schemes(frame, tmp), force)
     click.echo(f"wrote {out}")

@@ -1,15 +1,17 @@
 """``hybridnet prompts``: eq. (10) similarities and scheme groupings of a prompt file.
 
 Thin: it reads the prompts, calls :mod:`hybridnet.prompts` and writes a CSV
-to stdout or to ``--out``, through :func:`hybridnet.outputs.write_output`
-(claimed, temporary sibling, then rename; an existing file only with ``--force``,
-and only one this command wrote).
+to stdout or to ``--out``, claimed and checked before any work
+(:func:`hybridnet.outputs.claimed`; temporary sibling, then rename; an existing
+file only with ``--force``, and only one hybridnet recorded writing).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -17,7 +19,7 @@ import numpy as np
 
 from hybridnet.cli.common import force_option
 from hybridnet.errors import HybridnetError
-from hybridnet.outputs import starts_with, write_output
+from hybridnet.outputs import claimed, starts_with
 from hybridnet.prompts import group_prompts
 from hybridnet.prompts.corpus import CORPORA, resolve_corpus
 from hybridnet.prompts.embeddings import similarity_matrix
@@ -27,12 +29,19 @@ _PROMPTS_HELP = f"PROMPTS is a CSV file with a 'text' column, a text file with o
     f"line, or a shipped corpus: {', '.join(CORPORA)}."
 
 
-def _write(text: str, out: Path | None, force: bool) -> None:
+_SIGNATURE = starts_with("prompt,")
+
+
+@contextmanager
+def _output(out: Path | None, force: bool) -> Iterator[Callable[[str], None]]:
+    """Where the CSV goes: stdout, or ``out`` claimed and checked before any work."""
     if out is None:
-        click.echo(text, nl=False)
-    else:
-        write_output(out, lambda tmp: tmp.write_text(text, encoding="utf-8"), kind="prompts csv",
-                     force=force, signature=starts_with("prompt,"))
+        yield lambda text: click.echo(text, nl=False)
+        return
+    with claimed(out, kind="prompts csv", force=force) as held:
+        held.check_replaceable(directory=False, signature=_SIGNATURE)
+        yield lambda text: held.write_file(
+            lambda tmp: tmp.write_text(text, encoding="utf-8"), _SIGNATURE)
 
 
 def _num_groups(value: str) -> int | str:
@@ -58,14 +67,15 @@ def prompts() -> None:
 @force_option
 def similarity(source: str, out: Path | None, force: bool) -> None:
     """Write the eq. (10) similarity of every pair of prompts as a CSV matrix."""
-    texts = resolve_corpus(source)
-    matrix = similarity_matrix(texts)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["prompt", *range(len(texts))])
-    for i, row in enumerate(matrix):
-        writer.writerow([i, *(f"{v:.6f}" for v in row)])
-    _write(buf.getvalue(), out, force)
+    with _output(out, force) as write:
+        texts = resolve_corpus(source)
+        matrix = similarity_matrix(texts)
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["prompt", *range(len(texts))])
+        for i, row in enumerate(matrix):
+            writer.writerow([i, *(f"{v:.6f}" for v in row)])
+        write(buf.getvalue())
 
 
 @prompts.command(epilog=_PROMPTS_HELP, short_help="Groups, public prompts and phi as CSV.")
@@ -74,7 +84,7 @@ def similarity(source: str, out: Path | None, force: bool) -> None:
               help="Number of groups M, or 'auto' (ignored by gfis and iis).")
 @click.option("--scheme", type=click.Choice(PROMPT_SCHEMES), default="his", show_default=True,
               help="Prompt scheme.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True,
               help="Seed of the grouping and of random public prompts.")
 @click.option("--agent", type=click.Choice(HIS_AGENTS), default="offline", show_default=True,
               help="HIS agent: offline, or an OpenAI-compatible chat endpoint.")
@@ -88,16 +98,18 @@ def group(
     openai_model: str, out: Path | None, force: bool,
 ) -> None:
     """Group prompts under a scheme; write prompt, text, group, public_prompt, phi as CSV."""
-    texts = resolve_corpus(source)
-    result = group_prompts(
-        scheme, texts, _num_groups(groups), np.random.default_rng(seed),
-        agent=agent, openai_base_url=openai_base_url, openai_model=openai_model,
-    )
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["prompt", "text", "group", "public_prompt", "phi"])
-    for i, text in enumerate(texts):
-        g = int(result.group[i])
-        public = result.public[g] if result.public is not None else ""
-        writer.writerow([i, text, g, public, f"{result.phi[i]:.6f}"])
-    _write(buf.getvalue(), out, force)
+    num_groups = _num_groups(groups)
+    with _output(out, force) as write:
+        texts = resolve_corpus(source)
+        result = group_prompts(
+            scheme, texts, num_groups, np.random.default_rng(seed),
+            agent=agent, openai_base_url=openai_base_url, openai_model=openai_model,
+        )
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["prompt", "text", "group", "public_prompt", "phi"])
+        for i, text in enumerate(texts):
+            g = int(result.group[i])
+            public = result.public[g] if result.public is not None else ""
+            writer.writerow([i, text, g, public, f"{result.phi[i]:.6f}"])
+        write(buf.getvalue())

@@ -12,7 +12,12 @@ from hybridnet.api import load_scenario, simulate
 from hybridnet.cli.common import force_option, progress_bar, set_option
 from hybridnet.outputs import claim, claim_fresh
 from hybridnet.registry import ENGINES, POLICIES
-from hybridnet.rundir import default_run_dir, effective_scenario, write_run_dir
+from hybridnet.rundir import (
+    default_run_dir,
+    effective_scenario,
+    recorded_policy_name,
+    write_run_dir,
+)
 from hybridnet.scenario import parse_overrides
 
 
@@ -45,11 +50,12 @@ def run(scenario: Path | None, out: Path | None, policy: str | None, checkpoint:
     """
     loaded = load_scenario(scenario, parse_overrides(overrides))
     policy = loaded.sim.policy if policy is None else policy
-    recorded_policy = str(checkpoint) if checkpoint is not None and policy == "hid" else policy
+    sample = sample or loaded.sim.sample
+    recorded_policy = recorded_policy_name(policy, checkpoint)
     resolved = effective_scenario(
         loaded, policy=recorded_policy, seed=loaded.sim.seed if seed is None else seed,
         slots=loaded.sim.slots if slots is None else slots,
-        engine=loaded.sim.engine if engine is None else engine)
+        engine=loaded.sim.engine if engine is None else engine, sample=sample)
     sim = resolved.sim
     origin = loaded.origin if loaded.origin and not overrides and resolved == loaded else \
         _command_line(scenario, policy, checkpoint, slots, seed, engine, sample, overrides)

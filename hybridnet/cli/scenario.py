@@ -8,7 +8,10 @@ import click
 
 from hybridnet.api import load_scenario
 from hybridnet.cli.common import set_option
-from hybridnet.scenario import parse_overrides, to_toml
+from hybridnet.errors import HybridnetError
+from hybridnet.prompts.corpus import resolve_corpus
+from hybridnet.scenario import Scenario, parse_overrides, to_toml
+from hybridnet.sweep.cell import check_policy
 
 
 @click.group()
@@ -28,7 +31,19 @@ def show(path: Path | None, overrides: tuple[str, ...]) -> None:
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
 def check(paths: tuple[Path, ...]) -> None:
-    """Validate each scenario file; the first bad one ends with one line and exit code 2."""
+    """Validate each scenario file; the first bad one ends with one line and exit code 2.
+
+    Valid means `hybridnet run PATH` accepts it: its [sim] policy is built (a HID
+    checkpoint read; `hid` itself is not trained) and its prompt corpus is read.
+    """
     for path in paths:
-        load_scenario(path)
+        _check_runnable(path, load_scenario(path))
         click.echo(f"{path}: ok")
+
+
+def _check_runnable(path: Path, loaded: Scenario) -> None:
+    try:
+        check_policy(loaded, loaded.sim.policy)
+        resolve_corpus(loaded.prompts.corpus)
+    except HybridnetError as err:
+        raise HybridnetError(f"{path}: {err}") from None

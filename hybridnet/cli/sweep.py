@@ -23,6 +23,7 @@ from hybridnet.sweep import (
     run_sweep,
     settle_plan,
 )
+from hybridnet.sweep.grid import MAX_CELLS
 
 
 def default_sweep_dir(scenario: Path, grid_keys: list[str], policy: str, engine: str) -> Path:
@@ -45,7 +46,7 @@ def default_sweep_dir(scenario: Path, grid_keys: list[str], policy: str, engine:
               help="HID checkpoint for --policy hid, a path every worker can read.")
 @click.option("--slots", type=click.IntRange(min=1),
               help="Slots per cell (default: sim.slots; a grid over sim.slots wins).")
-@click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--seeds", type=click.IntRange(min=1, max=MAX_CELLS), default=1, show_default=True,
               help="Seeds per grid cell: sim.seed, sim.seed + 1, ...")
 @click.option("--engine", type=click.Choice(ENGINES),
               help="des: SimPy network with queues; closed: eq. (1)-(17) directly "

@@ -21,8 +21,17 @@ from tqdm import tqdm
 
 from hybridnet.api import load_scenario
 from hybridnet.cli.common import force_option, set_option
-from hybridnet.errors import HybridnetError, Interrupted, Terminated
-from hybridnet.outputs import Claim, claim, claim_fresh, replace_file, write_marker
+from hybridnet.errors import HybridnetError, Interrupted, SystemFailure, Terminated
+from hybridnet.outputs import (
+    Claim,
+    claim,
+    claim_fresh,
+    describe_os_error,
+    record,
+    replace_file,
+    write_marker,
+)
+from hybridnet.outputs.partial import discard_partial, sweep_temporaries
 from hybridnet.plots import plot_training
 from hybridnet.rl.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from hybridnet.rl.train import Trainer
@@ -43,6 +52,7 @@ def _save(trainer: Trainer, work: Path) -> None:
                                                             float_format="%.10g"))
     replace_file(work / "config.toml",
                  lambda tmp: tmp.write_text(to_toml(trainer.scenario), encoding="utf-8"))
+    record(work, ["checkpoint.pt", "training.csv", "config.toml"], kind="train")
 
 
 def _start(scenario: Path | None, out: Path | None, values: dict[str, object],
@@ -59,10 +69,10 @@ def _start(scenario: Path | None, out: Path | None, values: dict[str, object],
             raise HybridnetError(f"{out}: already exists; pass --force to overwrite it "
                                  "or --resume to continue it")
         held.check_replaceable(directory=True)
-        if work.exists() and not force:
+        if (work / "checkpoint.pt").is_file() and not force:
             raise HybridnetError(f"{out}: an interrupted run of it is in {work}; pass --resume "
                                  "to continue it or --force to start again")
-        shutil.rmtree(work.parent, ignore_errors=True)
+        discard_partial(work)  # one that never checkpointed holds nothing to resume
         return held, Trainer(resolved)
     except BaseException:
         held.release()
@@ -90,7 +100,7 @@ def _resume(scenario: Path | None, out: Path | None, values: dict[str, object],
                 f"{out}: already trained for {trainer.episodes_done} episodes; to extend it "
                 f"pass --episodes above {trainer.episodes_done} (not {wanted})")
         if source == out:
-            shutil.rmtree(work.parent, ignore_errors=True)
+            discard_partial(work)
             shutil.copytree(out, work)
         return held, trainer
     except BaseException:
@@ -139,6 +149,7 @@ def _train(held: Claim, trainer: Trainer) -> None:
     work = _partial(out)
     tr = trainer.scenario.train
     work.mkdir(parents=True, exist_ok=True)
+    sweep_temporaries(work)
     write_marker(work, "train")
 
     total = trainer.scenario.train.episodes
@@ -152,10 +163,18 @@ def _train(held: Claim, trainer: Trainer) -> None:
         bar.set_postfix(reward=f"{sum(r['reward'] for r in recent) / len(recent):+.4f}",
                         oracle=f"{sum(r['oracle_reward'] for r in recent) / len(recent):+.4f}")
 
+    resumed_from_out = out.is_dir() and (out / "checkpoint.pt").is_file() and not held.force
     try:
         with bar:
             history = trainer.train(total, on_episode=on_episode,
                                     on_checkpoint=lambda t: _save(t, work))
+    except Exception as err:
+        # Nothing checkpointed yet: there is nothing to resume, so nothing is kept.
+        if not (work / "checkpoint.pt").is_file():
+            shutil.rmtree(work.parent, ignore_errors=True)
+        if isinstance(err, OSError):
+            raise SystemFailure(describe_os_error(err, work)) from None
+        raise
     except KeyboardInterrupt as stop:
         _save(trainer, work)
         raise Interrupted(
@@ -164,7 +183,8 @@ def _train(held: Claim, trainer: Trainer) -> None:
             f"`hybridnet train --out {out} --resume`",
             terminated=isinstance(stop, Terminated)) from None
     plot_training([work], work / "reward.png")
-    held.install(work)
+    record(work, ["reward.png"], kind="train")
+    held.install(work, holds_target=resumed_from_out)
     shutil.rmtree(work.parent, ignore_errors=True)
     elapsed = time.perf_counter() - start
     origin = trainer.scenario.source

@@ -19,13 +19,26 @@ from hybridnet.outputs.files import (
     stale_temporaries,
     temp_sibling,
 )
-from hybridnet.outputs.ownership import MARKER, foreign_entries, marker_kind, write_marker
+from hybridnet.outputs.manifest import (
+    MARKER,
+    proven_file,
+    read_manifest,
+    record,
+    record_file,
+    unproven,
+    unrecordable,
+)
+from hybridnet.outputs.ownership import marker_kind, write_marker
+from hybridnet.streams import settle
 
 
 def _unsafe_target(target: Path) -> str | None:
     """Why ``target`` can never be an output path (the working directory, one of its parents)."""
-    resolved = target.resolve()
-    cwd = Path.cwd().resolve()
+    try:
+        resolved = target.resolve()
+        cwd = Path.cwd().resolve()
+    except (RuntimeError, OSError):  # a symlink loop: RuntimeError before Python 3.13
+        return "is a symbolic link that loops or cannot be followed"
     if resolved == cwd or resolved in cwd.parents:
         return "is the current directory or one of its parents"
     if resolved == Path(resolved.anchor) or resolved == Path.home().resolve():
@@ -60,27 +73,35 @@ class Claim:
         if not target.is_file() or target.is_symlink():
             raise HybridnetError(f"{target}: exists and is not a file; --force replaces only a "
                                  "file hybridnet wrote")
-        if signature is not None and not signature(target):
-            raise HybridnetError(f"{target}: not written by hybridnet; --force replaces only "
-                                 "what hybridnet wrote: move it away or choose another --out")
+        if not proven_file(target) or (signature is not None and not signature(target)):
+            raise HybridnetError(f"{target}: not a file hybridnet wrote (no record of it, or it "
+                                 "changed since); --force replaces only what hybridnet wrote: "
+                                 "move it away or choose another --out")
 
     def _check_own_dir(self) -> None:
+        """Refuse unless every entry of the target is a file its manifest proves hybridnet's."""
         target = self.target
-        kind = marker_kind(target)
-        if kind is None:
-            if not any(target.iterdir()):
-                return
+        manifest = read_manifest(target / MARKER)
+        if manifest is None:
+            if all(p.name == MARKER for p in target.iterdir()) and \
+                    marker_kind(target) in (None, self.kind):
+                return  # empty, or holding only an older version's marker of this kind
+            if marker_kind(target) is not None:
+                raise HybridnetError(f"{target}: no record of the files in it (an older "
+                                     "hybridnet's output, or only looks like one); --force "
+                                     "deletes only files hybridnet recorded writing: remove it "
+                                     "yourself or choose another --out")
             raise HybridnetError(f"{target}: not a directory hybridnet wrote (no {MARKER} "
-                                 "marker); --force replaces only hybridnet's outputs: move it "
+                                 "manifest); --force replaces only hybridnet's outputs: move it "
                                  "away or choose another --out")
+        kind = manifest.get("kind")
         if kind != self.kind:
             raise HybridnetError(f"{target}: holds a hybridnet {kind} output, not a {self.kind};"
                                  " remove it yourself or choose another --out")
-        foreign = foreign_entries(target)
-        if foreign:
-            shown = ", ".join(foreign[:3]) + (" ..." if len(foreign) > 3 else "")
-            raise HybridnetError(f"{target}: holds files hybridnet did not write ({shown}); "
-                                 "--force would lose them: move them away first")
+        found = unproven(target, manifest)
+        if found is not None:
+            raise HybridnetError(f"{target / found[0]}: {found[1]}; --force would lose it: move "
+                                 "it away first or choose another --out")
 
     @contextmanager
     def write_dir(self) -> Iterator[Path]:
@@ -91,6 +112,8 @@ class Claim:
         try:
             write_marker(tmp, self.kind)
             yield tmp
+            record(tmp, sorted(p.name for p in tmp.iterdir() if p.name != MARKER),
+                   kind=self.kind)
             self.install(tmp)
         except OSError as err:
             remove_path(tmp)
@@ -103,18 +126,33 @@ class Claim:
                    signature: Callable[[Path], bool] | None = None) -> Path:
         """Call ``write(tmp)`` on a temporary sibling and rename it onto the target."""
         self.check_replaceable(directory=False, signature=signature)
+        blocking = unrecordable(self.target)
+        if blocking is not None:
+            raise HybridnetError(f"{blocking}: not a record hybridnet wrote, and hybridnet "
+                                 "records there what it writes: move it away")
         try:
-            return replace_file(self.target, write)
+            replace_file(self.target, write)
+            record_file(self.target)
+            return self.target
         except OSError as err:
             raise SystemFailure(describe_os_error(err, self.target)) from None
 
-    def install(self, ready: Path) -> None:
-        """Put the finished ``ready`` in place of the target, the old one removed after."""
+    def install(self, ready: Path, *, holds_target: bool = False) -> None:
+        """Put the finished ``ready`` in place of the target, the old one removed after.
+
+        An existing target is checked again first (a user may have added to it
+        since): only ``--force`` replaces it, and only when hybridnet wrote all of
+        it, unless ``holds_target``: ``ready`` began as a copy of it (a resumed
+        training), so nothing in it is lost.
+        """
         old = None
-        if self.target.exists():
+        if self.target.exists() or self.target.is_symlink():
+            if not holds_target:
+                self.check_replaceable(directory=True)
             old = temp_sibling(self.target, "-old")
             os.replace(self.target, old)
         os.replace(ready, self.target)
+        settle()  # the output is complete: a signal now would only misreport it
         if old is not None:
             remove_path(old)
 

@@ -1,7 +1,8 @@
-"""What hybridnet wrote: the marker of its directories and the signatures of its files.
+"""What hybridnet wrote: the kind of its directories, and the signatures of its figures.
 
-``--force`` replaces only an output these recognise, so nothing a user made
-is ever lost to it.
+Which files ``--force`` may delete is proven by the manifest
+(:mod:`hybridnet.outputs.manifest`), never by a name or a layout; a kind here
+only says what a directory is, so that one kind of output never replaces another.
 """
 
 from __future__ import annotations
@@ -9,28 +10,24 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from contextlib import suppress
-from importlib import metadata
 from pathlib import Path
 
-MARKER = ".hybridnet"
-"""File inside every directory hybridnet writes: its kind (run, train, sweep), as JSON."""
+from hybridnet.outputs.manifest import MARKER, record
 
 LEGACY_LAYOUTS = {
     "run": {"config.toml", "summary.json", "ues.csv"},
     "train": {"checkpoint.pt", "training.csv"},
     "sweep": {"results.csv", "sweep.toml"},
 }
-"""Files that identify a directory hybridnet wrote before :data:`MARKER` existed."""
-
-OWN_SUFFIXES = (".csv", ".png", ".pdf", ".svg", ".toml", ".json", ".pt")
-"""What hybridnet puts in its directories; anything else there is the user's."""
+"""Files that identify a directory hybridnet wrote before :data:`MARKER` existed: enough to
+continue an old sweep or to name what a directory is, never to delete anything."""
 
 
 def marker_kind(path: Path) -> str | None:
     """The kind of hybridnet output directory ``path`` is, or None if it is not one."""
     marker = path / MARKER
     if marker.is_file():
-        with suppress(OSError, ValueError, AttributeError):
+        with suppress(OSError, ValueError, AttributeError, KeyError, TypeError):
             return str(json.loads(marker.read_text(encoding="utf-8"))["kind"])
         return None
     with suppress(OSError):
@@ -41,25 +38,9 @@ def marker_kind(path: Path) -> str | None:
     return None
 
 
-def foreign_entries(path: Path) -> list[str]:
-    """What is in directory ``path`` that hybridnet did not put there."""
-    out = []
-    for entry in sorted(path.iterdir()):
-        if entry.name == MARKER and entry.is_file():
-            continue
-        if entry.is_symlink() or not entry.is_file() or entry.suffix not in OWN_SUFFIXES:
-            out.append(entry.name)
-    return out
-
-
 def write_marker(directory: Path, kind: str) -> None:
-    """Mark ``directory`` as a hybridnet output of ``kind``."""
-    try:
-        version = metadata.version("hybridnet")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    text = json.dumps({"kind": kind, "written_by": f"hybridnet {version}"}) + "\n"
-    (directory / MARKER).write_text(text, encoding="utf-8")
+    """Mark ``directory`` as a hybridnet output of ``kind``, with a manifest of no files yet."""
+    record(directory, [], kind=kind)
 
 
 def has_signature(text: bytes) -> Callable[[Path], bool]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hybridnet.errors import HybridnetError
+from hybridnet.errors import HybridnetError, InvalidArgument
 from hybridnet.model.params import ModelParams
 from hybridnet.policies.base import Policy
 from hybridnet.policies.dpp import DppPolicy
@@ -115,6 +115,9 @@ def make_policy(spec: str, scenario: Scenario, rng: np.random.Generator,
     and checkpoint paths need :mod:`hybridnet.api` imported, which registers them.
     """
     allowed = ", ".join(POLICIES)
+    if not isinstance(spec, str) or not isinstance(scenario, Scenario):
+        raise InvalidArgument(f"make_policy({spec!r}, {type(scenario).__name__}): expected a "
+                              f"policy name ({allowed}) and a Scenario")
     if not spec.strip():
         raise HybridnetError(f"policy must not be empty; allowed: {allowed}")
     if checkpoint is not None and spec != "hid":

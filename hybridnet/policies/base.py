@@ -13,6 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
+from hybridnet.errors import HybridnetError
 from hybridnet.model.actions import check_decision
 from hybridnet.model.slot import SlotState
 from hybridnet.scenario import StepsConfig
@@ -31,6 +32,11 @@ class Policy(Protocol):
 def checked_decision(policy: Policy, state: SlotState, steps: StepsConfig, slot: int
                      ) -> tuple[np.ndarray, np.ndarray]:
     """The policy's (x, y) for slot ``slot``, refused unless every UE's split is feasible."""
-    x, y = policy.decide(state)
-    return check_decision(x, y, state, steps,
-                          policy=getattr(policy, "name", type(policy).__name__), slot=slot)
+    name = getattr(policy, "name", type(policy).__name__)
+    decision = policy.decide(state)
+    if not isinstance(decision, tuple | list) or len(decision) != 2:
+        raise HybridnetError(f"policy {name} in slot {slot}: decide() returned "
+                             f"{type(decision).__name__} {str(decision)[:40]!r}; expected a "
+                             "pair (x, y) of integer arrays")
+    x, y = decision
+    return check_decision(x, y, state, steps, policy=name, slot=slot)

@@ -58,14 +58,24 @@ def load_prompts(path: str | Path) -> list[str]:
     return texts
 
 
+def _shown(text: str, limit: int = 60) -> str:
+    """``text`` quoted, cut to ``limit`` characters: an error message stays one line."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
 @lru_cache(maxsize=8)
 def _cached_corpus(corpus: str) -> tuple[str, ...]:
     if corpus in _FILES:
         return tuple(load_prompts(_data_file(_FILES[corpus])))
-    if not Path(corpus).is_file():
+    try:
+        found = Path(corpus).is_file()
+    except OSError as err:  # e.g. a name longer than the file system allows
+        raise HybridnetError(f"[prompts] corpus {_shown(corpus)} is neither one of "
+                             f"{', '.join(CORPORA)} nor a readable path ({err.strerror})") from None
+    if not found:
         raise HybridnetError(
-            f"corpus {corpus!r} is neither one of {', '.join(CORPORA)} nor an existing "
-            "CSV/TXT file"
+            f"[prompts] corpus {_shown(corpus)} is neither one of {', '.join(CORPORA)} nor an "
+            "existing CSV/TXT file"
         )
     return tuple(load_prompts(corpus))
 

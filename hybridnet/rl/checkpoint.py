@@ -15,6 +15,7 @@ which knows nothing of files.
 
 from __future__ import annotations
 
+import io
 import tomllib
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -30,6 +31,7 @@ from hybridnet.rl.controller import HidController
 from hybridnet.rl.ppo import Samples
 from hybridnet.rl.train import TRAINING_KEYS, Trainer
 from hybridnet.scenario import Scenario, changed_keys, from_dict, to_dict, to_toml
+from hybridnet.scenario.limits import loads
 
 FORMAT = "hybridnet.hid_checkpoint/2"
 """Tag of the checkpoint layout; bumped when it changes."""
@@ -65,7 +67,7 @@ class Checkpoint:
 
     @property
     def scenario(self) -> Scenario:
-        return from_dict(tomllib.loads(self.config), self.source)
+        return from_dict(loads(self.config, self.source), self.source)
 
     @classmethod
     def from_trainer(cls, trainer: Trainer) -> Checkpoint:
@@ -104,10 +106,40 @@ class Checkpoint:
                 "source": self.source, "weights": self.weights, "training": self.training}
 
 
+def nonfinite_entry(value: Any, name: str) -> str | None:
+    """The dotted name of the first floating tensor in ``value`` holding NaN or inf, if any."""
+    if isinstance(value, torch.Tensor):
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            return name
+        return None
+    items = (value.items() if isinstance(value, dict)
+             else enumerate(value) if isinstance(value, list | tuple) else ())
+    for key, item in items:
+        found = nonfinite_entry(item, f"{name}[{key}]" if isinstance(key, int) else
+                                f"{name}.{key}")
+        if found is not None:
+            return found
+    return None
+
+
 def save_checkpoint(path: str | Path, checkpoint: Checkpoint) -> None:
-    """Write ``checkpoint`` to ``path`` atomically (temporary sibling, then rename)."""
-    payload = checkpoint.to_payload()
-    replace_file(path, lambda tmp: torch.save(payload, tmp))
+    """Write ``checkpoint`` to ``path`` atomically (temporary sibling, then rename).
+
+    A controller whose weights or training state went NaN is refused, never
+    written as a success. torch's writer reports a full disk as a RuntimeError
+    without an errno; serialising to memory first and writing the bytes
+    ourselves makes it the OSError (ENOSPC, EDQUOT, ...) it is.
+    """
+    for name, part in (("weights", checkpoint.weights), ("training", checkpoint.training)):
+        bad = nonfinite_entry(part, name)
+        if bad is not None:
+            raise HybridnetError(f"{path}: not written: '{bad}' has non-finite values (NaN or "
+                                 "inf), the training diverged; lower train.lr or change the "
+                                 "scenario and train again")
+    buffer = io.BytesIO()
+    torch.save(checkpoint.to_payload(), buffer)
+    data = buffer.getvalue()
+    replace_file(path, lambda tmp: tmp.write_bytes(data))
 
 
 def _damaged(path: Path, what: str) -> HybridnetError:
@@ -208,10 +240,14 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise HybridnetError(f"{path}: no such checkpoint file")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch.load fails in many ways on a foreign file
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    except OSError as err:
+        raise HybridnetError(f"{path}: cannot read it ({err.strerror or err})") from None
+    except Exception:  # torch.load fails in many ways on a foreign file
+        # torch's own text is not shown: it can advise loading with weights_only=False,
+        # which would run whatever code the file holds.
         raise HybridnetError(
-            f"{path}: not a readable hybridnet checkpoint ({first}); write one with "
+            f"{path}: not a readable hybridnet checkpoint (truncated, damaged, or holding "
+            "objects other than tensors, which are never loaded); write one with "
             "`hybridnet train`") from None
     if not isinstance(payload, dict) or payload.get("format") not in (FORMAT, PAPER_ONLY_FORMAT):
         found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
@@ -237,4 +273,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
                     part["targets"] = torch.full_like(part["log_probs"], -1, dtype=torch.long)
     _check_weights(path, checkpoint.weights, controller.state_dict())
     _check_training(path, checkpoint.training, controller)
+    bad = nonfinite_entry(checkpoint.training, "training")
+    if bad is not None:
+        raise _damaged(path, f"'{bad}' has non-finite values (NaN or inf); resume from an "
+                             "earlier checkpoint or train again")
     return checkpoint

@@ -30,7 +30,12 @@ train`` learns on (``train.engine``; ``engine=`` overrides it):
 - An infeasible or missing action is not an error: that UE runs the local
   split (no common steps) and its info says ``invalid_action = True``. What
   is feasible is decided by the same check both engines refuse policies with
-  (:func:`hybridnet.model.actions.feasible_splits`).
+  (:func:`hybridnet.model.actions.feasible_splits`); so is ``None``, no
+  action. An action outside the action space (not an integer, 1.5, "3", a
+  negative or too large index) or an action for an agent that is not playing
+  is a bug in the caller, and ``step`` raises
+  :class:`~hybridnet.errors.InvalidArgument` (a ValueError) naming it, as
+  gymnasium's and PettingZoo's spaces reject what they do not ``contain``.
 - ``reset(seed=s)`` draws the world of seed s; later ``reset()`` calls without
   a seed move on to that seed's next episode.
 - ``render_mode``: None (the default) or ``"ansi"``, whose ``render()`` returns
@@ -47,7 +52,8 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from hybridnet.errors import HybridnetError
+from hybridnet.arguments import MAX_SEED, mapping, optional_integer
+from hybridnet.errors import HybridnetError, InvalidArgument
 from hybridnet.model.actions import action_mask, feasible_splits, local_split
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
@@ -118,8 +124,11 @@ class HybridnetParallelEnv(ParallelEnv):
 
     def reset(self, seed: int | None = None, options: dict | None = None
               ) -> tuple[dict[str, Any], dict[str, Any]]:
+        seed = optional_integer("seed", seed, 0, MAX_SEED)
+        if options is not None and not isinstance(options, dict):
+            raise InvalidArgument(f"options = {options!r}: expected a dict or None")
         if seed is not None:
-            self._seed, self._episode = int(seed), 0
+            self._seed, self._episode = seed, 0
         else:
             self._episode += 1
         self._slot = 0
@@ -133,17 +142,39 @@ class HybridnetParallelEnv(ParallelEnv):
         self.agents = list(self.possible_agents)
         return self._observe(), {agent: {} for agent in self.agents}
 
+    def _check_actions(self, actions: Any) -> None:
+        """Refuse what no action space contains: a caller's bug, not a UE's choice."""
+        if not isinstance(actions, dict):
+            raise InvalidArgument(f"actions must be a dict of agent -> action, not "
+                                  f"{type(actions).__name__}")
+        unknown = [agent for agent in actions if agent not in self.agents]
+        if unknown:
+            raise InvalidArgument(f"action for {unknown[0]!r}, which is not an agent of this "
+                                  f"episode (agents: ue_0 .. ue_{len(self.agents) - 1})")
+        for agent, action in actions.items():
+            if action is None:  # no action: like a missing one, the local split
+                continue
+            space = self._action_spaces[agent]
+            if isinstance(action, bool | np.bool_) or not isinstance(action, int | np.integer) \
+                    and not (isinstance(action, np.ndarray) and action.shape == ()
+                             and action.dtype.kind in "iu"):
+                raise InvalidArgument(f"action of {agent} is {action!r} "
+                                      f"({type(action).__name__}); expected an integer in "
+                                      f"[0, {space.n - 1}]")
+            if not 0 <= int(action) < space.n:
+                raise InvalidArgument(f"action of {agent} is {int(action)}; expected an integer "
+                                      f"in [0, {space.n - 1}]")
+
     def _decode(self, actions: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(x, y) of every UE and whether its action was replaced by the local split."""
         assert self._state is not None
+        self._check_actions(actions)
         n = len(self.possible_agents)
-        x = np.full(n, -1)                          # missing or malformed: infeasible
+        x = np.full(n, -1)                          # missing: infeasible
         y = np.full(n, -1)
         for i, agent in enumerate(self.possible_agents):
-            try:
+            if actions.get(agent) is not None:
                 x[i], y[i] = divmod(int(actions[agent]), self.num_y)
-            except (KeyError, TypeError, ValueError, OverflowError):
-                continue
         invalid = ~feasible_splits(self.scenario.steps, x, y, self._state.allows_common_phase)
         x[invalid], y[invalid] = self.local
         return x, y, invalid
@@ -204,7 +235,7 @@ def parallel_env(scenario: str | Path | Scenario, overrides: dict[str, Any] | No
     ``parallel_env("scenarios/paper.toml", network__num_ues=10, sim__slots=5)``.
     """
     values = {key.replace("__", ".", 1): value
-              for key, value in {**(overrides or {}), **kwargs}.items()}
+              for key, value in {**mapping("overrides", overrides), **kwargs}.items()}
     if isinstance(scenario, Scenario):
         resolved = scenario.with_values(values) if values else scenario
     else:

@@ -15,6 +15,7 @@ from typing import Any
 from hybridnet.errors import HybridnetError
 from hybridnet.scenario import sections
 from hybridnet.scenario.keys import AUTO, allowed_values
+from hybridnet.scenario.limits import MAX_STRING
 from hybridnet.scenario.sections import SECTIONS
 
 
@@ -96,6 +97,9 @@ def _coerce(source: str, section: str, f: dataclasses.Field, value: Any) -> Any:
     if kind == "string":
         if not isinstance(value, str):
             raise bad()
+        if len(value) > MAX_STRING:
+            raise HybridnetError(f"{source}: [{section}] {f.name} is {len(value):,} characters "
+                                 f"long; at most {MAX_STRING:,} are allowed")
         if m["choices"] and value not in m["choices"]:
             raise bad()
         return value
@@ -111,8 +115,9 @@ def _coerce(source: str, section: str, f: dataclasses.Field, value: Any) -> Any:
         if isinstance(item, bool) or not isinstance(item, int | float):
             raise bad()
         if int_items:
-            if isinstance(item, float) and not item.is_integer():
-                raise bad()
+            if not isinstance(item, int):  # 1e7 or 4.0: TOML's floats, refused for a count
+                raise HybridnetError(f"{where} is a float; expected an integer written without "
+                                     f"a decimal point or exponent ({allowed_values(f)})")
             item = int(item)
         else:
             item = float(item)

@@ -15,6 +15,7 @@ from typing import Any
 
 from hybridnet.errors import HybridnetError
 from hybridnet.scenario.core import Scenario, from_dict, split_key, to_dict
+from hybridnet.scenario.limits import check_nesting, loads
 
 ORIGIN_PREFIX = "# origin: "
 """How a run's config.toml names the command that first produced its configuration."""
@@ -22,6 +23,7 @@ ORIGIN_PREFIX = "# origin: "
 
 def parse_value(text: str) -> Any:
     """Read a ``--set`` value as TOML; a bare word that is not TOML is a string."""
+    check_nesting(text, f"value {text[:40]!r}")
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
@@ -50,7 +52,7 @@ def read_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     except (OSError, UnicodeDecodeError) as err:
         raise HybridnetError(f"{source}: cannot read scenario file ({err})") from None
     try:
-        raw = tomllib.loads(text)
+        raw = loads(text, source)
     except tomllib.TOMLDecodeError as err:
         raise HybridnetError(f"{source}: invalid TOML: {err}") from None
     scenario = dataclasses.replace(from_dict(raw, source), origin=_read_origin(text))

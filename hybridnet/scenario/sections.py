@@ -303,6 +303,8 @@ class SimConfig:
                       choices=ENGINES)
     policy: str = key("hid", "the policy `hybridnet run` uses when --policy is not given: "
                       f"{POLICIES.describe()}")
+    sample: bool = key(False, "HID draws its actions from its policies instead of acting "
+                       "greedily (`hybridnet run --sample` sets it)")
     dpp_v: float = key(DPP_V_S2, "V of the drift-plus-penalty policy `dpp`, s^2: it maximises "
                        "V * reward - sum of backlog (s) * work the decision adds (s) over the "
                        "UE CPUs and the ES (weighted N); larger V weighs the reward more, "

@@ -113,5 +113,6 @@ def run_cell(scenario_toml: str, source: str, overrides: dict[str, Any], seed: i
     scenario = from_dict(tomllib.loads(scenario_toml), source).with_values(overrides)
     with torch_threads(1):
         training = _training(scenario, policy, checkpoint) if trains_hid(policy) else {}
-        result = simulate(scenario, policy, seed=seed, engine=engine, checkpoint=checkpoint)
+        result = simulate(scenario, policy, seed=seed, engine=engine, checkpoint=checkpoint,
+                          sample=scenario.sim.sample)
     return {**run_metrics(result), **training, "elapsed_s": time.perf_counter() - start}

@@ -21,6 +21,7 @@ from hybridnet.errors import HybridnetError
 from hybridnet.metrics import METRICS
 from hybridnet.outputs import MARKER, marker_kind
 from hybridnet.scenario import from_dict, to_dict
+from hybridnet.scenario.limits import loads
 from hybridnet.sweep.cell import TRAINING_METRICS, trains_hid
 from hybridnet.sweep.grid import Cell, value_text
 
@@ -76,7 +77,7 @@ def read_settings(out: Path) -> dict[str, Any]:
     """sweep.toml's ``[sweep]`` table, its base scenario (defaults filled in) as ``scenario``."""
     path = out / SETTINGS
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = loads(path.read_text(encoding="utf-8"), str(path))
         settings = dict(raw["sweep"])
         settings["scenario"] = to_dict(from_dict(raw["scenario"], str(path)))
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, HybridnetError) as err:

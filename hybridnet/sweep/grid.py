@@ -8,6 +8,7 @@ matches to find the cells already done.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,10 @@ def _label(overrides: Mapping[str, Any]) -> str:
     return ", ".join(f"{key}={value_text(value)}" for key, value in overrides.items())
 
 
+MAX_CELLS = 100_000
+"""The most runs (grid cells x seeds) one sweep may plan: each is a row and a Dask task."""
+
+
 def expand_grid(scenario: Scenario, grid: Mapping[str, Sequence[Any]],
                 seeds: Sequence[int]) -> list[Cell]:
     """Validate every combination of grid values against the schema; return the cells.
@@ -90,6 +95,10 @@ def expand_grid(scenario: Scenario, grid: Mapping[str, Sequence[Any]],
     for key, values in grid.items():
         if not values:
             raise HybridnetError(f"--grid {key}: give at least one value")
+    count = math.prod(len(values) for values in grid.values()) * len(seeds)
+    if count > MAX_CELLS:
+        raise HybridnetError(f"--grid x --seeds: {count:,} runs; a sweep runs at most "
+                             f"{MAX_CELLS:,}: split it into several sweeps")
     cells: list[Cell] = []
     for combination in itertools.product(*grid.values()):
         raw = dict(zip(grid, combination, strict=True))

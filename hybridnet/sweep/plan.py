@@ -19,7 +19,6 @@ from hybridnet.model.reference import resolve_references
 from hybridnet.outputs import Claim
 from hybridnet.registry import ENGINES
 from hybridnet.scenario import Scenario, changed_keys, from_dict, to_dict, toml_value
-from hybridnet.sweep.cell import check_policy
 from hybridnet.sweep.files import (
     KIND,
     RESULTS,
@@ -30,6 +29,7 @@ from hybridnet.sweep.files import (
     result_columns,
 )
 from hybridnet.sweep.grid import Cell, expand_grid, merge_values
+from hybridnet.sweep.preflight import check_cells
 
 
 @dataclass(frozen=True)
@@ -137,11 +137,11 @@ def plan_sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], out: str |
                checkpoint: str | Path | None = None, force: bool = False) -> SweepPlan:
     """Validate a sweep and find which of its cells ``out`` still lacks; nothing is written.
 
-    ``seeds`` defaults to the scenario's ``sim.seed``. The policy is built for
-    the base scenario to check it (:func:`~hybridnet.sweep.cell.check_policy`),
-    its checkpoint loaded. An ``out`` that is not new, empty or a sweep
-    hybridnet wrote is refused, ``force`` or not. One that holds a sweep of
-    another base scenario, policy, engine or grid keys is refused unless
+    ``seeds`` defaults to the scenario's ``sim.seed``. Every distinct grid cell
+    is checked as a run would be (:func:`~hybridnet.sweep.preflight.check_cells`):
+    its memory, and its policy built, its checkpoint loaded. An ``out`` that is
+    not new, empty or a sweep hybridnet wrote is refused, ``force`` or not. One
+    that holds a sweep of another base scenario, policy, engine or grid keys is refused unless
     ``force``, which starts it afresh; one with the same settings is extended,
     its finished cells skipped. :func:`~hybridnet.sweep.run.run_sweep` settles
     the plan again under the directory's claim.
@@ -155,7 +155,7 @@ def plan_sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]], out: str |
     cells = tuple(expand_grid(scenario, grid, seeds))
     canonical = {key: merge_values([], [cell.overrides[key] for cell in cells]) for key in grid}
     ckpt = None if checkpoint is None else str(checkpoint)
-    check_policy(scenario, policy, ckpt)
+    check_cells(scenario, cells, policy, ckpt)
     return _with_state(SweepPlan(
         out=out, scenario=scenario, grid=canonical, seeds=seeds, recorded_grid=canonical,
         recorded_seeds=seeds, policy=policy, engine=engine, checkpoint=ckpt, force=force,

@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hybridnet.errors import HybridnetError, SystemFailure
-from hybridnet.outputs import MARKER, Claim, claimed, replace_file, stale_temporaries, write_marker
+from hybridnet.outputs import (
+    MARKER,
+    Claim,
+    claimed,
+    record,
+    replace_file,
+    stale_temporaries,
+    write_marker,
+)
 from hybridnet.scenario import to_toml
 from hybridnet.sweep.cell import run_cell
 from hybridnet.sweep.files import (
@@ -165,6 +173,7 @@ def _prepare_directory(plan: SweepPlan) -> Path:
     rows = _kept_rows(results, plan) if results.exists() else []
     text = "".join(csv_line(row) for row in (plan.columns, *rows))
     replace_file(results, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    record(out, [SETTINGS, RESULTS], kind=KIND)
     return results
 
 
@@ -212,6 +221,7 @@ def run_sweep(plan: SweepPlan, *, scheduler: str | None = None, workers: int | N
                 f.write(csv_line(row))
                 f.flush()
                 os.fsync(f.fileno())
+                record(plan.out, [RESULTS], kind=KIND)
                 future.release()
                 if on_row is not None:
                     on_row(dict(zip(plan.columns, row, strict=True)))
