@@ -1,6 +1,6 @@
 """Figures drawn from run outputs: the per-UE timeline (a Gantt chart of the phases),
-the queues over a run, metrics of a sweep against a grid key, training curves,
-and the schemes compared.
+the queues over a run, metrics of a sweep against a grid key, policies compared,
+training curves, and the schemes compared.
 
 Plots read the same tidy frames the run, sweep and training directories hold,
 so a figure can be redrawn from the CSVs alone (``hybridnet plot timeline
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -231,6 +232,46 @@ def plot_sweep(results: pd.DataFrame, x: str, y: str, out: str | Path,
     ax.set_xlabel(axis_label(x))
     ax.set_ylabel(axis_label(y))
     ax.set_title(f"{y} against {x}" + (f" by {hue}" if hue else ""))
+    return _save(fig, out)
+
+
+def plot_compare(table: pd.DataFrame, metrics: Mapping[str, str], out: str | Path,
+                 title: str = "") -> Path:
+    """Policies side by side, one panel per metric: a bar from 0 to the mean, the interval on it.
+
+    ``table`` is a comparison's table.csv (:func:`hybridnet.sweep.compare_table`);
+    ``metrics`` maps the metrics drawn, in order, to their axis labels. Bars
+    start at 0, so a 1 % difference looks like one; the whiskers are the
+    intervals over seeds. Policies run down the shared vertical axis, where
+    long names (``fixed:5,0``, ``mine.py:Half``) stay readable.
+    """
+    _require(table, ["policy", "metric", "mean", "ci_low", "ci_high"], "comparison table")
+    policies = list(dict.fromkeys(table["policy"]))
+    sns.set_theme(style="whitegrid")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics) + 1.5,
+                                                       1.2 + 0.45 * len(policies)),
+                             sharey=True, squeeze=False)
+    colours = sns.color_palette(n_colors=len(policies))
+    for ax, (metric, label) in zip(axes[0], metrics.items(), strict=True):
+        rows = table[table["metric"] == metric].set_index("policy").reindex(policies)
+        mean = rows["mean"].to_numpy(dtype=float)
+        err = np.vstack([mean - rows["ci_low"].to_numpy(dtype=float),
+                         rows["ci_high"].to_numpy(dtype=float) - mean])
+        ypos = np.arange(len(policies))
+        ax.barh(ypos, mean, color=colours, alpha=0.8,
+                xerr=np.nan_to_num(err), error_kw={"capsize": 3, "elinewidth": 1})
+        ax.axvline(0, color="black", linewidth=0.8)
+        if not np.any(np.nan_to_num(np.vstack([mean, err]))):
+            # Nothing to draw (no queueing anywhere): say so rather than plot an empty axis.
+            ax.set_xlim(0, 1)
+            ax.text(0.5, 0.5, "0 for every policy", transform=ax.transAxes, ha="center",
+                    va="center", fontsize=9, color="#555555")
+        ax.set_title(label, fontsize=10)
+        ax.tick_params(axis="x", labelsize=8)
+    axes[0][0].set_yticks(np.arange(len(policies)), policies)
+    axes[0][0].invert_yaxis()
+    if title:
+        fig.suptitle(title, fontsize=11)
     return _save(fig, out)
 
 

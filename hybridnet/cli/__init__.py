@@ -33,7 +33,7 @@ def _epilog() -> str:
 
 
 COMMANDS = {name: f"hybridnet.cli.{name}" for name in
-            ("hiqm", "plot", "prompts", "run", "scenario", "sweep", "train")}
+            ("compare", "hiqm", "plot", "prompts", "run", "scenario", "sweep", "train")}
 """Each command and the module that defines it (as an attribute of the same name)."""
 
 
