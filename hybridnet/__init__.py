@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hybridnet.api import load_scenario, simulate
+    from hybridnet.collect import load_runs
 
-__all__ = ["load_scenario", "simulate", "parallel_env"]
+__all__ = ["load_runs", "load_scenario", "simulate", "parallel_env"]
 
 
 def parallel_env(scenario: Any, **overrides: Any) -> Any:
@@ -31,4 +32,8 @@ def __getattr__(name: str) -> Any:
         from hybridnet import api
 
         return getattr(api, name)
+    if name == "load_runs":
+        from hybridnet.collect import load_runs
+
+        return load_runs
     raise AttributeError(f"module 'hybridnet' has no attribute {name!r}")

@@ -34,6 +34,7 @@ from scipy import stats
 from hybridnet.errors import HybridnetError
 from hybridnet.metrics import METRICS
 from hybridnet.outputs import Claim
+from hybridnet.policies.plugin import FILE_SPEC, plugin_kind
 from hybridnet.registry import ENGINES
 from hybridnet.scenario import Scenario, to_toml
 from hybridnet.sweep.cell import check_policy, run_cell
@@ -200,6 +201,24 @@ def compare_table(runs: pd.DataFrame, baseline: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
 
+def short_label(policy: str) -> str:
+    """A policy as a table row or an axis shows it: a file's name, not its whole path."""
+    if plugin_kind(policy) == FILE_SPEC:
+        where, _, attr = policy.rpartition(":")
+        return f"{Path(where).name}:{attr}"
+    path = Path(policy)
+    return str(Path(*path.parts[-2:])) if len(path.parts) > 2 else policy
+
+
+def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with :func:`short_label` policies, unless two would then read the same."""
+    labels = {p: short_label(p) for p in table["policy"].unique()}
+    if len(set(labels.values())) < len(labels):
+        return table
+    return table.assign(policy=table["policy"].map(labels), baseline=table["baseline"].map(
+        lambda b: labels.get(b, b)))
+
+
 def format_table(table: pd.DataFrame) -> str:
     """The table as a reader wants it on screen: one line per policy, ``mean +- half-width``."""
     def cell(mean: float, low: float, high: float) -> str:
@@ -207,7 +226,8 @@ def format_table(table: pd.DataFrame) -> str:
             return f"{mean:.4g}"
         return f"{mean:.4g} ± {(high - low) / 2:.2g}"
 
-    wide = {}
+    table = _shown(table)
+    wide: dict[str, dict[str, str]] = {}
     for row in table.itertuples():
         wide.setdefault(row.policy, {})[row.metric] = cell(row.mean, row.ci_low, row.ci_high)
     names = {"reward": "reward", "qos_per_ue": "QoS", "delay_per_ue_s": "delay (s)",
@@ -266,5 +286,5 @@ def write_compare(held: Claim, plan: ComparePlan, runs: pd.DataFrame, table: pd.
         if plot:
             title = (f"{Path(plan.scenario.source).name}, {plan.engine} engine: mean of "
                      f"{len(plan.seeds)} seeds, {CONFIDENCE * 100:.0f} % interval")
-            plot_compare(table, COMPARED, tmp / FIGURE, title=title)
+            plot_compare(_shown(table), COMPARED, tmp / FIGURE, title=title)
     return held.target
