@@ -17,12 +17,19 @@ if TYPE_CHECKING:
     from hybridnet.api import load_scenario, simulate
     from hybridnet.collect import load_runs
 
-__all__ = ["load_runs", "load_scenario", "simulate", "parallel_env"]
+__all__ = ["gym_env", "load_runs", "load_scenario", "simulate", "parallel_env"]
 
 
 def parallel_env(scenario: Any, **overrides: Any) -> Any:
     """A PettingZoo ``ParallelEnv`` of the scenario (see :mod:`hybridnet.rl.pettingzoo_env`)."""
     from hybridnet.rl.pettingzoo_env import parallel_env as make_env
+
+    return make_env(scenario, **overrides)
+
+
+def gym_env(scenario: Any, **overrides: Any) -> Any:
+    """A single-agent Gymnasium env of the scenario (see :mod:`hybridnet.rl.gym_env`)."""
+    from hybridnet.rl.gym_env import gym_env as make_env
 
     return make_env(scenario, **overrides)
 
