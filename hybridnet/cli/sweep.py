@@ -95,6 +95,15 @@ def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str | None, check
         check_scheduler(scheduler, connect_timeout)
     with claimed(out, kind=KIND, force=force) as held:
         plan = settle_plan(plan, held)
+        if plan.policy == "hid" and plan.checkpoint is None and plan.pending:
+            from hybridnet.model.reference import resolve_references
+            from hybridnet.rl.progress import untrained_notice
+
+            notice = untrained_notice(
+                [resolve_references(plan.scenario.with_values(cell.overrides))
+                 for cell in plan.pending], "the grid cells")
+            if notice:
+                click.echo(notice, err=True)
         where = scheduler or f"a local cluster of {workers or 'one per CPU'} worker processes"
         click.echo(f"{len(plan.cells)} runs ({len(plan.cells) // seeds} grid cells x {seeds} "
                    f"seed{'s' if seeds > 1 else ''}): {len(plan.cells) - len(plan.pending)} "

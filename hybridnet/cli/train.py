@@ -12,12 +12,10 @@ extends a finished one to more ``--episodes``).
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
 from hybridnet.api import load_scenario
 from hybridnet.cli.common import force_option, set_option
@@ -25,9 +23,27 @@ from hybridnet.errors import HybridnetError, Interrupted, Terminated
 from hybridnet.outputs import Claim, claim, claim_fresh, replace_file, write_marker
 from hybridnet.plots import plot_training
 from hybridnet.rl.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from hybridnet.rl.policy import cached_path
+from hybridnet.rl.progress import duration_text, episode_progress, expected_training_s
 from hybridnet.rl.train import Trainer
 from hybridnet.rundir import default_run_dir
-from hybridnet.scenario import parse_overrides, to_toml
+from hybridnet.scenario import Scenario, parse_overrides, to_toml
+
+
+def _fill_cache(scenario: Scenario, checkpoint: Path) -> str:
+    """Put the finished controller where ``hybridnet run`` of its scenario looks for one.
+
+    The cache is keyed by the scenario training depends on, so a run of the
+    same scenario (any slots, seed or engine) finds this controller instead of
+    training the same one again. An entry already there is left as it is: it
+    was trained for the same scenario.
+    """
+    path = cached_path(scenario)
+    if path.is_file():
+        return f"a controller for this scenario is already cached: {path}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    replace_file(path, lambda tmp: shutil.copyfile(checkpoint, tmp))
+    return f"cached for `hybridnet run` of this scenario: {path}"
 
 
 def _partial(out: Path) -> Path:
@@ -143,17 +159,12 @@ def _train(held: Claim, trainer: Trainer) -> None:
 
     total = trainer.scenario.train.episodes
     start = time.perf_counter()
-    bar = tqdm(total=total, initial=trainer.episodes_done, unit="ep", file=sys.stderr,
-               desc=f"training HID ({tr.mode}, {tr.engine})", dynamic_ncols=True, disable=None)
-
-    def on_episode(row: dict[str, float]) -> None:
-        recent = trainer.history[-10:]
-        bar.update(1)
-        bar.set_postfix(reward=f"{sum(r['reward'] for r in recent) / len(recent):+.4f}",
-                        oracle=f"{sum(r['oracle_reward'] for r in recent) / len(recent):+.4f}")
-
+    left_s = expected_training_s(trainer.scenario) * (1 - trainer.episodes_done / total)
+    click.echo(f"training {total - trainer.episodes_done} episodes: expected about "
+               f"{duration_text(left_s)} on 2 cores", err=True)
     try:
-        with bar:
+        with episode_progress(total, f"training HID ({tr.mode}, {tr.engine})",
+                              initial=trainer.episodes_done) as on_episode:
             history = trainer.train(total, on_episode=on_episode,
                                     on_checkpoint=lambda t: _save(t, work))
     except KeyboardInterrupt as stop:
@@ -166,6 +177,7 @@ def _train(held: Claim, trainer: Trainer) -> None:
     plot_training([work], work / "reward.png")
     held.install(work)
     shutil.rmtree(work.parent, ignore_errors=True)
+    cached = _fill_cache(trainer.scenario, out / "checkpoint.pt")
     elapsed = time.perf_counter() - start
     origin = trainer.scenario.source
     tail = history.iloc[-max(1, len(history) // 10):]
@@ -175,6 +187,7 @@ def _train(held: Claim, trainer: Trainer) -> None:
         f"  last {len(tail)} episodes: reward per slot {tail['reward'].mean():+.4f}, "
         f"oracle {tail['oracle_reward'].mean():+.4f} (gap {tail['optimality_gap'].mean():.4f})\n"
         f"  wrote {out}\n"
+        f"  {cached}\n"
         f"  evaluate: hybridnet run{f' {origin}' if Path(origin).is_file() else ''} "
         f"--policy {out / 'checkpoint.pt'}"
     )
