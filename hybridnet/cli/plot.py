@@ -15,8 +15,33 @@ from hybridnet.plots import plot_backlog, plot_schemes, plot_sweep, plot_timelin
 from hybridnet.sweep import read_results
 
 
-def _write_figure(out: Path, draw: Callable[[Path], object], force: bool) -> None:
-    write_output(out, draw, kind="figure", force=force, signature=figure_signature)
+def _write_figure(out: Path | None, default: Path, draw: Callable[[Path], object],
+                  force: bool) -> Path:
+    """Draw to ``out``, or to ``default``, which a figure hybridnet drew there is redrawn at.
+
+    A figure at its default path is derived from the directory's CSVs (the run's
+    own backlog.png, the same command run twice): redrawing it loses nothing, so
+    it needs no --force. Any other existing file does, and --force still replaces
+    only a figure hybridnet drew.
+    """
+    target = default if out is None else out
+    write_output(target, draw, kind="figure", force=force or out is None,
+                 signature=figure_signature)
+    return target
+
+
+def _selection(text: str, what: str, available: set[int], run_dir: Path
+               ) -> tuple[list[int], str | None]:
+    """The ids ``text`` selects among ``available``, and a note naming those the run lacks:
+    a selection is told when it is cut, never clipped silently."""
+    asked = parse_range(text, what) or []
+    kept = [i for i in asked if i in available]
+    missing = [i for i in asked if i not in available]
+    if not missing:
+        return kept, None
+    shown = ", ".join(map(str, missing[:5])) + (" ..." if len(missing) > 5 else "")
+    return kept, (f"{what} {text}: {run_dir} has no {shown} (it has {min(available)}-"
+                  f"{max(available)}); drawing the {len(kept)} it has")
 
 
 @click.group()
@@ -42,29 +67,35 @@ def timeline(run_dir: Path, ue_text: str, slot_text: str, out: Path | None, forc
     """Per-UE Gantt chart of common, ES, downlink, UE phases and waiting."""
     ues = _read(run_dir, "ues.csv")
     events = _read(run_dir, "events.csv")
-    ue_ids = [u for u in parse_range(ue_text, "--ues") or [] if u in set(ues["ue"])]
-    slot_ids = [s for s in parse_range(slot_text, "--slots") or [] if s in set(ues["slot"])]
+    if not len(ues):
+        raise HybridnetError(f"{run_dir / 'ues.csv'}: holds no UE rows; nothing to draw")
+    ue_ids, ue_note = _selection(ue_text, "--ues", set(ues["ue"]), run_dir)
+    slot_ids, slot_note = _selection(slot_text, "--slots", set(ues["slot"]), run_dir)
     if not ue_ids or not slot_ids:
         raise HybridnetError(
             f"{run_dir}: --ues {ue_text} / --slots {slot_text} select nothing; the run has UEs "
             f"0-{ues['ue'].max()} and slots 0-{ues['slot'].max()}"
         )
-    out = out or run_dir / f"timeline-ues{ue_text}-slots{slot_text}.png".replace(",", "_")
-    _write_figure(out, lambda tmp: plot_timeline(events, ues, tmp, ue_ids, slot_ids), force)
+    for note in (ue_note, slot_note):
+        if note:
+            click.echo(note, err=True)
+    default = run_dir / f"timeline-ues{ue_text}-slots{slot_text}.png".replace(",", "_")
+    out = _write_figure(out, default,
+                        lambda tmp: plot_timeline(events, ues, tmp, ue_ids, slot_ids), force)
     click.echo(f"wrote {out}")
 
 
 @plot.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="PNG to write (default: RUN_DIR/backlog.png).")
+              help="PNG to write (default: RUN_DIR/backlog.png, redrawn in place).")
 @force_option
 def backlog(run_dir: Path, out: Path | None, force: bool) -> None:
     """ES backlog, UE backlog distribution and downlink load at every decision epoch."""
     queues = _read(run_dir, "queues.csv")
     ues = _read(run_dir, "ues.csv")
-    out = out or run_dir / "backlog.png"
-    _write_figure(out, lambda tmp: plot_backlog(queues, ues, tmp, title=run_dir.name), force)
+    out = _write_figure(out, run_dir / "backlog.png",
+                        lambda tmp: plot_backlog(queues, ues, tmp, title=run_dir.name), force)
     click.echo(f"wrote {out}")
 
 
@@ -84,8 +115,8 @@ def sweep_figure(sweep_dir: Path, x: str, y: str, hue: str | None, out: Path | N
     """A metric of a `hybridnet sweep` against a grid key, mean and 95 % CI over seeds."""
     frame = read_results(sweep_dir)
     name = f"{y}-vs-{x}" + (f"-by-{hue}" if hue else "")
-    out = out or sweep_dir / f"{name}.png"
-    _write_figure(out, lambda tmp: plot_sweep(frame, x, y, tmp, hue=hue), force)
+    out = _write_figure(out, sweep_dir / f"{name}.png",
+                        lambda tmp: plot_sweep(frame, x, y, tmp, hue=hue), force)
     click.echo(f"wrote {out}")
 
 
@@ -99,8 +130,8 @@ def sweep_figure(sweep_dir: Path, x: str, y: str, hue: str | None, out: Path | N
 def training(run_dirs: tuple[Path, ...], out: Path | None, force: bool) -> None:
     """Reward curves of `hybridnet train` runs overlaid, each with its oracle reward."""
     name = "training-reward.png"
-    out = out or (run_dirs[0] / name if len(run_dirs) == 1 else Path(name))
-    _write_figure(out, lambda tmp: plot_training(list(run_dirs), tmp), force)
+    out = _write_figure(out, run_dirs[0] / name if len(run_dirs) == 1 else Path(name),
+                        lambda tmp: plot_training(list(run_dirs), tmp), force)
     click.echo(f"wrote {out}")
 
 
@@ -117,6 +148,6 @@ def schemes(csv: Path, out: Path | None, force: bool) -> None:
     if not csv.is_file():
         raise HybridnetError(f"{csv}: no such file")
     frame = pd.read_csv(csv, keep_default_na=False, na_values=[""])
-    out = out or csv.with_name("schemes.png")
-    _write_figure(out, lambda tmp: plot_schemes(frame, tmp), force)
+    out = _write_figure(out, csv.with_name("schemes.png"),
+                        lambda tmp: plot_schemes(frame, tmp), force)
     click.echo(f"wrote {out}")
