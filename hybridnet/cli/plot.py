@@ -79,9 +79,13 @@ def timeline(run_dir: Path, ue_text: str, slot_text: str, out: Path | None, forc
     for note in (ue_note, slot_note):
         if note:
             click.echo(note, err=True)
+    queues = run_dir / "queues.csv"
+    starts = (dict(pd.read_csv(queues, usecols=["slot", "t_s"]).itertuples(index=False))
+              if queues.is_file() else None)
     default = run_dir / f"timeline-ues{ue_text}-slots{slot_text}.png".replace(",", "_")
     out = _write_figure(out, default,
-                        lambda tmp: plot_timeline(events, ues, tmp, ue_ids, slot_ids), force)
+                        lambda tmp: plot_timeline(events, ues, tmp, ue_ids, slot_ids,
+                                                  slot_starts_s=starts), force)
     click.echo(f"wrote {out}")
 
 
