@@ -56,7 +56,7 @@ def _read(run_dir: Path, name: str) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-@plot.command()
+@plot.command(short_help="Per-UE Gantt chart of a run's phases and waiting.")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--ues", "ue_text", default="0-19", show_default=True, help="UEs, e.g. 0-9 or 0,3,7.")
 @click.option("--slots", "slot_text", default="0-2", show_default=True, help="Slots, e.g. 0-2.")
@@ -89,7 +89,7 @@ def timeline(run_dir: Path, ue_text: str, slot_text: str, out: Path | None, forc
     click.echo(f"wrote {out}")
 
 
-@plot.command()
+@plot.command(short_help="A run's queues at every decision epoch.")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="PNG to write (default: RUN_DIR/backlog.png, redrawn in place).")
@@ -106,7 +106,7 @@ def backlog(run_dir: Path, out: Path | None, force: bool) -> None:
 _PNG = click.Path(dir_okay=False, path_type=Path)
 
 
-@plot.command(name="sweep")
+@plot.command(name="sweep", short_help="A sweep's metric against a grid key, 95 % CI.")
 @click.argument("sweep_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--x", "x", required=True, help="Grid key on the x axis, e.g. network.num_ues.")
 @click.option("--y", "y", default="reward", show_default=True,
@@ -124,7 +124,7 @@ def sweep_figure(sweep_dir: Path, x: str, y: str, hue: str | None, out: Path | N
     click.echo(f"wrote {out}")
 
 
-@plot.command()
+@plot.command(short_help="Training reward curves of train runs overlaid.")
 @click.argument("run_dirs", nargs=-1, required=True,
                 type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", type=_PNG,
@@ -139,7 +139,7 @@ def training(run_dirs: tuple[Path, ...], out: Path | None, force: bool) -> None:
     click.echo(f"wrote {out}")
 
 
-@plot.command()
+@plot.command(short_help="QoS, delay, energy per prompt scheme (Fig. 5b).")
 @click.argument("csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", type=_PNG, help="PNG to write (default: schemes.png beside CSV).")
 @force_option

@@ -35,7 +35,7 @@ def default_sweep_dir(scenario: Path, grid_keys: list[str], policy: str, engine:
     return Path("sweeps") / re.sub(r"[^A-Za-z0-9_.+-]+", "-", name)
 
 
-@click.command()
+@click.command(short_help="Run a parameter grid x seeds on Dask.")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--grid", "grid_items", multiple=True, required=True, metavar="KEY=V1,V2,...",
               help=f"A scenario key and its values (repeat for more keys): {GRID_HELP}.")
@@ -77,7 +77,8 @@ def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str | None, check
 
     \b
         hybridnet sweep scenarios/paper.toml --policy oracle --seeds 5 \\
-        --grid 'reward.weights=[0.2,0.4,0.4];[0.4,0.3,0.3];[0.6,0.2,0.2];[0.8,0.1,0.1]'
+        --grid 'reward.weights=[0.2,0.4,0.4];[0.4,0.3,0.3];'\\
+        '[0.6,0.2,0.2];[0.8,0.1,0.1]'
     """
     values = parse_overrides(overrides)
     if slots is not None:

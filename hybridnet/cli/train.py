@@ -114,7 +114,7 @@ def _resume(scenario: Path | None, out: Path | None, values: dict[str, object],
         raise
 
 
-@click.command()
+@click.command(short_help="Train the HID controller (and cache it).")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Training directory (default: a fresh folder under runs/).")
@@ -130,8 +130,12 @@ def train(scenario: Path | None, out: Path | None, episodes: int | None, seed: i
           overrides: tuple[str, ...], resume: bool, force: bool) -> None:
     """Train the HID controller on SCENARIO (default: the paper's configuration).
 
-    Use the result with `hybridnet run SCENARIO --policy OUT/checkpoint.pt`.
-    With --resume, SCENARIO and --set may be left out: the run's own scenario is used.
+    Use the result with `hybridnet run SCENARIO --policy OUT/checkpoint.pt`;
+    it is also cached, so `hybridnet run SCENARIO` (same scenario) finds it.
+    With --resume, SCENARIO and --set may be left out: the run's own scenario is
+    used. On a GPU: --set train.device=auto trains on it where torch sees one
+    (a CUDA build of torch; the CPU build is the default install), else on
+    the CPU.
     """
     values = parse_overrides(overrides)
     if episodes is not None:
