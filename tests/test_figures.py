@@ -100,3 +100,31 @@ def test_compare_panels_are_never_empty(drawn, tmp_path):
     assert len(axes) == len(COMPARED)
     assert axes[-1].texts[0].get_text() == "0 for every policy"
     assert all(ax.get_xlim()[0] <= 0 for ax in axes)
+
+
+def _cli(args: list) -> int:
+    from hybridnet.cli import main
+
+    try:
+        main([str(a) for a in args])
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    return 0
+
+
+def test_plot_redraws_the_run_s_own_figure_but_not_a_file_it_did_not_draw(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert _cli(["run", ROOT / "scenarios" / "small.toml", "--policy", "oracle", "--out",
+                 run]) == 0
+    assert _cli(["plot", "backlog", run]) == 0            # the run's backlog.png, redrawn
+    assert _cli(["plot", "timeline", run, "--ues", "0-3", "--slots", "0-1"]) == 0
+    assert _cli(["plot", "timeline", run, "--ues", "0-3", "--slots", "0-1"]) == 0
+    mine = tmp_path / "mine.png"
+    mine.write_bytes(b"a figure of the user's")
+    assert _cli(["plot", "backlog", run, "--out", mine]) == 2
+    assert _cli(["plot", "backlog", run, "--out", mine, "--force"]) == 2
+    assert mine.read_bytes() == b"a figure of the user's"
+    capsys.readouterr()
+    assert _cli(["plot", "timeline", run, "--ues", "4-9", "--slots", "0"]) == 0
+    err = capsys.readouterr().err
+    assert "--ues 4-9: " in err and "has no 6, 7, 8, 9 (it has 0-5); drawing the 2 it has" in err

@@ -148,15 +148,31 @@ def _run_dask(plan: ComparePlan, scheduler: str | None, workers: int | None,
     return [row for row in rows if row is not None]
 
 
+def _train_hid(plan: ComparePlan) -> None:
+    """Train (or find cached) ``hid``'s controller here, once, before the runs load it.
+
+    Every run of ``hid`` would otherwise train it silently, and on Dask several
+    workers would train the same controller at once. Here its training is
+    announced and followed (:mod:`hybridnet.rl.progress`), then cached for the runs.
+    """
+    from hybridnet.model.reference import resolve_references
+    from hybridnet.rl.policy import train_cached
+
+    train_cached(resolve_references(plan.scenario), progress=True)
+
+
 def run_compare(plan: ComparePlan, *, scheduler: str | None = None, workers: int | None = None,
                 on_run: Callable[[str, int], None] | None = None) -> pd.DataFrame:
     """Simulate every (policy, seed) of ``plan``; one row each: policy, seed, the metrics.
 
     In this process unless ``workers`` or ``scheduler`` asks for Dask (then as
-    a sweep's cells are run: :func:`hybridnet.sweep.dask_client`). A run that
+    a sweep's cells are run: :func:`hybridnet.sweep.dask_client`); ``hid``'s
+    controller is trained (or found cached) here first. A run that
     fails stops the comparison with its error: a table with a hole in it would
     compare policies on different seeds. ``on_run`` sees every finished run.
     """
+    if "hid" in plan.policies:
+        _train_hid(plan)
     rows = (_run_dask(plan, scheduler, workers, on_run) if scheduler or workers
             else _run_local(plan, on_run))
     frame = pd.DataFrame([{"policy": policy, "seed": seed, "engine": plan.engine,
