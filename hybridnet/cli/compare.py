@@ -80,13 +80,6 @@ def compare(scenario: Path, policies: tuple[str, ...], baseline: str | None, see
                  if scheduler or workers else "this process")
         click.echo(f"{len(plan.runs)} runs ({len(policies)} policies x {seeds} seeds) "
                    f"on {where}", err=True)
-        if "hid" in plan.policies:
-            from hybridnet.model.reference import resolve_references
-            from hybridnet.rl.progress import untrained_notice
-
-            notice = untrained_notice([resolve_references(plan.scenario)], "--policy hid")
-            if notice:
-                click.echo(notice, err=True)
         start = time.perf_counter()
         done = 0
 
