@@ -4,8 +4,11 @@ Each page runs in a fresh directory outside the repository (its `scenarios/`
 and `examples/` linked in, as a clone has them beside the user), so what the
 commands read by name (the bundled prompts, the HIQM data) must come from the
 package and not from the repository root. The two pages share the HID cache, so
-the paper's and dense.toml's controllers are trained once: the tour trains
-both (dense.toml's on the DES), a few minutes on 2 cores.
+dense.toml's controller is trained once (on the DES); each page's `hybridnet
+train` trains the paper's. That is too long for every run of the suite
+(1,012 s measured on 2 cores shared with three other test suites), so it runs
+when asked: ``HYBRIDNET_TOUR=1 pytest tests/test_tour.py``. The commands the
+pages hold are checked on every run.
 """
 
 from __future__ import annotations
@@ -61,6 +64,9 @@ def test_the_pages_hold_the_commands_the_tour_runs() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("HYBRIDNET_TOUR") != "1",
+                    reason="trains the paper's controller twice and dense.toml's once: "
+                           "5-17 minutes on 2 cores; HYBRIDNET_TOUR=1 runs it")
 def test_readme_tour_then_getting_started_in_order(tmp_path: Path) -> None:
     _run_page([["hybridnet", "run"], *commands(ROOT / "README.md", "## A 60-second tour")],
               tmp_path / "readme")
