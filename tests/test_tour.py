@@ -65,8 +65,8 @@ def test_the_pages_hold_the_commands_the_tour_runs() -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("HYBRIDNET_TOUR") != "1",
-                    reason="trains the paper's controller twice and dense.toml's once: "
-                           "5-17 minutes on 2 cores; HYBRIDNET_TOUR=1 runs it")
+                    reason="trains the paper's controller twice and dense.toml's once "
+                           "(17 min on 2 shared cores); HYBRIDNET_TOUR=1 runs it")
 def test_readme_tour_then_getting_started_in_order(tmp_path: Path) -> None:
     _run_page([["hybridnet", "run"], *commands(ROOT / "README.md", "## A 60-second tour")],
               tmp_path / "readme")
