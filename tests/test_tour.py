@@ -71,3 +71,16 @@ def test_readme_tour_then_getting_started_in_order(tmp_path: Path) -> None:
     _run_page([["hybridnet", "run"], *commands(ROOT / "README.md", "## A 60-second tour")],
               tmp_path / "readme")
     _run_page(commands(ROOT / "docs" / "getting-started.md"), tmp_path / "getting-started")
+
+
+def test_a_repository_path_from_another_directory_says_where_the_file_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hybridnet.errors import HybridnetError
+    from hybridnet.scenario import read_scenario
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(HybridnetError, match=r"scenarios/paper.toml: no such scenario file in "
+                       r".*; the repository's is .*scenarios/paper.toml: give that path"):
+        read_scenario("scenarios/paper.toml")
+    with pytest.raises(HybridnetError, match=r"^nothere.toml: no such scenario file$"):
+        read_scenario("nothere.toml")

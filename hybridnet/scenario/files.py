@@ -46,7 +46,7 @@ def read_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise HybridnetError(f"{source}: no such scenario file") from None
+        raise HybridnetError(f"{source}: no such scenario file{_elsewhere(path)}") from None
     except (OSError, UnicodeDecodeError) as err:
         raise HybridnetError(f"{source}: cannot read scenario file ({err})") from None
     try:
@@ -61,6 +61,22 @@ def read_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
         scenario = from_dict(raw, f"{source} (with --set)")
         scenario = dataclasses.replace(scenario, source=source)
     return scenario
+
+
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
+"""The checkout hybridnet runs from (an editable install): where scenarios/ and examples/ are."""
+
+
+def _elsewhere(path: Path) -> str:
+    """A hint where a relative path names a file of the checkout: the user is in another
+    directory than the documented commands assume (the repository root)."""
+    if path.is_absolute():
+        return ""
+    there = SOURCE_ROOT / path
+    if not there.is_file() or there.resolve() == path.resolve():
+        return ""
+    return (f" in {Path.cwd()}; the repository's is {there}: give that path, or run "
+            "from the repository root")
 
 
 def _read_origin(text: str) -> str:
