@@ -46,7 +46,7 @@ def test_progress_lines_come_every_few_seconds_off_a_terminal(
     lines = out.getvalue().splitlines()
     assert len(lines) == 3
     assert lines[-1].startswith("  training HID: episode 3/3, reward +0.1000 (oracle +0.2000)")
-    assert "left" in lines[0]
+    assert "left" in lines[0] and lines[-1].endswith("done in 1 s")
 
 
 def test_implicit_training_says_what_why_and_how_long(

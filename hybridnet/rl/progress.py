@@ -93,9 +93,11 @@ def episode_progress(total: int, desc: str, *, initial: int = 0, enabled: bool =
     def line(now: float) -> None:
         elapsed = now - start
         pace = elapsed / max(done - initial, 1)
+        when = (f"done in {duration_text(elapsed)}" if done >= total else
+                f"{duration_text(elapsed)} so far, about {duration_text(pace * (total - done))} "
+                "left")
         out.write(f"  {desc}: episode {done}/{total}, reward {_mean(window, 'reward')} "
-                  f"(oracle {_mean(window, 'oracle_reward')}), {duration_text(elapsed)} so "
-                  f"far, about {duration_text(pace * (total - done))} left\n")
+                  f"(oracle {_mean(window, 'oracle_reward')}), {when}\n")
         out.flush()
 
     def tick(row: dict[str, float]) -> None:
