@@ -82,5 +82,10 @@ def test_a_repository_path_from_another_directory_says_where_the_file_is(
     with pytest.raises(HybridnetError, match=r"scenarios/paper.toml: no such scenario file in "
                        r".*; the repository's is .*scenarios/paper.toml: give that path"):
         read_scenario("scenarios/paper.toml")
-    with pytest.raises(HybridnetError, match=r"^nothere.toml: no such scenario file$"):
-        read_scenario("nothere.toml")
+    with pytest.raises(HybridnetError, match=r"^papr: no such scenario file; did you mean "
+                       r"'paper'\? shipped scenarios by name: dense, paper, small$"):
+        read_scenario("papr")
+    shipped = read_scenario("paper")  # a shipped scenario by name, from anywhere
+    assert shipped.source == str(ROOT / "scenarios" / "paper.toml")
+    (tmp_path / "paper.toml").write_text("[network]\nnum_ues = 3\n", encoding="utf-8")
+    assert read_scenario("paper.toml").network.num_ues == 3  # the user's file wins
