@@ -36,7 +36,7 @@ from hybridnet.metrics import METRICS
 from hybridnet.outputs import Claim
 from hybridnet.policies.plugin import FILE_SPEC, plugin_kind
 from hybridnet.registry import ENGINES
-from hybridnet.scenario import Scenario, to_toml
+from hybridnet.scenario import Scenario, to_dict, to_toml, toml_value
 from hybridnet.sweep.cell import check_policy, run_cell
 
 KIND = "compare"
@@ -175,11 +175,9 @@ def run_compare(plan: ComparePlan, *, scheduler: str | None = None, workers: int
         _train_hid(plan)
     rows = (_run_dask(plan, scheduler, workers, on_run) if scheduler or workers
             else _run_local(plan, on_run))
-    frame = pd.DataFrame([{"policy": policy, "seed": seed, "engine": plan.engine,
-                           **{name: row[name] for name in METRICS},
-                           "elapsed_s": row["elapsed_s"]}
-                          for (policy, seed), row in zip(plan.runs, rows, strict=True)])
-    return frame
+    return pd.DataFrame([{"policy": policy, "seed": seed, "engine": plan.engine,
+                          **{name: row[name] for name in METRICS}, "elapsed_s": row["elapsed_s"]}
+                         for (policy, seed), row in zip(plan.runs, rows, strict=True)])
 
 
 def interval(values: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
@@ -262,8 +260,6 @@ def format_table(table: pd.DataFrame) -> str:
 
 def settings_toml(plan: ComparePlan) -> str:
     """compare.toml: what the comparison ran, and the scenario every run simulated."""
-    from hybridnet.scenario import to_dict, toml_value
-
     lines = ["# hybridnet compare: runs.csv holds one row per policy and seed, each the",
              "# [scenario] below simulated as `hybridnet run --policy P --seed S` would;",
              "# table.csv sums them up (95 % Student-t intervals over the seeds, and each",
