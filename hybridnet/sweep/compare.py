@@ -292,8 +292,8 @@ def write_compare(held: Claim, plan: ComparePlan, runs: pd.DataFrame, table: pd.
     from hybridnet.plots import plot_compare
 
     with held.write_dir() as tmp:
-        runs.to_csv(tmp / RUNS, index=False, float_format="%r")
-        table.to_csv(tmp / TABLE, index=False)
+        runs.to_csv(tmp / RUNS, index=False, float_format="%.17g")
+        table.to_csv(tmp / TABLE, index=False, float_format="%.17g")
         (tmp / SETTINGS).write_text(settings_toml(plan), encoding="utf-8")
         if plot:
             title = (f"{Path(plan.scenario.source).name}, {plan.engine} engine: mean of "
