@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hybridnet.api import load_scenario, simulate
+    from hybridnet.collect import load_runs
 
-__all__ = ["load_scenario", "simulate", "parallel_env"]
+__all__ = ["gym_env", "load_runs", "load_scenario", "simulate", "parallel_env"]
 
 
 def parallel_env(scenario: Any, **overrides: Any) -> Any:
@@ -26,9 +27,20 @@ def parallel_env(scenario: Any, **overrides: Any) -> Any:
     return make_env(scenario, **overrides)
 
 
+def gym_env(scenario: Any, **overrides: Any) -> Any:
+    """A single-agent Gymnasium env of the scenario (see :mod:`hybridnet.rl.gym_env`)."""
+    from hybridnet.rl.gym_env import gym_env as make_env
+
+    return make_env(scenario, **overrides)
+
+
 def __getattr__(name: str) -> Any:
     if name in ("load_scenario", "simulate"):
         from hybridnet import api
 
         return getattr(api, name)
+    if name == "load_runs":
+        from hybridnet.collect import load_runs
+
+        return load_runs
     raise AttributeError(f"module 'hybridnet' has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """Figures drawn from run outputs: the per-UE timeline (a Gantt chart of the phases),
-the queues over a run, metrics of a sweep against a grid key, training curves,
-and the schemes compared.
+the queues over a run, metrics of a sweep against a grid key, policies compared,
+training curves, and the schemes compared.
 
 Plots read the same tidy frames the run, sweep and training directories hold,
 so a figure can be redrawn from the CSVs alone (``hybridnet plot timeline
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -64,46 +65,67 @@ PHASE_LABELS = {
 
 
 def plot_timeline(events: pd.DataFrame, ues: pd.DataFrame, out: str | Path,
-                  ue_ids: list[int] | None = None, slot_ids: list[int] | None = None) -> Path:
-    """Per-UE Gantt chart: one row per UE, bars for common, ES, downlink, UE and waiting.
+                  ue_ids: list[int] | None = None, slot_ids: list[int] | None = None,
+                  slot_starts_s: Mapping[int, float] | None = None) -> Path:
+    """Per-UE Gantt chart: one row per UE, its phases on one lane and its waiting beneath.
 
-    Defaults to the first 20 UEs and the first 3 slots, which stays readable; the
-    UE row shows when its common latent became available, then its own phases,
-    with queueing drawn in red between a phase's ready and start times.
+    Defaults to the first 20 UEs and the first 3 slots, which stays readable.
+    Each UE row has two lanes: the phases (common, ES, downlink, UE) on the
+    upper one, the time spent waiting for a resource (between a phase's ready
+    and start times) on a thin lower one, so a wait never hides the compute it
+    overlaps (a UE CPU still busy with the previous slot's request). Bars of
+    alternate slots are hatched, so consecutive requests of one UE part where
+    they touch; ``slot_starts_s`` (slot -> decision epoch, queues.csv's
+    ``t_s``) adds each slot's start as a dashed line with its label.
     """
     ue_ids = sorted(ues["ue"].unique())[:20] if ue_ids is None else ue_ids
     slot_ids = sorted(ues["slot"].unique())[:3] if slot_ids is None else slot_ids
     sel_ues = ues[ues["ue"].isin(ue_ids) & ues["slot"].isin(slot_ids)]
     sel_events = events[events["ue"].isin(ue_ids) & events["slot"].isin(slot_ids)]
     row = {ue: i for i, ue in enumerate(ue_ids)}
+    hatched = {slot for i, slot in enumerate(sorted(slot_ids)) if i % 2 == 1}
     sns.set_theme(style="whitegrid")
-    fig, ax = plt.subplots(figsize=(11, 1.2 + 0.28 * len(ue_ids)))
-    bar_h = 0.7
+    fig, ax = plt.subplots(figsize=(11, 1.6 + 0.32 * len(ue_ids)))
+    phase_h, wait_h = 0.55, 0.18
+    phase_y, wait_y = -0.12, 0.3   # lane centres relative to the row
 
-    def bars(frame: pd.DataFrame, start: str, end: str, colour: str, height: float) -> None:
-        for ue, group in frame.groupby("ue"):
-            spans = [(s, e - s) for s, e in zip(group[start], group[end], strict=True) if e > s]
+    def bars(frame: pd.DataFrame, start: str, end: str, colour: str, centre: float,
+             height: float) -> None:
+        for (ue, slot), group in frame.groupby(["ue", "slot"]):
+            spans = [(a, b - a) for a, b in zip(group[start], group[end], strict=True) if b > a]
             if spans:
-                ax.broken_barh(spans, (row[ue] - height / 2, height), facecolors=colour,
-                               edgecolor="none", zorder=3 if colour == PHASE_COLOURS["wait"] else 2)
+                ax.broken_barh(spans, (row[ue] + centre - height / 2, height),
+                               facecolors=colour, edgecolor="white", linewidth=0.4,
+                               hatch="////" if slot in hatched else None)
 
     common = sel_ues.assign(t_common_end_s=sel_ues["t_request_s"] + sel_ues["t_common_s"])
-    bars(common, "t_request_s", "t_common_end_s", PHASE_COLOURS["common"], bar_h)
+    bars(common, "t_request_s", "t_common_end_s", PHASE_COLOURS["common"], phase_y, phase_h)
     for phase in ("es", "tx", "ue"):
         rows = sel_events[sel_events["phase"] == phase]
-        bars(rows, "t_start_s", "t_end_s", PHASE_COLOURS[phase], bar_h)
-        # A wait can overlap the previous slot's phase on the same resource: draw it
-        # thinner and on top so it stays visible.
-        bars(rows, "t_ready_s", "t_start_s", PHASE_COLOURS["wait"], bar_h / 3)
+        bars(rows, "t_start_s", "t_end_s", PHASE_COLOURS[phase], phase_y, phase_h)
+        bars(rows, "t_ready_s", "t_start_s", PHASE_COLOURS["wait"], wait_y, wait_h)
     ax.set_yticks(range(len(ue_ids)), [f"UE {u}" for u in ue_ids])
-    ax.invert_yaxis()
+    ax.set_ylim(len(ue_ids) - 0.4, -0.9)
+    if slot_starts_s:
+        for slot in sorted(slot_ids):
+            if slot in slot_starts_s:
+                t = float(slot_starts_s[slot])
+                ax.axvline(t, color="black", linestyle="--", linewidth=0.9, zorder=1)
+                ax.text(t, -0.75, f" slot {slot}", fontsize=8, va="center", ha="left")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("user equipment")
     slots_text = ", ".join(str(s) for s in slot_ids)
     ax.set_title(f"Per-UE timeline, slots {slots_text}")
-    ax.legend(handles=[Patch(color=c, label=PHASE_LABELS[p]) for p, c in PHASE_COLOURS.items()],
-              loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.6 / max(len(ue_ids), 1)),
-              ncol=3, fontsize=8, frameon=False)
+    handles = [Patch(color=c, label=PHASE_LABELS[p]) for p, c in PHASE_COLOURS.items()]
+    if hatched:
+        handles.append(Patch(facecolor="#bbbbbb", edgecolor="white", hatch="////",
+                             label="hatched: slot " + ", ".join(map(str, sorted(hatched)))))
+    if slot_starts_s:
+        handles.append(Line2D([], [], color="black", linestyle="--", linewidth=0.9,
+                              label="a slot's start (decision epoch)"))
+    ax.legend(handles=handles, loc="upper center",
+              bbox_to_anchor=(0.5, -0.1 - 0.6 / max(len(ue_ids), 1)), ncol=3, fontsize=8,
+              frameon=False)
     fig.tight_layout()
     out = Path(out)
     save_figure(fig, out)
@@ -138,32 +160,59 @@ def plot_backlog(queues: pd.DataFrame, ues: pd.DataFrame, out: str | Path,
     maximum, and the 10-90 % band) with the mean waiting of each slot's
     requests; the downlink's transmissions in flight and the bits they still
     carry. A stable cell has every curve level off; a backlog that climbs
-    slot after slot is a queue the policy overloads.
+    slot after slot is a queue the policy overloads. Every axis starts at 0
+    and names its unit; legends sit beside the panels, over no curve. A run in
+    which no queue ever formed (dedicated resources, synchronous requests) is
+    one panel saying so, not three flat lines.
     """
     _require(queues, list(QUEUE_COLUMNS), "queues")
     _require(ues, ["slot", "backlog_s", "t_wait_s"], "ues")
+    sns.set_theme(style="whitegrid")
+    measured = [c for c in QUEUE_COLUMNS if c not in ("slot", "t_s")]
+    if not (queues[measured].to_numpy(dtype=float).any()
+            or ues[["backlog_s", "t_wait_s"]].to_numpy(dtype=float).any()):
+        fig, ax = plt.subplots(figsize=(8, 2.2))
+        ax.text(0.5, 0.5, f"No queue formed in {len(queues)} slots: the ES, the UE CPUs and "
+                "the downlink were idle\nat every decision epoch and no request waited.",
+                transform=ax.transAxes, ha="center", va="center", fontsize=10)
+        ax.set_axis_off()
+        ax.set_title(title or "queues at each decision epoch")
+        return _save(fig, out)
     per_slot = ues.groupby("slot")["backlog_s"]
     t_s = queues.set_index("slot")["t_s"]
     low, mid, high = (per_slot.quantile(q).reindex(t_s.index) for q in (0.1, 0.5, 0.9))
     wait = ues.groupby("slot")["t_wait_s"].mean().reindex(t_s.index)
-    sns.set_theme(style="whitegrid")
-    fig, axes = plt.subplots(3, 1, figsize=(8, 8), sharex=True)
-    axes[0].plot(queues["t_s"], queues["es_backlog_s"], color=PHASE_COLOURS["es"])
-    axes[0].set_ylabel("ES backlog\n(s per unit)")
+    fig, axes = plt.subplots(3, 1, figsize=(10, 8), sharex=True)
+    axes[0].plot(queues["t_s"], queues["es_backlog_s"], color=PHASE_COLOURS["es"],
+                 label="ES backlog per compute unit")
+    axes[0].set_ylabel("ES backlog (s)")
     axes[1].fill_between(t_s, low, high, color=PHASE_COLOURS["ue"], alpha=0.25,
                          label="UE backlog, 10-90 %")
     axes[1].plot(t_s, mid, color=PHASE_COLOURS["ue"], label="UE backlog, median")
     axes[1].plot(queues["t_s"], queues["ue_backlog_max_s"], color=PHASE_COLOURS["ue"],
                  linestyle=":", label="UE backlog, max")
     axes[1].plot(t_s, wait, color=PHASE_COLOURS["wait"], label="mean waiting of the slot")
-    axes[1].set_ylabel("UE CPU (s)")
-    axes[1].legend(fontsize="small", loc="upper left")
-    axes[2].plot(queues["t_s"], queues["downlink_in_flight"], color=PHASE_COLOURS["tx"])
-    axes[2].set_ylabel("downlink:\nin flight", color=PHASE_COLOURS["tx"])
+    axes[1].set_ylabel("UE CPU backlog,\nwaiting (s)")
+    axes[2].plot(queues["t_s"], queues["downlink_in_flight"], color=PHASE_COLOURS["tx"],
+                 label="transmissions in flight")
+    axes[2].set_ylabel("downlink: in flight\n(transmissions)", color=PHASE_COLOURS["tx"])
     bits = axes[2].twinx()
-    bits.plot(queues["t_s"], queues["downlink_bits"] / 1e6, color="#7f7f7f", linestyle="--")
-    bits.set_ylabel("Mbit still to send", color="#7f7f7f")
+    bits.plot(queues["t_s"], queues["downlink_bits"] / 1e6, color="#7f7f7f", linestyle="--",
+              label="bits still to send")
+    bits.set_ylabel("still to send (Mbit)", color="#7f7f7f")
     bits.grid(False)
+    bits.set_ylim(bottom=0)
+    for ax in axes:
+        ax.set_ylim(bottom=0)
+        if not ax.get_ylim()[1] > 0:
+            ax.set_ylim(0, 1)
+    handles = axes[2].get_legend_handles_labels()
+    extra = bits.get_legend_handles_labels()
+    for ax, (lines, labels) in ((axes[0], axes[0].get_legend_handles_labels()),
+                                (axes[1], axes[1].get_legend_handles_labels()),
+                                (axes[2], (handles[0] + extra[0], handles[1] + extra[1]))):
+        ax.legend(lines, labels, fontsize="small", loc="upper left", bbox_to_anchor=(1.08, 1.0),
+                  frameon=False)
     axes[2].set_xlabel("decision epoch t_k (s)")
     axes[0].set_title(title or "queues at each decision epoch")
     return _save(fig, out)
@@ -182,11 +231,29 @@ def axis_label(column: str) -> str:
     if section in SECTIONS:
         docs = {f.name: f.metadata["doc"] for f in dataclasses.fields(SECTIONS[section])}
         if key in docs:
-            return textwrap.fill(f"{column}: {docs[key]}", 60)
+            return _short_doc_label(column, docs[key])
     for suffix in sorted(UNIT_SUFFIXES, key=len, reverse=True):
         if column.endswith(suffix):
             return f"{column} ({UNIT_SUFFIXES[suffix]})"
     return column
+
+
+def _short_doc_label(column: str, doc: str, width: int = 60, lines: int = 2) -> str:
+    """``column: doc`` in at most ``lines`` lines: a long doc is cut at its first clause.
+
+    A key's doc can run to a paragraph (a list of every allowed value); an axis
+    label needs only what the key is and its unit, which open the doc.
+    """
+    text = f"{column}: {doc}"
+    if len(textwrap.wrap(text, width)) > lines:
+        head = doc
+        for stop in ("; ", ": ", " ("):
+            head = head.split(stop, 1)[0]
+        text = f"{column}: {head}"
+    wrapped = textwrap.wrap(text, width)
+    if len(wrapped) > lines:
+        wrapped = [*wrapped[: lines - 1], textwrap.shorten(" ".join(wrapped[lines - 1:]), width)]
+    return "\n".join(wrapped)
 
 
 def _save(fig: plt.Figure, out: str | Path) -> Path:
@@ -231,7 +298,55 @@ def plot_sweep(results: pd.DataFrame, x: str, y: str, out: str | Path,
                      label=f"{policy} ({band})")
     ax.set_xlabel(axis_label(x))
     ax.set_ylabel(axis_label(y))
-    ax.set_title(f"{y} against {x}" + (f" by {hue}" if hue else ""))
+    # Honest scale: the axis reaches 0, so a 1 % difference looks like one; the band says
+    # how far the seeds agree.
+    low, high = min(ax.get_ylim()[0], 0.0), max(ax.get_ylim()[1], 0.0)
+    margin = 0.05 * (high - low)
+    ax.set_ylim(low - (margin if low < 0 else 0.0), high + (margin if high > 0 else 0.0))
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    what = METRIC_LABELS.get(y, y)
+    ax.set_title(textwrap.fill(f"{what[:1].upper()}{what[1:]} against {x}"
+                               + (f", by {hue}" if hue else ""), 70), fontsize=11)
+    return _save(fig, out)
+
+
+def plot_compare(table: pd.DataFrame, metrics: Mapping[str, str], out: str | Path,
+                 title: str = "") -> Path:
+    """Policies side by side, one panel per metric: a bar from 0 to the mean, the interval on it.
+
+    ``table`` is a comparison's table.csv (:func:`hybridnet.sweep.compare_table`);
+    ``metrics`` maps the metrics drawn, in order, to their axis labels. Bars
+    start at 0, so a 1 % difference looks like one; the whiskers are the
+    intervals over seeds. Policies run down the shared vertical axis, where
+    long names (``fixed:5,0``, ``mine.py:Half``) stay readable.
+    """
+    _require(table, ["policy", "metric", "mean", "ci_low", "ci_high"], "comparison table")
+    policies = list(dict.fromkeys(table["policy"]))
+    sns.set_theme(style="whitegrid")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics) + 1.5,
+                                                       1.2 + 0.45 * len(policies)),
+                             sharey=True, squeeze=False)
+    colours = sns.color_palette(n_colors=len(policies))
+    for ax, (metric, label) in zip(axes[0], metrics.items(), strict=True):
+        rows = table[table["metric"] == metric].set_index("policy").reindex(policies)
+        mean = rows["mean"].to_numpy(dtype=float)
+        err = np.vstack([mean - rows["ci_low"].to_numpy(dtype=float),
+                         rows["ci_high"].to_numpy(dtype=float) - mean])
+        ypos = np.arange(len(policies))
+        ax.barh(ypos, mean, color=colours, alpha=0.8,
+                xerr=np.nan_to_num(err), error_kw={"capsize": 3, "elinewidth": 1})
+        ax.axvline(0, color="black", linewidth=0.8)
+        if not np.any(np.nan_to_num(np.vstack([mean, err]))):
+            # Nothing to draw (no queueing anywhere): say so rather than plot an empty axis.
+            ax.set_xlim(0, 1)
+            ax.text(0.5, 0.5, "0 for every policy", transform=ax.transAxes, ha="center",
+                    va="center", fontsize=9, color="#555555")
+        ax.set_title(label, fontsize=10)
+        ax.tick_params(axis="x", labelsize=8)
+    axes[0][0].set_yticks(np.arange(len(policies)), policies)
+    axes[0][0].invert_yaxis()
+    if title:
+        fig.suptitle(title, fontsize=11)
     return _save(fig, out)
 
 

@@ -167,8 +167,11 @@ POLICIES = Choices("sim.policy", """
     local: no common phase and the fewest ES steps: everything after the request on the UE
     fixed:X,Y: x = X and y = Y for every UE
     PATH/checkpoint.pt: a HID checkpoint written by `hybridnet train`
+    MODULE:CLASS: your own policy, a class with a decide(state) method in an importable module
+    FILE.py:CLASS: your own policy, a class with a decide(state) method in a Python file
 """)
-"""The policies ``--policy`` and ``[sim] policy`` name; ``fixed:X,Y`` and ``PATH`` are patterns."""
+"""The policies ``--policy`` and ``[sim] policy`` name; ``fixed:X,Y``, ``PATH``, ``MODULE:CLASS``
+and ``FILE.py:CLASS`` are patterns (:mod:`hybridnet.policies.plugin` loads the last two)."""
 
 TRAIN_MODES = Choices("train.mode", """
     default: a group actor for X_m and one UE actor shared by all UEs, on own rewards, oracle-taught

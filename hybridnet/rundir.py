@@ -195,7 +195,9 @@ def write_run_dir(held: Claim, scenario: Scenario, result: RunResult, policy_nam
             # matplotlib and seaborn take a second to import: only a run that draws pays it.
             from hybridnet.plots import plot_backlog, plot_timeline
 
-            plot_timeline(result.events, result.ues, tmp / "timeline.png")
+            plot_timeline(result.events, result.ues, tmp / "timeline.png",
+                          slot_starts_s=dict(zip(result.queues["slot"], result.queues["t_s"],
+                                                 strict=True)))
             plot_backlog(result.queues, result.ues, tmp / "backlog.png")
     return summary
 

@@ -5,13 +5,15 @@ the validator accepts; a test checks the checked-in file is current. A key
 that names an implementation lists each name with its line from
 :mod:`hybridnet.registry`, the same names the CLI offers.
 Regenerate with ``python -m hybridnet.scenario_reference > docs/scenarios.md``.
+:func:`annotated_toml` gives one scenario the same notes, key by key.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 
-from hybridnet.scenario import SECTIONS, allowed_values
+from hybridnet.scenario import SECTIONS, Scenario, allowed_values, to_toml
 
 INTRO = """\
 # Scenario reference
@@ -77,3 +79,26 @@ def render() -> str:
 
 if __name__ == "__main__":
     print(render(), end="")
+
+
+def annotated_toml(scenario: Scenario, width: int = 80) -> str:
+    """:func:`~hybridnet.scenario.to_toml` with each key's doc (its unit) and source above it.
+
+    What ``hybridnet scenario show`` prints: still TOML (the notes are comments),
+    so it can be saved and read back as a scenario.
+    """
+    docs = {section: {f.name: f.metadata for f in dataclasses.fields(cls)}
+            for section, cls in SECTIONS.items()}
+    out = []
+    section = ""
+    for line in to_toml(scenario).splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section = stripped[1:-1]
+        name = stripped.split(" = ", 1)[0] if " = " in stripped else ""
+        meta = docs.get(section, {}).get(name)
+        if meta is not None:
+            note = f"{meta['doc']} [{meta['source']}]"
+            out += textwrap.wrap(note, width, initial_indent="# ", subsequent_indent="#   ")
+        out.append(line)
+    return "\n".join(out) + "\n"

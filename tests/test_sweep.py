@@ -88,6 +88,8 @@ def test_malformed_grid_is_refused(items: list[str], message: str) -> None:
     (["reward.weights=[0.2,0.4];[0.6,0.2,0.2]"], r"\[reward\] weights = \[0.2, 0.4\]"),
     (["network.num_ues=4,4"], "network.num_ues: the value 4 is given twice"),
     (["sim.seed=1,2"], "--seeds"),
+    (["sim.policy=oracle,random"], "hybridnet compare"),
+    (["sim.engine=des,closed"], "one --engine"),
     (["steps.x_max=13,29"], "x_max = 29 must be <= total = 28"),
 ])
 def test_every_cell_is_validated_up_front(items: list[str], message: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import signal
 import sys
+import textwrap
 import threading
 
 import click
@@ -26,7 +27,10 @@ from hybridnet.streams import arm, open_standard_streams, settle
 
 
 def _epilog() -> str:
-    codes = "\n".join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items())
+    # \b keeps click from rewrapping these lines, so they are wrapped here, within 80 columns.
+    codes = "\n".join(textwrap.fill(" ".join(meaning.split()), 78, initial_indent=f"  {code:>3}  ",
+                                     subsequent_indent=" " * 7)
+                       for code, meaning in EXIT_CODES.items())
     return ("\b\nExit codes (every command):\n" + codes + "\n\n"
             "Outputs: a command claims its output before any work (a second writer is refused), "
             "writes it aside and renames it into place; --force replaces only files hybridnet "
@@ -34,7 +38,7 @@ def _epilog() -> str:
 
 
 COMMANDS = {name: f"hybridnet.cli.{name}" for name in
-            ("hiqm", "plot", "prompts", "run", "scenario", "sweep", "train")}
+            ("compare", "hiqm", "plot", "prompts", "run", "scenario", "sweep", "train")}
 """Each command and the module that defines it (as an attribute of the same name)."""
 
 

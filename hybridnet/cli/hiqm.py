@@ -56,12 +56,12 @@ def _draw(binned: pd.DataFrame, model: QosModel, held: Claim, *, model_label: st
                                           paper_curves=paper_curves), figure_signature)
 
 
-@click.group()
+@click.group(short_help="The HIQM quality model: fit, print, plot.")
 def hiqm() -> None:
     """The HIQM quality model: fit it on CLIP scores, print and plot it."""
 
 
-@hiqm.command()
+@hiqm.command(short_help="Refit the HIQM surface on measured CLIP scores.")
 @click.argument("data", type=_PATH)
 @click.option("--out", type=_PATH, help="Write the fit as JSON (the shipped fit's layout).")
 @click.option("--plot", "plot_path", type=_PATH, help="Draw the Fig. 3-style plot (e.g. fit.png).")
@@ -84,7 +84,7 @@ def fit(data: Path, out: Path | None, plot_path: Path | None, source: str | None
             click.echo(f"wrote {plot_path}")
 
 
-@hiqm.command()
+@hiqm.command(short_help="Print a QoS model and plot it against the data.")
 @click.option("--model", "model_name", type=click.Choice(QOS_MODELS), default="fitted",
               show_default=True, help="Which QoS model to show.")
 @click.option("--data", type=_PATH, help="CLIP-score CSV for the dots [default: shipped data].")

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
+import pandas as pd
 
-from hybridnet.cli.common import force_option, select_ids
+from hybridnet.cli.common import force_option, parse_spans, select_ids
 from hybridnet.errors import HybridnetError
 from hybridnet.outputs import figure_signature, write_output
 from hybridnet.plots import (
@@ -26,8 +27,42 @@ MAX_TIMELINE_BARS = 5_000
 """The most (UE, slot) rows one timeline draws: beyond, the bars are thinner than a pixel."""
 
 
-def _write_figure(out: Path, draw: Callable[[Path], object], force: bool) -> None:
-    write_output(out, draw, kind="figure", force=force, signature=figure_signature)
+def _write_figure(out: Path | None, default: Path, draw: Callable[[Path], object],
+                  force: bool) -> Path:
+    """Draw to ``out``, or to ``default``, which a figure hybridnet drew there is redrawn at.
+
+    A figure at its default path is derived from the directory's CSVs (the run's
+    own backlog.png, the same command run twice): redrawing it loses nothing, so
+    it needs no --force. Any other existing file does, and --force still replaces
+    only a figure hybridnet drew.
+    """
+    target = default if out is None else out
+    write_output(target, draw, kind="figure", force=force or out is None,
+                 signature=figure_signature)
+    return target
+
+
+def _selection(text: str, what: str, available: pd.Series, run_dir: Path
+               ) -> tuple[list[int], str | None]:
+    """The ids ``text`` selects among ``available``, and a note when it asks for ids the run
+    lacks: a selection is told when it is cut, never clipped silently."""
+    kept = select_ids(text, what, available)
+    asked = sum(hi - lo + 1 for lo, hi in _merged(parse_spans(text, what)))
+    if asked == len(kept):
+        return kept, None
+    return kept, (f"{what} {text}: {run_dir} has {available.min()}-{available.max()}; "
+                  f"drawing the {len(kept)} of them selected")
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching spans joined, so that counting their ids counts each once."""
+    joined: list[tuple[int, int]] = []
+    for lo, hi in sorted(spans):
+        if joined and lo <= joined[-1][1] + 1:
+            joined[-1] = (joined[-1][0], max(hi, joined[-1][1]))
+        else:
+            joined.append((lo, hi))
+    return joined
 
 
 @click.group()
@@ -38,7 +73,7 @@ def plot() -> None:
 _read = read_run_table
 
 
-@plot.command()
+@plot.command(short_help="Per-UE Gantt chart of a run's phases and waiting.")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--ues", "ue_text", default="0-19", show_default=True, help="UEs, e.g. 0-9 or 0,3,7.")
 @click.option("--slots", "slot_text", default="0-2", show_default=True, help="Slots, e.g. 0-2.")
@@ -49,8 +84,8 @@ def timeline(run_dir: Path, ue_text: str, slot_text: str, out: Path | None, forc
     """Per-UE Gantt chart of common, ES, downlink, UE phases and waiting."""
     ues = _read(run_dir, "ues.csv")
     events = _read(run_dir, "events.csv")
-    ue_ids = select_ids(ue_text, "--ues", ues["ue"])
-    slot_ids = select_ids(slot_text, "--slots", ues["slot"])
+    ue_ids, ue_note = _selection(ue_text, "--ues", ues["ue"], run_dir)
+    slot_ids, slot_note = _selection(slot_text, "--slots", ues["slot"], run_dir)
     if not ue_ids or not slot_ids:
         raise HybridnetError(
             f"{run_dir}: --ues {ue_text} / --slots {slot_text} select nothing; the run has UEs "
@@ -61,29 +96,38 @@ def timeline(run_dir: Path, ue_text: str, slot_text: str, out: Path | None, forc
             f"--ues {ue_text} / --slots {slot_text} select {len(ue_ids):,} UEs x "
             f"{len(slot_ids):,} slots; a timeline draws at most {MAX_TIMELINE_BARS:,} "
             "(UE, slot) rows legibly: choose fewer")
-    out = out or run_dir / f"timeline-ues{ue_text}-slots{slot_text}.png".replace(",", "_")
-    _write_figure(out, lambda tmp: plot_timeline(events, ues, tmp, ue_ids, slot_ids), force)
+    for note in (ue_note, slot_note):
+        if note:
+            click.echo(note, err=True)
+    starts = None
+    if (run_dir / "queues.csv").is_file():
+        queues = _read(run_dir, "queues.csv")
+        starts = dict(queues[["slot", "t_s"]].itertuples(index=False))
+    default = run_dir / f"timeline-ues{ue_text}-slots{slot_text}.png".replace(",", "_")
+    out = _write_figure(out, default,
+                        lambda tmp: plot_timeline(events, ues, tmp, ue_ids, slot_ids,
+                                                  slot_starts_s=starts), force)
     click.echo(f"wrote {out}")
 
 
-@plot.command()
+@plot.command(short_help="A run's queues at every decision epoch.")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="PNG to write (default: RUN_DIR/backlog.png).")
+              help="PNG to write (default: RUN_DIR/backlog.png, redrawn in place).")
 @force_option
 def backlog(run_dir: Path, out: Path | None, force: bool) -> None:
     """ES backlog, UE backlog distribution and downlink load at every decision epoch."""
     queues = _read(run_dir, "queues.csv")
     ues = _read(run_dir, "ues.csv")
-    out = out or run_dir / "backlog.png"
-    _write_figure(out, lambda tmp: plot_backlog(queues, ues, tmp, title=run_dir.name), force)
+    out = _write_figure(out, run_dir / "backlog.png",
+                        lambda tmp: plot_backlog(queues, ues, tmp, title=run_dir.name), force)
     click.echo(f"wrote {out}")
 
 
 _PNG = click.Path(dir_okay=False, path_type=Path)
 
 
-@plot.command(name="sweep")
+@plot.command(name="sweep", short_help="A sweep's metric against a grid key, 95 % CI.")
 @click.argument("sweep_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--x", "x", required=True, help="Grid key on the x axis, e.g. network.num_ues.")
 @click.option("--y", "y", default="reward", show_default=True,
@@ -101,12 +145,12 @@ def sweep_figure(sweep_dir: Path, x: str, y: str, hue: str | None, out: Path | N
                                  f"{sweep_dir / 'results.csv'}; it has "
                                  f"{', '.join(map(str, frame.columns))}")
     name = f"{y}-vs-{x}" + (f"-by-{hue}" if hue else "")
-    out = out or sweep_dir / f"{name}.png"
-    _write_figure(out, lambda tmp: plot_sweep(frame, x, y, tmp, hue=hue), force)
+    out = _write_figure(out, sweep_dir / f"{name}.png",
+                        lambda tmp: plot_sweep(frame, x, y, tmp, hue=hue), force)
     click.echo(f"wrote {out}")
 
 
-@plot.command()
+@plot.command(short_help="Training reward curves of train runs overlaid.")
 @click.argument("run_dirs", nargs=-1, required=True,
                 type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", type=_PNG,
@@ -116,12 +160,12 @@ def sweep_figure(sweep_dir: Path, x: str, y: str, hue: str | None, out: Path | N
 def training(run_dirs: tuple[Path, ...], out: Path | None, force: bool) -> None:
     """Reward curves of `hybridnet train` runs overlaid, each with its oracle reward."""
     name = "training-reward.png"
-    out = out or (run_dirs[0] / name if len(run_dirs) == 1 else Path(name))
-    _write_figure(out, lambda tmp: plot_training(list(run_dirs), tmp), force)
+    out = _write_figure(out, run_dirs[0] / name if len(run_dirs) == 1 else Path(name),
+                        lambda tmp: plot_training(list(run_dirs), tmp), force)
     click.echo(f"wrote {out}")
 
 
-@plot.command()
+@plot.command(short_help="QoS, delay, energy per prompt scheme (Fig. 5b).")
 @click.argument("csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", type=_PNG, help="PNG to write (default: schemes.png beside CSV).")
 @force_option
@@ -134,6 +178,6 @@ def schemes(csv: Path, out: Path | None, force: bool) -> None:
     frame = read_table(csv, numeric=list(SCHEME_METRICS),
                        hint="CSV has columns scheme (or prompts.scheme), qos, delay_s and "
                             "energy_j", keep_default_na=False, na_values=[""])
-    out = out or csv.with_name("schemes.png")
-    _write_figure(out, lambda tmp: plot_schemes(frame, tmp), force)
+    out = _write_figure(out, csv.with_name("schemes.png"),
+                        lambda tmp: plot_schemes(frame, tmp), force)
     click.echo(f"wrote {out}")

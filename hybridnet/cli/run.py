@@ -21,7 +21,7 @@ from hybridnet.rundir import (
 from hybridnet.scenario import parse_overrides
 
 
-@click.command()
+@click.command(short_help="Simulate a scenario into a run directory.")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Run directory (default: a fresh folder under runs/).")

@@ -11,23 +11,31 @@ from hybridnet.cli.common import set_option
 from hybridnet.errors import HybridnetError
 from hybridnet.prompts.corpus import resolve_corpus
 from hybridnet.scenario import Scenario, parse_overrides, to_toml
+from hybridnet.scenario_reference import annotated_toml
 from hybridnet.sweep.cell import check_policy
 
 
-@click.group()
+@click.group(short_help="Validate scenario files and show them fully resolved.")
 def scenario() -> None:
     """Validate scenario files and show them fully resolved."""
 
 
-@scenario.command()
+@scenario.command(short_help="Print a scenario fully resolved, with units and sources.")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @set_option
-def show(path: Path | None, overrides: tuple[str, ...]) -> None:
-    """Print PATH (default: the built-in paper configuration) with every key resolved."""
-    click.echo(to_toml(load_scenario(path, parse_overrides(overrides))), nl=False)
+@click.option("--bare", is_flag=True, help="TOML only, without the notes.")
+def show(path: Path | None, overrides: tuple[str, ...], bare: bool) -> None:
+    """Print PATH (default: the built-in paper configuration) with every key resolved.
+
+    Above each key a comment gives its meaning and unit, and its source: paper
+    (Table I of Zhuang et al., ICC 2025, or its text) or assumption (ours). The
+    output is still TOML: save it and run it.
+    """
+    resolved = load_scenario(path, parse_overrides(overrides))
+    click.echo(to_toml(resolved) if bare else annotated_toml(resolved), nl=False)
 
 
-@scenario.command()
+@scenario.command(short_help="Validate scenario files.")
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
 def check(paths: tuple[Path, ...]) -> None:

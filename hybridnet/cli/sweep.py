@@ -36,7 +36,7 @@ def default_sweep_dir(scenario: Path, grid_keys: list[str], policy: str, engine:
     return Path("sweeps") / re.sub(r"[^A-Za-z0-9_.+-]+", "-", name)
 
 
-@click.command()
+@click.command(short_help="Run a parameter grid x seeds on Dask.")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--grid", "grid_items", multiple=True, required=True, metavar="KEY=V1,V2,...",
               help=f"A scenario key and its values (repeat for more keys): {GRID_HELP}.")
@@ -78,7 +78,8 @@ def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str | None, check
 
     \b
         hybridnet sweep scenarios/paper.toml --policy oracle --seeds 5 \\
-        --grid 'reward.weights=[0.2,0.4,0.4];[0.4,0.3,0.3];[0.6,0.2,0.2];[0.8,0.1,0.1]'
+        --grid 'reward.weights=[0.2,0.4,0.4];[0.4,0.3,0.3];'\\
+        '[0.6,0.2,0.2];[0.8,0.1,0.1]'
     """
     values = parse_overrides(overrides)
     if slots is not None:
@@ -96,6 +97,15 @@ def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str | None, check
         check_scheduler(scheduler, connect_timeout)
     with claimed(out, kind=KIND, force=force) as held:
         plan = settle_plan(plan, held)
+        if plan.policy == "hid" and plan.checkpoint is None and plan.pending:
+            from hybridnet.model.reference import resolve_references
+            from hybridnet.rl.progress import untrained_notice
+
+            notice = untrained_notice(
+                [resolve_references(plan.scenario.with_values(cell.overrides))
+                 for cell in plan.pending], "the grid cells")
+            if notice:
+                click.echo(notice, err=True)
         where = scheduler or f"a local cluster of {workers or 'one per CPU'} worker processes"
         click.echo(f"{len(plan.cells)} runs ({len(plan.cells) // seeds} grid cells x {seeds} "
                    f"seed{'s' if seeds > 1 else ''}): {len(plan.cells) - len(plan.pending)} "

@@ -12,12 +12,10 @@ extends a finished one to more ``--episodes``).
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
 from hybridnet.api import load_scenario
 from hybridnet.cli.common import force_option, set_option
@@ -34,9 +32,27 @@ from hybridnet.outputs import (
 from hybridnet.outputs.partial import discard_partial, sweep_temporaries
 from hybridnet.plots import plot_training
 from hybridnet.rl.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from hybridnet.rl.policy import cached_path
+from hybridnet.rl.progress import duration_text, episode_progress, expected_training_s
 from hybridnet.rl.train import Trainer
 from hybridnet.rundir import default_run_dir
-from hybridnet.scenario import parse_overrides, to_toml
+from hybridnet.scenario import Scenario, parse_overrides, to_toml
+
+
+def _fill_cache(scenario: Scenario, checkpoint: Path) -> str:
+    """Put the finished controller where ``hybridnet run`` of its scenario looks for one.
+
+    The cache is keyed by the scenario training depends on, so a run of the
+    same scenario (any slots, seed or engine) finds this controller instead of
+    training the same one again. An entry already there is left as it is: it
+    was trained for the same scenario.
+    """
+    path = cached_path(scenario)
+    if path.is_file():
+        return f"a controller for this scenario is already cached: {path}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    replace_file(path, lambda tmp: shutil.copyfile(checkpoint, tmp))
+    return f"cached for `hybridnet run` of this scenario: {path}"
 
 
 def _partial(out: Path) -> Path:
@@ -108,7 +124,7 @@ def _resume(scenario: Path | None, out: Path | None, values: dict[str, object],
         raise
 
 
-@click.command()
+@click.command(short_help="Train the HID controller (and cache it).")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Training directory (default: a fresh folder under runs/).")
@@ -124,8 +140,12 @@ def train(scenario: Path | None, out: Path | None, episodes: int | None, seed: i
           overrides: tuple[str, ...], resume: bool, force: bool) -> None:
     """Train the HID controller on SCENARIO (default: the paper's configuration).
 
-    Use the result with `hybridnet run SCENARIO --policy OUT/checkpoint.pt`.
-    With --resume, SCENARIO and --set may be left out: the run's own scenario is used.
+    Use the result with `hybridnet run SCENARIO --policy OUT/checkpoint.pt`;
+    it is also cached, so `hybridnet run SCENARIO` (same scenario) finds it.
+    With --resume, SCENARIO and --set may be left out: the run's own scenario is
+    used. On a GPU: --set train.device=auto trains on it where torch sees one
+    (a CUDA build of torch; the CPU build is the default install), else on
+    the CPU.
     """
     values = parse_overrides(overrides)
     if episodes is not None:
@@ -154,18 +174,13 @@ def _train(held: Claim, trainer: Trainer) -> None:
 
     total = trainer.scenario.train.episodes
     start = time.perf_counter()
-    bar = tqdm(total=total, initial=trainer.episodes_done, unit="ep", file=sys.stderr,
-               desc=f"training HID ({tr.mode}, {tr.engine})", dynamic_ncols=True, disable=None)
-
-    def on_episode(row: dict[str, float]) -> None:
-        recent = trainer.history[-10:]
-        bar.update(1)
-        bar.set_postfix(reward=f"{sum(r['reward'] for r in recent) / len(recent):+.4f}",
-                        oracle=f"{sum(r['oracle_reward'] for r in recent) / len(recent):+.4f}")
-
     resumed_from_out = out.is_dir() and (out / "checkpoint.pt").is_file() and not held.force
+    left_s = expected_training_s(trainer.scenario) * (1 - trainer.episodes_done / total)
+    click.echo(f"training {total - trainer.episodes_done} episodes: expected about "
+               f"{duration_text(left_s)} on 2 cores", err=True)
     try:
-        with bar:
+        with episode_progress(total, f"training HID ({tr.mode}, {tr.engine})",
+                              initial=trainer.episodes_done) as on_episode:
             history = trainer.train(total, on_episode=on_episode,
                                     on_checkpoint=lambda t: _save(t, work))
     except Exception as err:
@@ -186,6 +201,7 @@ def _train(held: Claim, trainer: Trainer) -> None:
     record(work, ["reward.png"], kind="train")
     held.install(work, holds_target=resumed_from_out)
     shutil.rmtree(work.parent, ignore_errors=True)
+    cached = _fill_cache(trainer.scenario, out / "checkpoint.pt")
     elapsed = time.perf_counter() - start
     origin = trainer.scenario.source
     tail = history.iloc[-max(1, len(history) // 10):]
@@ -195,6 +211,7 @@ def _train(held: Claim, trainer: Trainer) -> None:
         f"  last {len(tail)} episodes: reward per slot {tail['reward'].mean():+.4f}, "
         f"oracle {tail['oracle_reward'].mean():+.4f} (gap {tail['optimality_gap'].mean():.4f})\n"
         f"  wrote {out}\n"
+        f"  {cached}\n"
         f"  evaluate: hybridnet run{f' {origin}' if Path(origin).is_file() else ''} "
         f"--policy {out / 'checkpoint.pt'}"
     )

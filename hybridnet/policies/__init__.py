@@ -1,9 +1,10 @@
 """Policies the controller can run, chosen by name (``--policy``), and a factory per name.
 
 The names are :data:`hybridnet.registry.POLICIES`. ``random``, ``local``,
-``oracle``, ``fluid``, ``dpp`` and ``fixed:X,Y`` are built here. ``hid`` and a checkpoint path (the
-trained IPPO controller) are built by :mod:`hybridnet.rl`, which sits above this
-package (its trainer scores every episode with the oracle), so this package
+``oracle``, ``fluid``, ``dpp`` and ``fixed:X,Y`` are built here, the user's own
+(``MODULE:CLASS``, ``FILE.py:CLASS``) by :mod:`hybridnet.policies.plugin`. ``hid``
+and a checkpoint path (the trained IPPO controller) are built by :mod:`hybridnet.rl`,
+which sits above this package (its trainer scores every episode with the oracle), so this package
 cannot import it: the top level (:mod:`hybridnet.api`) registers their factory
 with :func:`register_policies` when it is imported. A spec that is a path to an
 existing file is read as a HID checkpoint; one that looks like a path (ends in
@@ -12,6 +13,7 @@ existing file is read as a HID checkpoint; one that looks like a path (ends in
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from hybridnet.policies.base import Policy
 from hybridnet.policies.dpp import DppPolicy
 from hybridnet.policies.fluid import FluidPolicy
 from hybridnet.policies.oracle import OraclePolicy
+from hybridnet.policies.plugin import FILE_SPEC, MODULE_SPEC, load_user_policy, plugin_kind
 from hybridnet.policies.simple import FixedPolicy, LocalPolicy, RandomPolicy
 from hybridnet.registry import POLICIES
 from hybridnet.scenario import Scenario
@@ -66,6 +69,8 @@ _FACTORIES: dict[str, PolicyFactory] = {
     "random": lambda r: RandomPolicy(r.scenario.steps, r.rng),
     "local": lambda r: LocalPolicy(r.scenario.steps),
     FIXED: lambda r: FixedPolicy.from_spec(r.scenario.steps, r.spec),
+    MODULE_SPEC: lambda r: load_user_policy(r.spec, r.scenario, r.rng),
+    FILE_SPEC: lambda r: load_user_policy(r.spec, r.scenario, r.rng),
 }
 """Factory per registered name; the names built above this package join at registration."""
 
@@ -89,10 +94,12 @@ def _looks_like_path(spec: str) -> bool:
 
 def _resolve(spec: str, allowed: str) -> str:
     """The registered name ``spec`` asks for, or an error saying why it names none."""
-    if spec in POLICIES and spec not in (FIXED, CHECKPOINT):
+    if spec in POLICIES and spec not in (FIXED, CHECKPOINT, MODULE_SPEC, FILE_SPEC):
         return spec
     if spec.startswith("fixed:"):
         return FIXED
+    if (kind := plugin_kind(spec)) is not None:
+        return kind
     path = Path(spec)
     if path.is_file():
         return CHECKPOINT
@@ -102,7 +109,9 @@ def _resolve(spec: str, allowed: str) -> str:
             f"{path / 'checkpoint.pt'}")
     if _looks_like_path(spec):
         raise HybridnetError(f"{path}: no such file (a HID checkpoint)")
-    raise HybridnetError(f"unknown policy '{spec}'; allowed: {allowed}")
+    close = difflib.get_close_matches(spec, [n for n in POLICIES if n.isidentifier()], n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise HybridnetError(f"unknown policy '{spec}'; {hint}allowed: {allowed}")
 
 
 def make_policy(spec: str, scenario: Scenario, rng: np.random.Generator,

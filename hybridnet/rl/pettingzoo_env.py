@@ -23,10 +23,19 @@ train`` learns on (``train.engine``; ``engine=`` overrides it):
   ``hybridnet.rl.controller.Features``)
   and ``action_mask`` (1 for each feasible (x, y)).
 - Action: ``Discrete((x_max + 1) * (y_max + 1))``, action ``a`` meaning
-  ``x = a // (y_max + 1)``, ``y = a % (y_max + 1)``.
-- Reward: the slot's reward (17a), the same for every agent (the paper's team
-  reward, eq. 20); each agent's info carries its own terms as ``own_reward``
-  (on the DES: of its requests that finished in the step).
+  ``x = a // (y_max + 1)``, ``y = a % (y_max + 1)``: ``env.codec``
+  (:class:`ActionCodec`) converts both ways.
+- Observation bounds: finite, those of the normalisation (:func:`observation_bounds`);
+  what falls outside (a deep fade, a backlog of thousands of slots) is clipped
+  to them, so every observation lies in its space.
+- Global state (``env.state()``, ``env.state_space``), for centralised critics
+  (MAPPO, TorchRL's ``return_state=True``): every UE's observation, UE by UE,
+  concatenated into one vector.
+- Reward, ``reward=`` (:data:`REWARDS`): ``"team"`` (the default) gives every
+  agent the slot's reward (17a), the paper's team reward (eq. 20); ``"own"``
+  gives each agent its own term of (17a), its QoS, delay and energy weighed as
+  the team's are for one UE (on the DES: of its requests that finished in the
+  step). Either way each agent's info carries its own term as ``own_reward``.
 - An infeasible or missing action is not an error: that UE runs the local
   split (no common steps) and its info says ``invalid_action = True``. What
   is feasible is decided by the same check both engines refuse policies with
@@ -59,12 +68,72 @@ from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import resolve_references, training_engine
 from hybridnet.model.slot import SlotState
-from hybridnet.rl.controller import Features, as_batch
+from hybridnet.rl.controller import PHI_CENTRE, PHI_SPREAD, Features, as_batch
 from hybridnet.scenario import Scenario, read_scenario
 from hybridnet.sim.conditions import Conditions
 from hybridnet.sim.stepped import SteppedDes
 
 ENGINES = ("closed", "des")
+REWARDS = ("team", "own")
+"""What each agent is rewarded with: the slot's team reward (eq. 20) or its own term of (17a)."""
+
+NORMALISED_PHI = ((-1.0 - PHI_CENTRE) / PHI_SPREAD, (1.0 - PHI_CENTRE) / PHI_SPREAD)
+"""phi (eq. 10, a cosine similarity in [-1, 1]) as :class:`Features` normalises it."""
+GAIN_BOUND = 5.0
+"""The normalised gain spans [-1, 1] between the nearest and the farthest UE without fading;
+a fade of more than twice that span in dB (a Rayleigh draw below about 1e-3) is clipped."""
+LOG_SLOTS_BOUND = 10.0
+"""Backlogs are observed as log1p(slots of work): 10 is a queue of 22,000 slots."""
+QUEUE_BOUNDS = ((0.0, LOG_SLOTS_BOUND),) * 5
+"""The queue features (:data:`Features.UE_QUEUE_DIM`): own CPU backlog, last waiting and ES
+backlog (log1p of slots of work), transmissions in flight per UE (about 1 in a busy cell)
+and the ES's price (log1p(price / PRICE_START) / 10, below 1 in every scenario shipped),
+each held to the same generous range."""
+
+
+def observation_bounds(features: Features) -> tuple[np.ndarray, np.ndarray]:
+    """Each observation entry's range, as :class:`Features` normalises it (low, high).
+
+    f^UE, its group's share of the UEs: [-1, 1] by construction; phi and its
+    group's mean phi: :data:`NORMALISED_PHI`; the gain: +-:data:`GAIN_BOUND`;
+    the queues, where observed: :data:`QUEUE_BOUNDS`.
+    """
+    bounds = [(-1.0, 1.0), NORMALISED_PHI, (-GAIN_BOUND, GAIN_BOUND), (-1.0, 1.0),
+              NORMALISED_PHI]
+    if features.queues:
+        bounds += list(QUEUE_BOUNDS)
+    low, high = np.array(bounds, dtype=np.float32).T
+    assert low.shape == (features.ue_dim,)
+    return low, high
+
+
+class ActionCodec:
+    """An action index and the (x, y) it stands for, both ways, vectorised.
+
+    ``a = x * (y_max + 1) + y``: the flat index of the (x, y) grid, the order of
+    :func:`~hybridnet.model.actions.action_mask`'s ``ravel()``.
+    """
+
+    def __init__(self, x_max: int, y_max: int) -> None:
+        self.x_max, self.y_max = x_max, y_max
+        self.num_actions = (x_max + 1) * (y_max + 1)
+
+    def decode(self, action: Any) -> tuple[Any, Any]:
+        """(x, y) of an action index (or an array of them)."""
+        a = np.asarray(action)
+        if np.any((a < 0) | (a >= self.num_actions)):
+            raise HybridnetError(f"action {action}: outside 0..{self.num_actions - 1}")
+        x, y = np.divmod(a, self.y_max + 1)
+        return (int(x), int(y)) if a.ndim == 0 else (x, y)
+
+    def encode(self, x: Any, y: Any) -> Any:
+        """The action index of (x, y) (or of arrays of them)."""
+        xa, ya = np.asarray(x), np.asarray(y)
+        if np.any((xa < 0) | (xa > self.x_max) | (ya < 0) | (ya > self.y_max)):
+            raise HybridnetError(f"(x, y) = ({x}, {y}): outside 0..{self.x_max} x "
+                                 f"0..{self.y_max}")
+        a = xa * (self.y_max + 1) + ya
+        return int(a) if a.ndim == 0 else a
 
 
 class HybridnetParallelEnv(ParallelEnv):
@@ -73,12 +142,15 @@ class HybridnetParallelEnv(ParallelEnv):
     metadata = {"name": "hybridnet_v0", "render_modes": ["ansi"], "is_parallelizable": True}
 
     def __init__(self, scenario: Scenario, render_mode: str | None = None,
-                 engine: str | None = None) -> None:
+                 engine: str | None = None, reward: str = "team") -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise HybridnetError(f"render_mode {render_mode!r}: allowed are None and "
                                  f"{', '.join(map(repr, self.metadata['render_modes']))}")
         if engine is not None and engine not in ENGINES:
             raise HybridnetError(f"engine {engine!r}: allowed are {', '.join(ENGINES)}")
+        if reward not in REWARDS:
+            raise HybridnetError(f"reward {reward!r}: allowed are {', '.join(map(repr, REWARDS))}")
+        self.reward = reward
         self.render_mode = render_mode
         self.scenario = resolve_references(scenario)
         self.engine = engine or training_engine(self.scenario)
@@ -89,10 +161,15 @@ class HybridnetParallelEnv(ParallelEnv):
         self.local = local_split(steps)
         self.possible_agents = [f"ue_{n}" for n in range(self.scenario.network.num_ues)]
         self.agents: list[str] = []
-        num_actions = (steps.x_max + 1) * self.num_y
+        self.codec = ActionCodec(steps.x_max, steps.y_max)
+        num_actions = self.codec.num_actions
+        self._low, self._high = observation_bounds(self.features)
+        n_ues = len(self.possible_agents)
+        self.state_space = spaces.Box(np.tile(self._low, n_ues), np.tile(self._high, n_ues),
+                                      dtype=np.float32)
         self._observation_spaces = {
             agent: spaces.Dict({
-                "observation": spaces.Box(-np.inf, np.inf, (self.features.ue_dim,), np.float32),
+                "observation": spaces.Box(self._low, self._high, dtype=np.float32),
                 "action_mask": spaces.MultiBinary(num_actions),
             }) for agent in self.possible_agents
         }
@@ -112,11 +189,32 @@ class HybridnetParallelEnv(ParallelEnv):
     def action_space(self, agent: str) -> spaces.Space:
         return self._action_spaces[agent]
 
-    def _observe(self) -> dict[str, dict[str, np.ndarray]]:
+    def _ue_observations(self) -> np.ndarray:
+        """Every UE's observation (N, ue_dim), clipped to :func:`observation_bounds`."""
         assert self._state is not None
         state = as_batch(self._state)
         rows, group_obs = self.features.groups(state)
-        obs = self.features.ue(state, rows, group_obs, None)[:, 0].astype(np.float32)
+        obs = self.features.ue(state, rows, group_obs, None)[:, 0]
+        return np.clip(obs, self._low, self._high).astype(np.float32)
+
+    def state(self) -> np.ndarray:
+        """The global state: every UE's observation, UE by UE, in one vector (``state_space``).
+
+        After the last step it is the state the episode ended in.
+        """
+        if self._state is None:
+            raise HybridnetError("state() called before reset(); call reset() first")
+        return self._ue_observations().ravel()
+
+    def _rewards(self, agents: list[str], team: float, own: np.ndarray) -> dict[str, float]:
+        """Each agent's reward under ``self.reward``: the team's, or its own term of (17a)."""
+        if self.reward == "own":
+            return {agent: float(own[n]) for n, agent in enumerate(agents)}
+        return dict.fromkeys(agents, team)
+
+    def _observe(self) -> dict[str, dict[str, np.ndarray]]:
+        assert self._state is not None
+        obs = self._ue_observations()
         mask = action_mask(self.scenario.steps, self._state.allows_common_phase)
         flat = mask.ravel().astype(np.int8)
         return {agent: {"observation": obs[n], "action_mask": flat.copy()}
@@ -195,7 +293,7 @@ class HybridnetParallelEnv(ParallelEnv):
             last = self._slot + 1 >= self.scenario.sim.slots
             next_state = None if last else self._conditions.slot(self._slot + 1)
         agents = self.agents
-        rewards = dict.fromkeys(agents, reward)
+        rewards = self._rewards(agents, reward, own)
         completed_slots = [int(k) for k in reported]
         infos = {agent: {"x": int(x[n]), "y": int(y[n]), "invalid_action": bool(invalid[n]),
                          "own_reward": float(own[n]), "completed_slots": completed_slots}
@@ -227,7 +325,7 @@ class HybridnetParallelEnv(ParallelEnv):
 
 def parallel_env(scenario: str | Path | Scenario, overrides: dict[str, Any] | None = None,
                  render_mode: str | None = None, engine: str | None = None,
-                 **kwargs: Any) -> HybridnetParallelEnv:
+                 reward: str = "team", **kwargs: Any) -> HybridnetParallelEnv:
     """A :class:`HybridnetParallelEnv` of ``scenario`` (a Scenario or a TOML path).
 
     Overrides are ``section.key`` (or ``section__key``) keys of a dict given as
@@ -240,4 +338,4 @@ def parallel_env(scenario: str | Path | Scenario, overrides: dict[str, Any] | No
         resolved = scenario.with_values(values) if values else scenario
     else:
         resolved = read_scenario(scenario, values or None)
-    return HybridnetParallelEnv(resolved, render_mode=render_mode, engine=engine)
+    return HybridnetParallelEnv(resolved, render_mode=render_mode, engine=engine, reward=reward)

@@ -3,8 +3,9 @@
 ``hybridnet run --policy hid`` needs a controller for the scenario it runs.
 Given a checkpoint it loads that one (refusing a checkpoint whose UEs or step
 ranges do not match the scenario); without one it reuses the controller
-cached for the same resolved scenario, or trains one (with a progress bar on
-stderr) and caches it, so the paper's controller is one command away.
+cached for the same resolved scenario, or trains one (announced, with its
+progress on stderr: :mod:`hybridnet.rl.progress`) and caches it, so the
+paper's controller is one command away.
 
 :func:`load_hid_policy` is what ``--policy hid`` and a checkpoint path build:
 :mod:`hybridnet.api` registers it with :mod:`hybridnet.policies`, which sits
@@ -20,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from hybridnet.errors import HybridnetError
 from hybridnet.model.reference import resolve_references
 from hybridnet.model.slot import SlotState
 from hybridnet.rl.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from hybridnet.rl.controller import HidController
+from hybridnet.rl.progress import episode_progress, training_notice
 from hybridnet.rl.train import Trainer
 from hybridnet.scenario import Scenario, from_dict, to_dict, to_toml
 
@@ -113,14 +114,10 @@ def train_cached(scenario: Scenario, progress: bool = True) -> Checkpoint:
     if path.is_file():
         return load_checkpoint(path)
     trainer = Trainer(scenario)
-    bar = tqdm(total=scenario.train.episodes, desc="training HID", unit="ep", file=sys.stderr,
-               disable=None if progress else True, dynamic_ncols=True)
-    with bar:
-        def on_episode(row: dict[str, float]) -> None:
-            bar.update(1)
-            bar.set_postfix(reward=f"{row['reward']:+.4f}", oracle=f"{row['oracle_reward']:+.4f}")
-
-        trainer.train(on_episode=on_episode)
+    if progress:
+        print(training_notice(scenario, cache_dir()), file=sys.stderr, flush=True)
+    with episode_progress(scenario.train.episodes, "training HID", enabled=progress) as tick:
+        trainer.train(on_episode=tick)
     checkpoint = Checkpoint.from_trainer(trainer)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(path, checkpoint)

@@ -8,6 +8,7 @@ bad value is one error naming the source, the key and what it accepts.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,14 +68,18 @@ def split_key(source: str, dotted: str) -> tuple[str, str]:
     """``"edge.freq_hz"`` as ``("edge", "freq_hz")``, or an error naming what exists."""
     section, _, name = dotted.partition(".")
     if not name or section not in SECTIONS:
+        close = difflib.get_close_matches(section, list(SECTIONS), n=1)
+        hint = f"; did you mean '{close[0]}.{name}'?" if close and name else ""
         raise HybridnetError(
             f"{source}: key '{dotted}' must be section.key with section one of "
-            f"{', '.join(SECTIONS)}"
+            f"{', '.join(SECTIONS)}{hint}"
         )
     names = [f.name for f in dataclasses.fields(SECTIONS[section])]
     if name not in names:
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"did you mean '{section}.{close[0]}'? " if close else ""
         raise HybridnetError(
-            f"{source}: unknown key '{dotted}'; [{section}] allows {', '.join(names)}"
+            f"{source}: unknown key '{dotted}'; {hint}[{section}] allows {', '.join(names)}"
         )
     return section, name
 

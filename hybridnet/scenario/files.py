@@ -7,6 +7,7 @@ lets a run's ``config.toml`` reproduce the run.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import tomllib
 from collections.abc import Collection, Mapping
@@ -43,12 +44,12 @@ def parse_overrides(items: list[str] | tuple[str, ...], source: str = "--set") -
 
 def read_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     """Read and validate a scenario file, then apply ``overrides`` (``section.key -> value``)."""
-    path = Path(path)
+    path = shipped_scenario(path)
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise HybridnetError(f"{source}: no such scenario file") from None
+        raise HybridnetError(f"{source}: no such scenario file{_elsewhere(path)}") from None
     except (OSError, UnicodeDecodeError) as err:
         raise HybridnetError(f"{source}: cannot read scenario file ({err})") from None
     try:
@@ -63,6 +64,46 @@ def read_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
         scenario = from_dict(raw, f"{source} (with --set)")
         scenario = dataclasses.replace(scenario, source=source)
     return scenario
+
+
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
+"""The checkout hybridnet runs from (an editable install): where scenarios/ and examples/ are."""
+
+
+def shipped_scenario(path: str | Path) -> Path:
+    """``path``, or the shipped scenario a bare name without a file names (``paper``, ``dense``).
+
+    A name is looked up in the checkout's scenarios/ only when no file of that
+    name exists here, so a file of the user's always wins; the run then records
+    the path it read.
+    """
+    path = Path(path)
+    if path.exists() or len(path.parts) != 1:
+        return path
+    shipped = SOURCE_ROOT / "scenarios" / (path.name if path.suffix == ".toml"
+                                           else f"{path.name}.toml")
+    return shipped if shipped.is_file() else path
+
+
+def shipped_names() -> list[str]:
+    """The shipped scenarios' names, for messages: the stems of the checkout's scenarios/."""
+    return sorted(p.stem for p in (SOURCE_ROOT / "scenarios").glob("*.toml"))
+
+
+def _elsewhere(path: Path) -> str:
+    """A hint where a relative path names a file of the checkout: the user is in another
+    directory than the documented commands assume (the repository root)."""
+    if path.is_absolute():
+        return ""
+    if len(path.parts) == 1 and shipped_names():
+        close = difflib.get_close_matches(path.stem, shipped_names(), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return f"; {hint}shipped scenarios by name: {', '.join(shipped_names())}"
+    there = SOURCE_ROOT / path
+    if not there.is_file() or there.resolve() == path.resolve():
+        return ""
+    return (f" in {Path.cwd()}; the repository's is {there}: give that path, or run "
+            "from the repository root")
 
 
 def _read_origin(text: str) -> str:

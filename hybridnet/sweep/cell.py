@@ -25,6 +25,7 @@ import numpy as np
 from hybridnet.api import make_policy, policy_rng, simulate
 from hybridnet.metrics import run_metrics
 from hybridnet.model.reference import resolve_references
+from hybridnet.policies.plugin import plugin_kind
 from hybridnet.registry import POLICIES
 from hybridnet.scenario import Scenario, from_dict
 
@@ -45,7 +46,8 @@ TRAINING_METRICS: Mapping[str, str] = {
 
 def trains_hid(policy: str) -> bool:
     """Whether ``policy`` is a HID controller (``hid`` or a checkpoint file): it has a training."""
-    return policy == "hid" or (policy not in POLICIES and not policy.startswith("fixed:"))
+    return policy == "hid" or (policy not in POLICIES and not policy.startswith("fixed:")
+                               and plugin_kind(policy) is None)
 
 
 def converged_metrics(history: Sequence[Mapping[str, float]]) -> dict[str, float]:

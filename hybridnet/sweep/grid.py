@@ -90,6 +90,13 @@ def expand_grid(scenario: Scenario, grid: Mapping[str, Sequence[Any]],
         raise HybridnetError("--grid: give at least one KEY=V1,V2,...")
     if "sim.seed" in grid:
         raise HybridnetError("--grid sim.seed: sweep seeds with --seeds, not with the grid")
+    if "sim.policy" in grid:
+        raise HybridnetError("--grid sim.policy: a sweep runs the one --policy in every cell; "
+                             "compare policies with `hybridnet compare SCENARIO --policy A "
+                             "--policy B ...`")
+    if "sim.engine" in grid:
+        raise HybridnetError("--grid sim.engine: a sweep runs the one --engine in every cell; "
+                             "sweep each engine into its own directory")
     if not seeds:
         raise HybridnetError("--seeds: give at least one seed")
     for key, values in grid.items():
