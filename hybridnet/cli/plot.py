@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 from pathlib import Path
 
 import click
@@ -44,14 +45,22 @@ def _write_figure(out: Path | None, default: Path, draw: Callable[[Path], object
 
 def _selection(text: str, what: str, available: pd.Series, run_dir: Path
                ) -> tuple[list[int], str | None]:
-    """The ids ``text`` selects among ``available``, and a note when it asks for ids the run
-    lacks: a selection is told when it is cut, never clipped silently."""
+    """The ids ``text`` selects among ``available``, and a note naming those the run lacks:
+    a selection is told when it is cut, never clipped silently.
+
+    The spans are walked lazily, so 0-999999999 costs what the run holds, not a
+    billion ids.
+    """
     kept = select_ids(text, what, available)
-    asked = sum(hi - lo + 1 for lo, hi in _merged(parse_spans(text, what)))
-    if asked == len(kept):
+    present = set(kept)
+    asked = (i for lo, hi in _merged(parse_spans(text, what)) for i in range(lo, hi + 1))
+    missing = list(islice((i for i in asked if i not in present), 5))
+    if not missing:
         return kept, None
-    return kept, (f"{what} {text}: {run_dir} has {available.min()}-{available.max()}; "
-                  f"drawing the {len(kept)} of them selected")
+    more = sum(hi - lo + 1 for lo, hi in _merged(parse_spans(text, what))) - len(kept)
+    shown = ", ".join(map(str, missing)) + (" ..." if more > len(missing) else "")
+    return kept, (f"{what} {text}: {run_dir} has no {shown} (it has {available.min()}-"
+                  f"{available.max()}); drawing the {len(kept)} it has")
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
