@@ -27,6 +27,7 @@ from hybridnet.memory import PER_UE_BYTES, PER_UE_SLOT_BYTES, gib, memory_limit
 from hybridnet.model.reference import resolve_references
 from hybridnet.policies import CHECKPOINT, PolicyRequest, make_policy, register_policies
 from hybridnet.policies.base import Policy
+from hybridnet.prompts.corpus import resolve_corpus
 from hybridnet.registry import ENGINES, POLICIES
 from hybridnet.scenario import Scenario, read_scenario
 from hybridnet.sim import simulate_des
@@ -152,6 +153,7 @@ def simulate(scenario: Scenario | str | Path, policy: str | Policy = "oracle", *
     scenario = resolve_references(scenario)
     seed = scenario.sim.seed if seed is None else seed
     check_memory(scenario, policy, scenario.sim.slots if slots is None else slots)
+    resolve_corpus(scenario.prompts.corpus)  # a bad corpus is refused before HID trains
     if isinstance(policy, str):
         policy = make_policy(policy, scenario, policy_rng(seed), checkpoint, sample)
     elif checkpoint is not None:

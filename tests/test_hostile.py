@@ -49,10 +49,16 @@ def in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str
 
 
 def one_line(err: str) -> str:
+    """The error line: the last, the only one saying "error:", no traceback.
+
+    Lines before it are what the command told on its way (a training's notice
+    and progress), not part of the failure.
+    """
     lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert errors == lines[-1:], err
     assert "Traceback" not in err
-    return lines[0]
+    return lines[-1]
 
 
 def listing(path: Path) -> list[str]:
