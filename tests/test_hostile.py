@@ -276,6 +276,17 @@ def test_long_strings_and_floats_for_counts_are_refused(tmp_path: Path, capsys) 
     assert listing(tmp_path) == []
 
 
+def test_oversized_files_are_refused_before_they_are_read(tmp_path: Path, capsys) -> None:
+    big = tmp_path / "big.toml"
+    big.write_text("#" * 2_000_000)
+    code, _, err = in_process(capsys, "scenario", "check", str(big))
+    assert code == 2 and "2,000,000 bytes; a scenario file has at most 1,048,576" in one_line(err)
+    field = tmp_path / "field.csv"
+    field.write_text("text\n" + "x" * 200_000 + "\n")
+    code, _, err = in_process(capsys, "prompts", "similarity", str(field))
+    assert code == 2 and "not a readable CSV (field larger than field limit" in one_line(err)
+
+
 def test_a_sweep_is_bounded_in_runs(tmp_path: Path, capsys) -> None:
     code, _, err = in_process(capsys, "sweep", SMALL, "--grid", "network.num_ues=4,5,6",
                               "--seeds", "40000", "--out", str(tmp_path / "s"))
