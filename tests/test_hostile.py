@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,6 +66,14 @@ def listing(path: Path) -> list[str]:
     return sorted(p.name for p in path.iterdir())
 
 
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished training of small.toml (2 episodes), for the tests that need one."""
+    out = tmp_path_factory.mktemp("trained") / "hid"
+    main(["train", SMALL, "--episodes", "2", "--out", str(out)])
+    return out
+
+
 # --------------------------------------------------------------------------- data loss
 
 
@@ -113,11 +122,11 @@ def test_a_sweep_or_training_holding_an_edited_file_is_never_reset(tmp_path: Pat
     assert results.read_text().endswith("my own row\n")
 
 
-def test_a_resume_from_a_non_finite_training_state_is_refused(tmp_path: Path) -> None:
+def test_a_resume_from_a_non_finite_training_state_is_refused(tmp_path: Path,
+                                                             trained: Path) -> None:
     """D3: the scalers' variance NaN in the checkpoint; before, resuming wrote NaN weights."""
     out = tmp_path / "hid"
-    assert hybridnet("train", SMALL, "--episodes", "2", "--out", str(out),
-                     cwd=tmp_path).returncode == 0
+    shutil.copytree(trained, out)
     payload = torch.load(out / "checkpoint.pt", weights_only=True)
     payload["training"]["scalers"]["ue"]["var"][:] = float("nan")
     torch.save(payload, out / "checkpoint.pt")
@@ -273,6 +282,17 @@ def test_long_strings_and_floats_for_counts_are_refused(tmp_path: Path, capsys) 
     assert listing(tmp_path) == []
 
 
+def test_oversized_files_are_refused_before_they_are_read(tmp_path: Path, capsys) -> None:
+    big = tmp_path / "big.toml"
+    big.write_text("#" * 2_000_000)
+    code, _, err = in_process(capsys, "scenario", "check", str(big))
+    assert code == 2 and "2,000,000 bytes; a scenario file has at most 1,048,576" in one_line(err)
+    field = tmp_path / "field.csv"
+    field.write_text("text\n" + "x" * 200_000 + "\n")
+    code, _, err = in_process(capsys, "prompts", "similarity", str(field))
+    assert code == 2 and "not a readable CSV (field larger than field limit" in one_line(err)
+
+
 def test_a_sweep_is_bounded_in_runs(tmp_path: Path, capsys) -> None:
     code, _, err = in_process(capsys, "sweep", SMALL, "--grid", "network.num_ues=4,5,6",
                               "--seeds", "40000", "--out", str(tmp_path / "s"))
@@ -413,12 +433,12 @@ def test_a_sweep_checks_its_checkpoint_against_each_cell(tmp_path: Path, capsys)
     assert "trained for 4 UEs" in err and not (tmp_path / "s56").exists()
 
 
-def test_a_run_config_reproduces_a_sampled_run_from_anywhere(tmp_path: Path) -> None:
+def test_a_run_config_reproduces_a_sampled_run_from_anywhere(tmp_path: Path,
+                                                            trained: Path) -> None:
     """B9: --sample was not in config.toml; B10: a relative checkpoint path in it broke
     a rerun from another directory."""
     hid = tmp_path / "hid"
-    assert hybridnet("train", SMALL, "--episodes", "1", "--out", "hid",
-                     cwd=tmp_path).returncode == 0
+    shutil.copytree(trained, hid)
     first = hybridnet("run", SMALL, "--policy", "hid", "--checkpoint", "hid/checkpoint.pt",
                       "--sample", "--slots", "2", "--no-plot", "--out", "e1", cwd=tmp_path)
     assert first.returncode == 0, first.stderr

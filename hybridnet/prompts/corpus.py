@@ -28,6 +28,10 @@ def _data_file(name: str) -> Path:
     return Path(str(resources.files("hybridnet") / "data" / "prompts" / name))
 
 
+MAX_PROMPT_FILE_BYTES = 64 * 2**20
+"""The largest prompt file read: 64 MiB, some 300,000 prompts of SemCT's length."""
+
+
 def load_prompts(path: str | Path) -> list[str]:
     """Read prompts from a CSV file with a ``text`` column, or a text file with one per line.
 
@@ -37,6 +41,9 @@ def load_prompts(path: str | Path) -> list[str]:
     path = Path(path)
     if not path.is_file():
         raise HybridnetError(f"prompt file {path} does not exist")
+    if path.stat().st_size > MAX_PROMPT_FILE_BYTES:
+        raise HybridnetError(f"prompt file {path} holds {path.stat().st_size:,} bytes; at most "
+                             f"{MAX_PROMPT_FILE_BYTES:,} are read")
     try:
         with path.open(newline="", encoding="utf-8") as fh:
             if path.suffix.lower() == ".csv":
@@ -53,6 +60,8 @@ def load_prompts(path: str | Path) -> list[str]:
                 texts = [line.strip() for line in fh if line.strip()]
     except UnicodeDecodeError as err:
         raise HybridnetError(f"prompt file {path} is not UTF-8 text: {err.reason}") from None
+    except csv.Error as err:
+        raise HybridnetError(f"prompt file {path} is not a readable CSV ({err})") from None
     if not texts:
         raise HybridnetError(f"prompt file {path} holds no prompts")
     return texts

@@ -16,7 +16,7 @@ from typing import Any
 
 from hybridnet.errors import HybridnetError
 from hybridnet.scenario.core import Scenario, from_dict, split_key, to_dict
-from hybridnet.scenario.limits import check_nesting, loads
+from hybridnet.scenario.limits import MAX_FILE_BYTES, check_nesting, loads
 
 ORIGIN_PREFIX = "# origin: "
 """How a run's config.toml names the command that first produced its configuration."""
@@ -47,6 +47,9 @@ def read_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     path = shipped_scenario(path)
     source = str(path)
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise HybridnetError(f"{source}: {path.stat().st_size:,} bytes; a scenario file "
+                                 f"has at most {MAX_FILE_BYTES:,}")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise HybridnetError(f"{source}: no such scenario file{_elsewhere(path)}") from None

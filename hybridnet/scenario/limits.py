@@ -16,6 +16,9 @@ from hybridnet.errors import HybridnetError
 MAX_NESTING = 32
 """Deepest nesting of arrays and inline tables a scenario's TOML may have."""
 
+MAX_FILE_BYTES = 2**20
+"""The largest scenario file read: 1 MiB, some 500 times the largest one shipped."""
+
 MAX_STRING = 4096
 """Longest string a scenario key may hold: a path (PATH_MAX is 4096 on Linux) or a URL."""
 
