@@ -180,12 +180,12 @@ def test_the_teacher_solved_while_deciding_is_the_batched_solution() -> None:
     which must give the same arrays."""
     scenario = resolve_references(from_dict(CONTENDED, "<busy>"))
     trainer = Trainer(scenario)
-    _, out = play_des(trainer.controller, trainer.episode_scenario, 3,
-                      torch.Generator().manual_seed(0), None)
-    assert out.teacher is not None and trainer.fluid is not None
-    batched = trainer.fluid.solve(out.states)
+    decision, out = play_des(trainer.controller, trainer.episode_scenario, 3,
+                             torch.Generator().manual_seed(0), None)
+    assert decision.fluid is not None
+    batched = FluidPolicy.from_scenario(scenario).solve(out.states)
     for name in ("group_bound", "x_upto", "y_of_x"):
-        np.testing.assert_array_equal(getattr(out.teacher, name), getattr(batched, name))
+        np.testing.assert_array_equal(getattr(decision.fluid, name), getattr(batched, name))
 
 
 def test_plans_solved_on_a_second_thread_train_the_same_controller() -> None:
@@ -412,7 +412,8 @@ def test_actors_trained_on_the_des_observe_the_queues() -> None:
                     downlink_in_flight=np.asarray(10.0), downlink_bits=np.asarray(5e6),
                     last_delay_s=np.full(40, 0.5), last_wait_s=np.full(40, 0.15))
     batch = stack_slots([dataclasses.replace(state, queues=queues)])
-    rows, group_obs = controller.features.groups(batch)
+    plan = controller.features.fluid_plan(batch)
+    rows, group_obs = controller.features.groups(batch, plan)
     obs = controller.features.ue(batch, rows, group_obs, None)[:, 0]
     assert obs.shape == (40, Features.UE_DIM + Features.UE_QUEUE_DIM)
     np.testing.assert_allclose(obs[:, 5], np.log1p(backlog / 0.3))

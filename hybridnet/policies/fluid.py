@@ -52,7 +52,7 @@ from hybridnet.model.costs import common_delay_s, es_delay_s, ue_delay_s
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
 from hybridnet.policies.oracle import OraclePolicy, Penalty, SlotSolution, SlotValues
-from hybridnet.scenario import StepsConfig
+from hybridnet.scenario import Scenario, StepsConfig
 
 ES_LOAD = 0.9
 """Share of the ES's capacity the fluid policy plans to use. At full load an FCFS queue's
@@ -87,7 +87,10 @@ BISECTIONS = 12
 began, within 0.1 % of the least price that fits (the ES work is a step function of it)."""
 
 
-PlannedSlots = dict[tuple[object, ...], tuple[SlotSolution, np.ndarray]]
+Priced = tuple[SlotSolution, np.ndarray]
+"""A fluid solution and the ES's shadow price it settled on, per slot."""
+
+PlannedSlots = dict[tuple[object, ...], Priced]
 """Stable slots' solutions and ES prices (each a batch of one), by the slots' conditions."""
 
 
@@ -97,16 +100,21 @@ class FluidPolicy:
     name = "fluid"
 
     def __init__(self, steps: StepsConfig, params: ModelParams, slot_s: float,
-                 compute_units: int) -> None:
+                 backlog_units: int) -> None:
         self.oracle = OraclePolicy(steps, params)
         self.steps = steps
         self.params = params
-        self.compute_units = compute_units
+        self.backlog_units = backlog_units
         self.slot_s = slot_s
-        self.es_planned_s = ES_LOAD * compute_units * slot_s
-        self.prepared: PlannedSlots = {}
-        """Stable slots solved ahead (:meth:`plan_ahead`), which :meth:`solve_priced` answers
-        from."""
+        self.es_planned_s = ES_LOAD * backlog_units * slot_s
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> FluidPolicy:
+        """The fluid policy of ``scenario``: its ES planned as
+        :attr:`~hybridnet.scenario.EdgeConfig.backlog_units` units, the units its reported
+        backlog is divided by."""
+        return cls(scenario.steps, ModelParams.from_scenario(scenario), scenario.sim.slot_s,
+                   scenario.edge.backlog_units)
 
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
         return self.solve(state).optimum(state.group)
@@ -153,7 +161,7 @@ class FluidPolicy:
         fell from 0.028 to -0.41 against the queue-blind oracle's -0.19.
         """
         backlog_s = state.observed_queues.es_backlog_s
-        return self.compute_units * np.maximum(self.slot_s - backlog_s, 0.0)
+        return self.backlog_units * np.maximum(self.slot_s - backlog_s, 0.0)
 
     def _priced(self, state: SlotState, values: SlotValues, price: np.ndarray
                 ) -> tuple[SlotSolution, np.ndarray]:
@@ -218,17 +226,17 @@ class FluidPolicy:
         under its prices (what a learner imitates); ``values``: the oracle's, if at hand."""
         return self.solve_priced(state, values)[0]
 
-    def solve_priced(self, state: SlotState, values: SlotValues | None = None
-                     ) -> tuple[SlotSolution, np.ndarray]:
+    def solve_priced(self, state: SlotState, values: SlotValues | None = None,
+                     planned: PlannedSlots | None = None) -> Priced:
         """:meth:`solve`, and the price of a second of ES work it settled on, per slot (...).
 
         The price is the ES's shadow price: 0 where the ES has room, higher the
         more the cell wants of it. A controller that sees it knows how scarce the
         ES is in this slot, which no UE's or group's own state tells. A slot
-        in ``prepared`` is answered from it.
+        in ``planned`` (:meth:`plan_ahead`) is answered from it.
         """
-        ready = (self.prepared.get(_conditions_key(state)) if state.phi.shape[:-1] == (1,)
-                 else None)
+        ready = (planned.get(_conditions_key(state))
+                 if planned is not None and state.phi.shape[:-1] == (1,) else None)
         if ready is not None:
             return ready
         values = self.oracle.values(state) if values is None else values
@@ -241,7 +249,7 @@ class FluidPolicy:
         soft = SlotValues(ue=values.ue - price * over_s, group_wait=values.group_wait,
                           group_energy=values.group_energy)
         full, _, full_price = self._fit(state, soft, self.es_room_s(state),
-                                        price * state.num_ues / self.compute_units)
+                                        price * state.num_ues / self.backlog_units)
         return _where(stable, planned, full), np.where(stable, planned_price, full_price)
 
     def _plan(self, state: SlotState, values: SlotValues, over_s: np.ndarray
@@ -259,7 +267,7 @@ class FluidPolicy:
 
     def plan_ahead(self, slots: SlotState) -> PlannedSlots:
         """The stable ones of a run's slots (S, N), solved in one batched call, by their
-        conditions: what ``prepared`` takes.
+        conditions: what :meth:`solve_priced`'s ``planned`` takes.
 
         A stable slot's solution depends on its conditions only, never on the
         queues, and the DES draws every slot's conditions independently of the

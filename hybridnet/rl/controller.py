@@ -36,7 +36,7 @@ from hybridnet.model.channel import path_loss_db
 from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import training_engine
 from hybridnet.model.slot import Queues, SlotState
-from hybridnet.policies.fluid import PRICE_START, FluidPolicy
+from hybridnet.policies.fluid import PRICE_START, FluidPolicy, PlannedSlots, Priced
 from hybridnet.policies.oracle import SlotSolution
 from hybridnet.rl.distributions import MaskedCategorical
 from hybridnet.rl.networks import ActorCritic
@@ -52,6 +52,12 @@ held, 0.049 with the tolerance, 0.045 unmasked)."""
 PHI_CENTRE = 0.5
 PHI_SPREAD = 0.3
 """phi is normalised as (phi - 0.5) / 0.3: the measured 0.2-0.8 range maps to [-1, 1]."""
+
+
+def es_price_feature(price: np.ndarray) -> np.ndarray:
+    """The ES's shadow price (reward per second of ES work) as observed: log1p(price /
+    PRICE_START) / 10."""
+    return np.log1p(price / PRICE_START) / 10.0
 
 
 def _unit(value: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -116,6 +122,9 @@ class Decision:
     rows: GroupRows | None = None
     bound: np.ndarray | None = None
     """Default mode: X_m of every UE's group (S, N), the bound its choice was made under."""
+    fluid: SlotSolution | None = None
+    """The fluid policy's solution the actors observed (:meth:`Features.fluid_plan`), for
+    actors that see the queues: on the DES, the teacher's targets for these slots."""
 
 
 class Features:
@@ -145,13 +154,14 @@ class Features:
 
     def __init__(self, scenario: Scenario) -> None:
         ue, ch = scenario.ue, scenario.channel
-        self.queues = training_engine(scenario) == "des"
+        self.sees_queues = training_engine(scenario) == "des"
+        # TODO(capacity): the fluid policy of the scenario (FluidPolicy.from_scenario)
         self.fluid = FluidPolicy(scenario.steps, ModelParams.from_scenario(scenario),
                                  scenario.sim.slot_s, scenario.edge.compute_units)
-        self.last_fluid: SlotSolution | None = None
+        """What the queue features' plan and price come from (:meth:`fluid_plan`)."""
         self.slot_s = scenario.sim.slot_s
-        self.ue_dim = self.UE_DIM + (self.UE_QUEUE_DIM if self.queues else 0)
-        self.group_dim = self.GROUP_DIM + (self.GROUP_QUEUE_DIM if self.queues else 0)
+        self.ue_dim = self.UE_DIM + (self.UE_QUEUE_DIM if self.sees_queues else 0)
+        self.group_dim = self.GROUP_DIM + (self.GROUP_QUEUE_DIM if self.sees_queues else 0)
         self.f_range = (ue.freq_min_hz, ue.freq_max_hz)
         # Gain in dB spans -PL(d_max) .. -PL(d_min) without fading.
         self.gain_db_range = (
@@ -160,14 +170,26 @@ class Features:
         )
         self.x_max = scenario.steps.x_max
 
+    def fluid_plan(self, state: SlotState, planned: PlannedSlots | None = None
+                   ) -> Priced | None:
+        """The fluid policy's solution of ``state`` and its ES price, which the queue
+        features observe (None for actors that see no queues); ``planned``: slots solved
+        ahead (:meth:`~hybridnet.policies.fluid.FluidPolicy.plan_ahead`)."""
+        if not self.sees_queues:
+            return None
+        return self.fluid.solve_priced(state, planned=planned)
+
     def _per_ue(self, state: SlotState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         f = _unit(state.f_ue_hz, *self.f_range)
         phi = (state.phi - PHI_CENTRE) / PHI_SPREAD
         gain = _unit(10.0 * np.log10(state.gain), *self.gain_db_range)
         return f, phi, gain
 
-    def groups(self, state: SlotState) -> tuple[GroupRows, np.ndarray]:
-        """The non-empty groups of every slot and their summaries (R, GROUP_DIM)."""
+    def groups(self, state: SlotState, plan: Priced | None) -> tuple[GroupRows, np.ndarray]:
+        """The non-empty groups of every slot and their summaries (R, group_dim).
+
+        ``plan``: :meth:`fluid_plan` of ``state``, which the queue features read.
+        """
         s_count, n = state.phi.shape
         m = state.num_groups
         key = (np.arange(s_count)[:, None] * m + state.group).ravel()
@@ -191,32 +213,22 @@ class Features:
                     low, high]
 
         parts = [2.0 * count / n - 1.0, *spread(phi), mean(f), mean(gain), *spread(f)[1:]]
-        if self.queues:
+        if self.sees_queues:
+            assert plan is not None, "actors that see the queues observe the fluid plan"
             q = state.observed_queues
             backlog = self._slots(q.ue_backlog_s).ravel()
             high = np.full(bins, -np.inf)
             np.maximum.at(high, key, backlog)
-            price = self.es_price(state)                 # solves the fluid policy's slot
-            assert self.last_fluid is not None
-            planned_x = _unit(self.last_fluid.group_bound, 0.0, float(self.x_max)).ravel()
+            solution, price = plan
+            planned_x = _unit(solution.group_bound, 0.0, float(self.x_max)).ravel()
             parts += [np.repeat(self._slots(q.es_backlog_s), m), mean(backlog), high,
-                      planned_x, np.repeat(price.ravel(), m)]  # the price last: UEs see it
+                      planned_x, np.repeat(es_price_feature(price).ravel(), m)]  # price last
         obs = np.stack(parts, axis=-1)[present]
         row_of_bin = np.full(bins, -1)
         row_of_bin[present] = np.arange(len(present))
         rows = GroupRows(slot=present // m, group=present % m, members=count[present],
                          of_ue=row_of_bin[key].reshape(s_count, n))
         return rows, obs
-
-    def es_price(self, state: SlotState) -> np.ndarray:
-        """The ES's shadow price per slot, normalised (S,).
-
-        The fluid policy's solution it comes from is kept in ``last_fluid``: on the
-        DES it is the teacher's target for the slot, which training then need not
-        solve a second time.
-        """
-        self.last_fluid, price = self.fluid.solve_priced(state)
-        return np.log1p(price / PRICE_START) / 10.0
 
     def _slots(self, work_s: np.ndarray) -> np.ndarray:
         return np.log1p(np.asarray(work_s, dtype=float) / self.slot_s)
@@ -227,7 +239,7 @@ class Features:
         f, phi, gain = self._per_ue(state)
         own = group_obs[rows.of_ue]                         # (S, N, group_dim)
         parts = [f, phi, gain, own[..., 0], own[..., 1]]    # own group's share and mean phi
-        if self.queues:
+        if self.sees_queues:
             q = state.observed_queues
             n = state.num_ues
             parts += [self._slots(q.ue_backlog_s), self._slots(q.last_wait_s),
@@ -276,11 +288,12 @@ class HidController(nn.Module):
               ) -> torch.Tensor:
         return dist.mode() if greedy else dist.sample(generator)
 
-    def _keeps_up(self, state: SlotState, bound: np.ndarray, x_of_d: torch.Tensor
-                  ) -> torch.Tensor:
+    def _keeps_up(self, state: SlotState, bound: np.ndarray, x_of_d: torch.Tensor,
+                  taught: SlotSolution) -> torch.Tensor:
         """The (offset, y) choices a UE may take (1, N*S, X, Y): where its CPU backlog exceeds
         ``[train] behind_slots`` slots, only those whose phase II work (eq. 8) is at most one
-        slot, or at most what the fluid policy's answer to its group's X_m costs if more.
+        slot, or at most what the fluid policy's answer (``taught``) to its group's X_m costs
+        if more.
 
         A UE that takes more than a slot of work every slot grows its queue for
         ever. Once it is falling behind it keeps within its slot, or overflows
@@ -296,9 +309,8 @@ class HidController(nn.Module):
         is always allowed, so no UE is left without a choice.
         """
         fluid = self.features.fluid
-        assert self.features.last_fluid is not None
         work_s = fluid.ue_work_s(state)                                   # (S, N, X, Y)
-        x_t, y_t = self.features.last_fluid.respond(bound)
+        x_t, y_t = taught.respond(bound)
         taught_s = np.take_along_axis(np.take_along_axis(
             work_s, x_t[..., None, None], axis=-2)[..., 0, :], y_t[..., None], axis=-1)[..., 0]
         s_count, n = state.phi.shape
@@ -317,17 +329,22 @@ class HidController(nn.Module):
 
     @torch.no_grad()
     def act(self, state: SlotState, *, greedy: bool, generator: torch.Generator | None = None,
-            random_bound: np.random.Generator | None = None, values: bool = False) -> Decision:
+            random_bound: np.random.Generator | None = None, values: bool = False,
+            planned: PlannedSlots | None = None) -> Decision:
         """Decide every UE's (x, y) for a slot (N,) or a batch of slots (S, N).
 
         ``random_bound`` (default mode, training only) draws every X_m uniformly
         from the feasible values instead of asking the group actor, so the UE
         actors also learn their best response to bounds the group actor avoids.
+        ``planned``: the fluid policy's plans of slots solved ahead, which the
+        queue features are answered from where they hold the slot.
         """
         state = as_batch(state)
         feasible = self.masks[state.allows_common_phase].to(self.device)   # (X, Y)
         x_ok = feasible.any(1)
-        rows, group_obs = self.features.groups(state)
+        plan = self.features.fluid_plan(state, planned)
+        taught = None if plan is None else plan[0]
+        rows, group_obs = self.features.groups(state, plan)
         if self.mode == "paper":
             obs = self._tensor(self.features.ue(state, rows, group_obs, None))
             mask = feasible.flatten().expand(obs.shape[0], obs.shape[1], -1)
@@ -337,7 +354,7 @@ class HidController(nn.Module):
                              self.ue.value(obs) if values else None)
             x = (action // self.num_y).T.cpu().numpy()
             y = (action % self.num_y).T.cpu().numpy()
-            return Decision(x=x, y=y, ue=step)
+            return Decision(x=x, y=y, ue=step, fluid=taught)
 
         assert self.group is not None
         group_step = None
@@ -364,8 +381,8 @@ class HidController(nn.Module):
         d_ok = (x_of_d >= 0) & x_ok[x_of_d.clamp(min=0)]
         # Joint (offset, y) choice: y's feasible set and its best value depend on x.
         mask = d_ok.unsqueeze(-1) & feasible[x_of_d.clamp(min=0)]
-        if self.features.queues and self.behind_slots > 0:
-            mask = mask & self._keeps_up(state, bound, x_of_d)
+        if taught is not None and self.behind_slots > 0:
+            mask = mask & self._keeps_up(state, bound, x_of_d, taught)
         mask = mask.flatten(-2)
         dist = MaskedCategorical(self.ue.actor(shared_obs), mask)
         action = self._draw(dist, greedy, generator)
@@ -375,4 +392,4 @@ class HidController(nn.Module):
                          self.ue.value(shared_obs) if values else None)
         return Decision(x=x.reshape(n, s_count).T.cpu().numpy(),
                         y=y.reshape(n, s_count).T.cpu().numpy(), ue=step, group=group_step,
-                        rows=rows, bound=bound)
+                        rows=rows, bound=bound, fluid=taught)

@@ -109,7 +109,7 @@ class HybridnetParallelEnv(ParallelEnv):
     def _observe(self) -> dict[str, dict[str, np.ndarray]]:
         assert self._state is not None
         state = as_batch(self._state)
-        rows, group_obs = self.features.groups(state)
+        rows, group_obs = self.features.groups(state, self.features.fluid_plan(state))
         obs = self.features.ue(state, rows, group_obs, None)[:, 0].astype(np.float32)
         mask = action_mask(self.scenario.steps, self._state.allows_common_phase)
         flat = mask.ravel().astype(np.int8)

@@ -38,9 +38,6 @@ class EpisodeOutcome:
     """Per group (S, M)."""
     reward: np.ndarray
     """Per slot (S,), eq. (17a)."""
-    teacher: SlotSolution | None = None
-    """The fluid policy's solution of every slot (S), where the actors observed its price
-    while deciding (on the DES): the same as solving the stacked slots again."""
 
 
 def _concat_steps(steps: list[LevelStep], shared_ues: int | None = None) -> LevelStep:
@@ -80,6 +77,7 @@ def _concat_decisions(decisions: list[Decision]) -> Decision:
         group=None if first.group is None else _concat_steps([d.group for d in decisions]),
         rows=rows,
         bound=None if first.bound is None else np.concatenate([d.bound for d in decisions]),
+        fluid=_concat_solutions([d.fluid for d in decisions]),
     )
 
 
@@ -89,22 +87,21 @@ class RecordingPolicy:
     name = "hid"
 
     def __init__(self, controller: HidController, generator: torch.Generator,
-                 explore: np.random.Generator | None) -> None:
+                 explore: np.random.Generator | None, planned: PlannedSlots | None) -> None:
         self.controller = controller
         self.generator = generator
         self.explore = explore
+        self.planned = planned
         self.states: list[SlotState] = []
         self.decisions: list[Decision] = []
-        self.teacher: list[SlotSolution | None] = []
 
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
         decision = self.controller.act(state, greedy=False, generator=self.generator,
-                                       random_bound=self.explore, values=True)
+                                       random_bound=self.explore, values=True,
+                                       planned=self.planned)
         self.states.append(state)
         self.decisions.append(decision)
-        self.teacher.append(self.controller.features.last_fluid)
         return decision.x[0], decision.y[0]
-
 
 
 def play_closed(controller: HidController, params: ModelParams, scenario: Scenario, seed: int,
@@ -136,11 +133,9 @@ def play_des(controller: HidController, scenario: Scenario, seed: int,
     ``planned``: the fluid policy's plans of the episode's slots
     (:meth:`~hybridnet.policies.fluid.FluidPolicy.plan_ahead`), solved here if not given.
     """
-    if controller.features.queues:
-        fluid = controller.features.fluid
-        fluid.prepared = (fluid.plan_ahead(episode_slots(scenario, seed)) if planned is None
-                          else planned)
-    policy = RecordingPolicy(controller, generator, explore)
+    if planned is None and controller.features.sees_queues:
+        planned = controller.features.fluid.plan_ahead(episode_slots(scenario, seed))
+    policy = RecordingPolicy(controller, generator, explore, planned)
     result = simulate_des(scenario, policy, seed)
     states = stack_slots(policy.states)
     s_count, n = states.phi.shape
@@ -156,15 +151,13 @@ def play_des(controller: HidController, scenario: Scenario, seed: int,
         states=states, qos=per_ue(["qos"]), delay_s=per_ue(["delay_s"]),
         own_energy_j=per_ue(["e_es_j", "e_tx_j", "e_ue_j"]), common_energy_j=common,
         reward=result.slots.sort_values("slot")["reward"].to_numpy(),
-        teacher=_concat_solutions(policy.teacher, states.num_groups),
     )
 
 
-def _concat_solutions(parts: list[SlotSolution | None], num_groups: int
-                      ) -> SlotSolution | None:
-    """Per-slot solutions (each of a batch of one) as one batch; None unless all are there
-    and of ``num_groups`` groups (the stacked slots' count)."""
-    if not parts or any(p is None or p.group_bound.shape[-1] != num_groups for p in parts):
+def _concat_solutions(parts: list[SlotSolution | None]) -> SlotSolution | None:
+    """Per-slot solutions (each of a batch of one) as one batch; None where there are none
+    (actors that see no queues observe no fluid solution)."""
+    if not parts or any(p is None for p in parts):
         return None
     done = [p for p in parts if p is not None]
     return SlotSolution(group_bound=np.concatenate([p.group_bound for p in done]),

@@ -131,13 +131,7 @@ class Trainer:
         self.scenario = resolve_references(scenario)
         tr = self.scenario.train
         self.params = ModelParams.from_scenario(self.scenario)
-        self.oracle = OraclePolicy(self.scenario.steps, self.params)
-        # The teacher on the DES, where the oracle's decisions would overload the queues.
-        self.fluid: FluidPolicy | None = None
-        if tr.engine == "des":
-            self.fluid = FluidPolicy(self.scenario.steps, self.params,
-                                       self.scenario.sim.slot_s,
-                                       self.scenario.edge.backlog_units)
+        self.oracle = OraclePolicy.from_scenario(self.scenario)
         # The next episode's fluid plans and oracle reward, solved on a second thread while
         # this one plays (by policies of its own: a policy's buffers are not shared).
         self._planner: FluidPolicy | None = None
@@ -145,6 +139,7 @@ class Trainer:
             None)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="fluid-plans")  # lazy thread
         if tr.engine == "des":
+            # TODO(capacity): FluidPolicy.from_scenario
             self._planner = FluidPolicy(self.scenario.steps, self.params,
                                         self.scenario.sim.slot_s, self.scenario.edge.compute_units)
         self.device = resolve_device(tr.device)
@@ -362,18 +357,19 @@ class Trainer:
             decision, out = play_closed(self.controller, self.params, self.episode_scenario,
                                         seed, generator, explore)
         if ahead is None:
-            solution = self.oracle.solve(out.states)
-            oracle = _mean_reward(self.params, out.states, solution)
+            optimum = self.oracle.solve(out.states)
+            oracle = _mean_reward(self.params, out.states, optimum)
         else:
-            _, solution, oracle = ahead
+            _, optimum, oracle = ahead
         means = slot_means(out.qos.sum(1), out.delay_s.sum(1),
                            out.own_energy_j.sum(1) + out.common_energy_j.sum(1), out.reward)
         row = {"episode": e, **means, "oracle_reward": oracle,
                "optimality_gap": oracle - means["reward"]}
-        if self.fluid is not None and self.settings.imitation_coef > 0:
-            solution = out.teacher if out.teacher is not None else self.fluid.solve(out.states)
+        # The teacher: the fluid policy's solution the actors observed (on the DES), else
+        # the oracle's.
+        teacher = decision.fluid if decision.fluid is not None else optimum
         with deferred_interrupt():
-            self._collect(decision, out, solution)
+            self._collect(decision, out, teacher)
             self.buffered_episodes += 1
             if self.buffered_episodes >= tr.episodes_per_update:
                 self._update()

@@ -86,8 +86,12 @@ class EdgeConfig:
 
     @property
     def backlog_units(self) -> int:
-        """What the reported ES backlog is divided by: the units (1 under ``dedicated``,
-        whose processor per task has no count)."""
+        """The ES's capacity in units as the controller sees it, the one source of it: what
+        the reported ES backlog is divided by, and what the fluid and dpp policies plan
+        and price the ES with (:meth:`FluidPolicy.from_scenario
+        <hybridnet.policies.fluid.FluidPolicy.from_scenario>`), so that a plan and the
+        backlog it is measured against count the same units. ``compute_units`` under
+        fcfs and ps; 1 under ``dedicated``, whose processor per task has no count."""
         return 1 if self.scheduler == "dedicated" else self.compute_units
 
 
