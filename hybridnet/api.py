@@ -23,7 +23,7 @@ import numpy as np
 
 from hybridnet.errors import HybridnetError, SystemFailure
 from hybridnet.memory import gib, memory_limit
-from hybridnet.model.reference import resolve_references
+from hybridnet.model.reference import check_train_keys, resolve_references
 from hybridnet.policies import CHECKPOINT, PolicyRequest, make_policy, register_policies
 from hybridnet.policies.base import Policy
 from hybridnet.registry import ENGINES
@@ -62,6 +62,7 @@ def load_scenario(path: str | Path | None = None,
         scenario = Scenario().with_values(dict(overrides or {}))
     else:
         scenario = read_scenario(path, dict(overrides or {}))
+    check_train_keys(scenario, given=set(overrides or {}))
     return resolve_references(scenario)
 
 
