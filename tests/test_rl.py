@@ -51,7 +51,7 @@ def _loop_update(model: ActorCritic, samples: Samples, settings: PpoSettings,
         opt = torch.optim.Adam(params, lr=lr)
         obs = samples.obs[agent]
         dist = MaskedCategorical(actor(obs), samples.masks[agent])
-        log_prob = dist.log_prob(samples.actions[agent, :, 0])
+        log_prob = dist.log_prob(samples.actions[agent])
         ratio = (log_prob - samples.log_probs[agent]).exp()
         adv = samples.advantages[agent]
         adv = (adv - adv.mean()) / (adv.std(correction=0) + 1e-8)
@@ -80,7 +80,7 @@ def _random_samples(agents: int, batch: int, obs_dim: int, actions: int) -> Samp
     chosen = torch.stack([torch.multinomial(m.float(), 1, generator=g)[:, 0] for m in masks])
     return Samples(
         obs=torch.randn(agents, batch, obs_dim, generator=g), masks=masks,
-        actions=chosen.unsqueeze(-1), log_probs=-torch.rand(agents, batch, generator=g) - 1.0,
+        actions=chosen, log_probs=-torch.rand(agents, batch, generator=g) - 1.0,
         advantages=torch.randn(agents, batch, generator=g) * 3.0,
         returns=torch.randn(agents, batch, generator=g),
         # the teacher names feasible choices (those drawn) for some samples, none for others
@@ -93,7 +93,7 @@ def test_one_update_equals_per_agent_loop(chunk: int, monkeypatch: pytest.Monkey
     """Also when the update differentiates the agents in several chunks."""
     monkeypatch.setattr("hybridnet.rl.ppo.CHUNK_SAMPLES", chunk)
     torch.manual_seed(2)
-    model = ActorCritic(3, 5, (6,), (16, 16))
+    model = ActorCritic(3, 5, 6, (16, 16))
     # A small max_grad_norm so that the per-agent clipping is exercised.
     settings = PpoSettings(clip=0.2, epochs=1, batch_size=64, entropy_coef=0.01,
                            value_coef=0.5, max_grad_norm=0.05, advantage_norm=True,

@@ -363,7 +363,7 @@ def test_des_samples_are_ordered_as_their_rewards_and_targets(mode: str) -> None
     decision, out = play_des(trainer.controller, trainer.episode_scenario, 3, generator, None)
     s_count, n = decision.x.shape
     num_y = trainer.controller.num_y
-    action = decision.ue.actions[..., 0].cpu().numpy()
+    action = decision.ue.actions.cpu().numpy()
     if mode == "paper":                                   # (N, S): agent n, slot s
         np.testing.assert_array_equal(action // num_y, decision.x.T)
         np.testing.assert_array_equal(action % num_y, decision.y.T)

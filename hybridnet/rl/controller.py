@@ -267,13 +267,13 @@ class HidController(nn.Module):
         hidden = tuple(tr.hidden)
         n = scenario.network.num_ues
         if self.mode == "paper":
-            self.ue = ActorCritic(n, self.features.ue_dim, (self.num_x * self.num_y,), hidden,
+            self.ue = ActorCritic(n, self.features.ue_dim, self.num_x * self.num_y, hidden,
                                   generator)
             self.group: ActorCritic | None = None
         else:
-            self.group = ActorCritic(1, self.features.group_dim, (self.num_x,), hidden,
+            self.group = ActorCritic(1, self.features.group_dim, self.num_x, hidden,
                                      generator)
-            self.ue = ActorCritic(1, self.features.ue_dim + 1, (self.num_x * self.num_y,), hidden,
+            self.ue = ActorCritic(1, self.features.ue_dim + 1, self.num_x * self.num_y, hidden,
                                   generator)
 
     @property
@@ -350,7 +350,7 @@ class HidController(nn.Module):
             mask = feasible.flatten().expand(obs.shape[0], obs.shape[1], -1)
             dist = MaskedCategorical(self.ue.actor(obs), mask)
             action = self._draw(dist, greedy, generator)
-            step = LevelStep(obs, mask, action.unsqueeze(-1), dist.log_prob(action),
+            step = LevelStep(obs, mask, action, dist.log_prob(action),
                              self.ue.value(obs) if values else None)
             x = (action // self.num_y).T.cpu().numpy()
             y = (action % self.num_y).T.cpu().numpy()
@@ -366,7 +366,7 @@ class HidController(nn.Module):
             g_mask = x_ok.expand(1, g_obs.shape[1], -1)
             g_dist = MaskedCategorical(self.group.actor(g_obs), g_mask)
             g_action = self._draw(g_dist, greedy, generator)
-            group_step = LevelStep(g_obs, g_mask, g_action.unsqueeze(-1),
+            group_step = LevelStep(g_obs, g_mask, g_action,
                                    g_dist.log_prob(g_action),
                                    self.group.value(g_obs) if values else None)
             bound_rows = g_action[0].cpu().numpy()
@@ -388,7 +388,7 @@ class HidController(nn.Module):
         action = self._draw(dist, greedy, generator)
         x = bound_t - action // self.num_y
         y = action % self.num_y
-        step = LevelStep(shared_obs, mask, action.unsqueeze(-1), dist.log_prob(action),
+        step = LevelStep(shared_obs, mask, action, dist.log_prob(action),
                          self.ue.value(shared_obs) if values else None)
         return Decision(x=x.reshape(n, s_count).T.cpu().numpy(),
                         y=y.reshape(n, s_count).T.cpu().numpy(), ue=step, group=group_step,

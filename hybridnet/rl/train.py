@@ -218,7 +218,7 @@ class Trainer:
             self.optimizers[level].load_state_dict(copy.deepcopy(optimizer))
         for level, scaler in t["scalers"].items():
             self.scalers[level].load_state_dict({k: v.numpy() for k, v in scaler.items()})
-        self.buffer = {level: [Samples(**part) for part in parts]
+        self.buffer = {level: [_samples_of(part) for part in parts]
                        for level, parts in t["buffer"].items()}
         self.history = [dict(row) for row in t["history"]]
 
@@ -439,3 +439,10 @@ class Trainer:
 def _mean_reward(params: ModelParams, states: SlotState, solution: SlotSolution) -> float:
     """The mean slot reward (17a) of ``solution``'s optimum on ``states``, in closed form."""
     return float(evaluate(params, states, *solution.optimum(states.group)).reward.mean())
+
+
+def _samples_of(part: Mapping[str, torch.Tensor]) -> Samples:
+    """A buffered rollout as a checkpoint stores it; checkpoints written before the actors
+    lost their multi-head layout hold the actions as (A, B, 1)."""
+    actions = part["actions"]
+    return Samples(**{**part, "actions": actions.reshape(actions.shape[:2])})
