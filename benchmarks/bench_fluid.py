@@ -69,7 +69,7 @@ def main() -> None:
               f"planned ahead {fast:.3f} s ({slow / fast:.2f}x)")
         ahead = best_of(args.repeats, trainer.run_episode)
         inline = Trainer(read_scenario(args.scenario))
-        inline._planner = None
+        inline._prefetch = None
         alone = best_of(args.repeats, inline.run_episode)
     print(f"a training episode on the {trainer.scenario.train.engine}: {alone:.3f} s with the "
           f"plans solved as it starts, {ahead:.3f} s with them solved on a second thread "

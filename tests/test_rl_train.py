@@ -195,7 +195,7 @@ def test_plans_solved_on_a_second_thread_train_the_same_controller() -> None:
         {"train.episode_slots": 4})
     ahead = Trainer(scenario)
     inline = Trainer(scenario)
-    inline._planner = None
+    inline._prefetch = None
     assert ahead.train(3).equals(inline.train(3))
     for (name, p), q in zip(ahead.controller.state_dict().items(),
                             inline.controller.state_dict().values(), strict=True):
