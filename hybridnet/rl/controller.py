@@ -127,6 +127,15 @@ class Decision:
     actors that see the queues: on the DES, the teacher's targets for these slots."""
 
 
+@dataclass(frozen=True)
+class _Draw:
+    """How a decision draws: greedily or from ``generator``, with the critics' values or not."""
+
+    greedy: bool
+    generator: torch.Generator | None
+    values: bool
+
+
 class Features:
     """Normalised observations, from ranges known in advance (no running statistics).
 
@@ -283,11 +292,6 @@ class HidController(nn.Module):
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(array, dtype=torch.float32, device=self.device)
 
-    @staticmethod
-    def _draw(dist: MaskedCategorical, greedy: bool, generator: torch.Generator | None
-              ) -> torch.Tensor:
-        return dist.mode() if greedy else dist.sample(generator)
-
     def _keeps_up(self, state: SlotState, bound: np.ndarray, x_of_d: torch.Tensor,
                   taught: SlotSolution) -> torch.Tensor:
         """The (offset, y) choices a UE may take (1, N*S, X, Y): where its CPU backlog exceeds
@@ -341,35 +345,18 @@ class HidController(nn.Module):
         """
         state = as_batch(state)
         feasible = self.masks[state.allows_common_phase].to(self.device)   # (X, Y)
-        x_ok = feasible.any(1)
         plan = self.features.fluid_plan(state, planned)
         taught = None if plan is None else plan[0]
         rows, group_obs = self.features.groups(state, plan)
+        draw = _Draw(greedy, generator, values)
         if self.mode == "paper":
             obs = self._tensor(self.features.ue(state, rows, group_obs, None))
             mask = feasible.flatten().expand(obs.shape[0], obs.shape[1], -1)
-            dist = MaskedCategorical(self.ue.actor(obs), mask)
-            action = self._draw(dist, greedy, generator)
-            step = LevelStep(obs, mask, action, dist.log_prob(action),
-                             self.ue.value(obs) if values else None)
+            action, step = self._step(self.ue, obs, mask, draw)
             x = (action // self.num_y).T.cpu().numpy()
             y = (action % self.num_y).T.cpu().numpy()
             return Decision(x=x, y=y, ue=step, fluid=taught)
-
-        assert self.group is not None
-        group_step = None
-        if random_bound is not None:
-            choices = np.flatnonzero(x_ok.cpu().numpy())
-            bound_rows = choices[random_bound.integers(len(choices), size=len(rows.slot))]
-        else:
-            g_obs = self._tensor(group_obs)[None]
-            g_mask = x_ok.expand(1, g_obs.shape[1], -1)
-            g_dist = MaskedCategorical(self.group.actor(g_obs), g_mask)
-            g_action = self._draw(g_dist, greedy, generator)
-            group_step = LevelStep(g_obs, g_mask, g_action,
-                                   g_dist.log_prob(g_action),
-                                   self.group.value(g_obs) if values else None)
-            bound_rows = g_action[0].cpu().numpy()
+        bound_rows, group_step = self._bounds(group_obs, feasible.any(1), random_bound, draw)
         bound = bound_rows[rows.of_ue]                                     # (S, N)
         obs = self._tensor(self.features.ue(state, rows, group_obs, bound))
         n, s_count = obs.shape[:2]
@@ -378,18 +365,41 @@ class HidController(nn.Module):
         bound_t = torch.as_tensor(bound.T.reshape(1, -1), device=self.device)   # (1, N*S)
         offsets = torch.arange(self.num_x, device=self.device)
         x_of_d = bound_t.unsqueeze(-1) - offsets                           # (1, N*S, X)
-        d_ok = (x_of_d >= 0) & x_ok[x_of_d.clamp(min=0)]
-        # Joint (offset, y) choice: y's feasible set and its best value depend on x.
-        mask = d_ok.unsqueeze(-1) & feasible[x_of_d.clamp(min=0)]
+        mask = self._offset_mask(feasible, x_of_d)
         if taught is not None and self.behind_slots > 0:
             mask = mask & self._keeps_up(state, bound, x_of_d, taught)
-        mask = mask.flatten(-2)
-        dist = MaskedCategorical(self.ue.actor(shared_obs), mask)
-        action = self._draw(dist, greedy, generator)
+        action, step = self._step(self.ue, shared_obs, mask.flatten(-2), draw)
         x = bound_t - action // self.num_y
         y = action % self.num_y
-        step = LevelStep(shared_obs, mask, action, dist.log_prob(action),
-                         self.ue.value(shared_obs) if values else None)
         return Decision(x=x.reshape(n, s_count).T.cpu().numpy(),
                         y=y.reshape(n, s_count).T.cpu().numpy(), ue=step, group=group_step,
                         rows=rows, bound=bound, fluid=taught)
+
+    def _step(self, actors: ActorCritic, obs: torch.Tensor, mask: torch.Tensor, draw: _Draw
+              ) -> tuple[torch.Tensor, LevelStep]:
+        """One population's choice among ``mask`` and what training keeps of it."""
+        dist = MaskedCategorical(actors.actor(obs), mask)
+        action = dist.mode() if draw.greedy else dist.sample(draw.generator)
+        return action, LevelStep(obs, mask, action, dist.log_prob(action),
+                                 actors.value(obs) if draw.values else None)
+
+    def _bounds(self, group_obs: np.ndarray, x_ok: torch.Tensor,
+                random_bound: np.random.Generator | None, draw: _Draw
+                ) -> tuple[np.ndarray, LevelStep | None]:
+        """Every group row's X_m (R,): the group actor's, or drawn uniformly from the
+        feasible values with ``random_bound``; and the group actor's step (None if drawn)."""
+        if random_bound is not None:
+            choices = np.flatnonzero(x_ok.cpu().numpy())
+            return choices[random_bound.integers(len(choices), size=len(group_obs))], None
+        assert self.group is not None
+        g_obs = self._tensor(group_obs)[None]
+        g_action, group_step = self._step(self.group, g_obs,
+                                          x_ok.expand(1, g_obs.shape[1], -1), draw)
+        return g_action[0].cpu().numpy(), group_step
+
+    def _offset_mask(self, feasible: torch.Tensor, x_of_d: torch.Tensor) -> torch.Tensor:
+        """The (offset, y) pairs a UE may choose under its bound (1, N*S, X, Y): x = X_m -
+        offset feasible, and y feasible with that x (y's set depends on x)."""
+        x_ok = feasible.any(1)
+        d_ok = (x_of_d >= 0) & x_ok[x_of_d.clamp(min=0)]
+        return d_ok.unsqueeze(-1) & feasible[x_of_d.clamp(min=0)]
