@@ -29,7 +29,7 @@ from hybridnet.policies import FixedPolicy, RandomPolicy
 from hybridnet.scenario import EdgeConfig, Scenario, SimConfig, from_dict
 from hybridnet.sim import simulate_des
 from hybridnet.sim.arrivals import PROCESSES, make_arrivals
-from hybridnet.sim.fluid import FluidServer
+from hybridnet.sim.sharing import SharingServer
 from hybridnet.sim.trace import RunResult
 
 FAST = settings(max_examples=40, deadline=None)
@@ -364,7 +364,7 @@ def test_an_infeasible_decision_names_the_policy_and_the_ue() -> None:
 def test_fluid_server_shares_by_hand() -> None:
     """Two 1 s jobs at t = 0 and a 0.5 s job at t = 1 on one unit all finish at t = 2.5."""
     env = simpy.Environment()
-    server = FluidServer(env, lambda keys, n: np.full(keys.size, 1.0 / n))
+    server = SharingServer(env, lambda keys, n: np.full(keys.size, 1.0 / n))
     done: dict[str, float] = {}
 
     def job(name: str, arrival: float, work: float):

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hybridnet.model.costs import common_delay_s, es_delay_s, ue_delay_s
+from hybridnet.model.costs import common_delay_s, es_delay_s, ue_work_grid_s
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
 from hybridnet.policies.oracle import OraclePolicy, Penalty
@@ -66,10 +66,8 @@ class DppPolicy:
     def penalty(self, state: SlotState) -> Penalty:
         """The queue terms in reward units (divided by V), on the oracle's grids."""
         p, st, queues = self.params.physics, self.steps, state.observed_queues
-        x = np.arange(st.x_max + 1)[:, None]
         y = np.arange(st.y_max + 1)[None, :]
-        z = st.total - x - y
-        ue_work_s = ue_delay_s(p, np.maximum(z, 0), state.f_ue_hz[..., None, None])  # eq. (8)
+        ue_work_s = ue_work_grid_s(p, st.x_max, st.y_max, state.f_ue_hz)               # eq. (8)
         # N * Q_ES per second of work handed to the ES, which spreads over its units
         es_price = state.num_ues * queues.es_backlog_s[..., None, None] / self.backlog_units
         ue_cost = (queues.ue_backlog_s[..., None, None] * ue_work_s

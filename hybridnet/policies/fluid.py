@@ -48,7 +48,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hybridnet.model.costs import common_delay_s, es_delay_s, ue_delay_s
+from hybridnet.model.costs import common_delay_s, es_delay_s, ue_work_grid_s
+from hybridnet.model.objective import group_max
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
 from hybridnet.policies.oracle import OraclePolicy, Penalty, SlotSolution, SlotValues
@@ -125,24 +126,16 @@ class FluidPolicy:
 
     def ue_work_s(self, state: SlotState) -> np.ndarray:
         """Each UE's phase II work, s, per (x, y): (..., N, X+1, Y+1)."""
-        st = self.steps
-        z = st.total - np.arange(st.x_max + 1)[:, None] - np.arange(st.y_max + 1)[None, :]
-        return ue_delay_s(self.params.physics, np.maximum(z, 0),
-                          state.f_ue_hz[..., None, None])                          # eq. (8)
+        return ue_work_grid_s(self.params.physics, self.steps.x_max, self.steps.y_max,
+                              state.f_ue_hz)                                       # eq. (8)
 
     def _es_work_s(self, state: SlotState, solution: SlotSolution) -> np.ndarray:
         """The ES work, s, of the decision ``solution`` makes, per slot (...)."""
         p = self.params.physics
         x, y = solution.optimum(state.group)
-        m = state.num_groups
-        flat_x = x.reshape(-1, state.num_ues)
-        slots = flat_x.shape[0]
-        key = (np.arange(slots)[:, None] * m + state.group.reshape(slots, -1)).ravel()
-        common_steps = np.zeros(slots * m, dtype=np.int64)
-        np.maximum.at(common_steps, key, flat_x.ravel())                           # x_m^max
-        common_s = common_delay_s(p, common_steps).reshape(slots, m).sum(-1)       # eq. (1)
-        phase1_s = es_delay_s(p, y).reshape(slots, -1).sum(-1)                     # eq. (3)
-        return (common_s + phase1_s).reshape(x.shape[:-1])
+        common_steps = group_max(x, state.group, state.num_groups)                 # x_m^max
+        return (common_delay_s(p, common_steps).sum(-1)                            # eq. (1)
+                + es_delay_s(p, y).sum(-1))                                        # eq. (3)
 
     def es_room_s(self, state: SlotState) -> np.ndarray:
         """The ES work, s, the slot can still take where some queue grows anyway (...):

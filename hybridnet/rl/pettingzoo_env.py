@@ -159,7 +159,7 @@ class HybridnetParallelEnv(ParallelEnv):
         else:
             assert self._conditions is not None
             out = evaluate(self.params, self._state, x, y)
-            own = self.params.reward.objective(out.qos, out.delay_s, out.own_energy_j)  # N = 1
+            own = self.params.reward.own(out.qos, out.delay_s, out.own_energy_j)
             reward, reported = float(out.reward), np.array([self._slot])
             last = self._slot + 1 >= self.scenario.sim.slots
             next_state = None if last else self._conditions.slot(self._slot + 1)

@@ -39,7 +39,7 @@ class Streams:
 
 def own_terms(reward: RewardParams, out: EpisodeOutcome) -> np.ndarray:
     """Each UE's own terms of (17a), the slot reward's share times N, (S, N)."""
-    return reward.objective(out.qos, out.delay_s, out.own_energy_j)                 # N = 1
+    return reward.own(out.qos, out.delay_s, out.own_energy_j)
 
 
 def ue_streams(mode: str, reward: RewardParams, decision: Decision,

@@ -22,6 +22,7 @@ from hybridnet.rl.controller import Decision, GroupRows, HidController, LevelSte
 from hybridnet.scenario import Scenario
 from hybridnet.sim import simulate_des
 from hybridnet.sim.conditions import Conditions
+from hybridnet.sim.trace import own_energy_j
 
 
 @dataclass
@@ -114,7 +115,7 @@ def play_closed(controller: HidController, params: ModelParams, scenario: Scenar
     out = evaluate(params, states, decision.x, decision.y)
     return decision, EpisodeOutcome(
         states=states, qos=out.qos, delay_s=out.delay_s,
-        own_energy_j=out.e_es_j + out.e_tx_j + out.e_ue_j,
+        own_energy_j=out.own_energy_j,
         common_energy_j=out.e_common_j, reward=out.reward,
     )
 
@@ -141,15 +142,15 @@ def play_des(controller: HidController, scenario: Scenario, seed: int,
     s_count, n = states.phi.shape
     ues = result.ues.sort_values(["slot", "ue"])
 
-    def per_ue(columns: list[str]) -> np.ndarray:
-        return ues[columns].to_numpy().sum(1).reshape(s_count, n)
+    def per_ue(column: str) -> np.ndarray:
+        return ues[column].to_numpy().reshape(s_count, n)
 
     common = np.zeros((s_count, states.num_groups))
     g = result.groups
     common[g["slot"].to_numpy(), g["group"].to_numpy()] = g["e_common_j"].to_numpy()
     return _concat_decisions(policy.decisions), EpisodeOutcome(
-        states=states, qos=per_ue(["qos"]), delay_s=per_ue(["delay_s"]),
-        own_energy_j=per_ue(["e_es_j", "e_tx_j", "e_ue_j"]), common_energy_j=common,
+        states=states, qos=per_ue("qos"), delay_s=per_ue("delay_s"),
+        own_energy_j=own_energy_j(ues).to_numpy().reshape(s_count, n), common_energy_j=common,
         reward=result.slots.sort_values("slot")["reward"].to_numpy(),
     )
 

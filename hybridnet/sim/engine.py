@@ -9,7 +9,7 @@ downlink, synchronous arrivals, no early hand-off) nothing ever waits and the
 traces equal the closed-form model's, eq. (1)-(17).
 
 Slots are launched every ``slot_s`` whether or not earlier slots have
-finished (see ``hybridnet.sim.controller``); the run ends when the last
+finished (see ``hybridnet.sim.es_controller``); the run ends when the last
 launched request has its final content.
 """
 
@@ -27,9 +27,9 @@ from hybridnet.model.params import ModelParams
 from hybridnet.policies.base import Policy
 from hybridnet.scenario import Scenario
 from hybridnet.sim.conditions import Conditions
-from hybridnet.sim.controller import Cell, Controller
 from hybridnet.sim.downlink import make_downlink
 from hybridnet.sim.edge import make_edge
+from hybridnet.sim.es_controller import CellResources, Controller
 from hybridnet.sim.ledger import QueueLedger
 from hybridnet.sim.recorder import Recorder
 from hybridnet.sim.trace import RunResult
@@ -60,10 +60,10 @@ def build_des(scenario: Scenario, policy: Policy, seed: int, *, episode: int = 0
     num_ues = scenario.network.num_ues
     env = simpy.Environment()
     recorder = Recorder(params, num_ues, num_slots)
-    cell = Cell(env=env, edge=make_edge(env, scenario.edge),
-                downlink=make_downlink(env, scenario.channel, params.physics),
-                cpus=ue_cpus(env, num_ues), recorder=recorder,
-                ledger=QueueLedger(env, num_ues, scenario.edge.backlog_units))
+    cell = CellResources(env=env, edge=make_edge(env, scenario.edge),
+                         downlink=make_downlink(env, scenario.channel, params.physics),
+                         cpus=ue_cpus(env, num_ues), recorder=recorder,
+                         ledger=QueueLedger(env, num_ues, scenario.edge.backlog_units))
     conditions = Conditions(scenario, seed, episode)
     controller = Controller(scenario, params.physics, policy, conditions, cell)
     env.process(controller.run(num_slots, progress))

@@ -29,6 +29,7 @@ from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
 from hybridnet.scenario import Scenario
 from hybridnet.sim.engine import build_des
+from hybridnet.sim.trace import own_energy_j
 
 
 class _Abandoned(Exception):
@@ -110,9 +111,8 @@ class SteppedDes:
         if fresh.size == 0:
             return Completed(slots=fresh, reward=0.0, own_reward=np.zeros(n))
         ues, slots = self._run.recorder.slot_records(fresh)
-        own = self._reward.objective(
-            ues["qos"].to_numpy(), ues["delay_s"].to_numpy(),
-            (ues["e_es_j"] + ues["e_tx_j"] + ues["e_ue_j"]).to_numpy())            # N = 1
+        own = self._reward.own(ues["qos"].to_numpy(), ues["delay_s"].to_numpy(),
+                               own_energy_j(ues).to_numpy())
         per_ue = pd.Series(own).groupby(ues["ue"].to_numpy()).sum()
         return Completed(slots=fresh, reward=float(slots["reward"].sum()),
                          own_reward=per_ue.reindex(range(n), fill_value=0.0).to_numpy())

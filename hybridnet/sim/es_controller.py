@@ -37,7 +37,7 @@ from hybridnet.sim.ue import ue_request
 
 
 @dataclass(frozen=True)
-class Cell:
+class CellResources:
     """The actors of the simulated cell, shared by every slot."""
 
     env: simpy.Environment
@@ -52,7 +52,7 @@ class Controller:
     """Decides every slot and launches its common phases and requests."""
 
     def __init__(self, scenario: Scenario, params: PhysicsParams, policy: Policy,
-                 conditions: Conditions, cell: Cell) -> None:
+                 conditions: Conditions, cell: CellResources) -> None:
         self.scenario = scenario
         self.params = params
         self.policy = policy
