@@ -491,3 +491,19 @@ def test_des_training_beats_the_queue_blind_oracle_in_the_des() -> None:
     oracle_reward, oracle_wait = run("oracle")
     assert hid_reward > oracle_reward + 0.1
     assert hid_wait < 0.5 * oracle_wait
+
+
+@pytest.mark.parametrize(("scheduler", "units"), [("dedicated", 1), ("fcfs", 3)])
+def test_every_fluid_policy_plans_the_es_in_the_units_its_backlog_is_reported_in(
+        scheduler: str, units: int) -> None:
+    """The fluid policy a run asks for, the one the actors observe and the teacher's
+    second-thread planner are one: under ``dedicated`` the HID features once planned
+    8 units where the backlog (and ``--policy fluid``) counted 1."""
+    scenario = resolve_references(small(engine="des").with_values(
+        {"edge.scheduler": scheduler, "edge.compute_units": 3}))
+    trainer = Trainer(scenario)
+    assert trainer._prefetch is not None
+    fluids = [make_policy("fluid", scenario, np.random.default_rng(0)),
+              trainer.controller.features.fluid, trainer._prefetch.planner]
+    assert [f.backlog_units for f in fluids] == [units] * 3
+    assert make_policy("dpp", scenario, np.random.default_rng(0)).backlog_units == units

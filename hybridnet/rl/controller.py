@@ -33,7 +33,6 @@ from torch import nn
 
 from hybridnet.model.actions import action_mask
 from hybridnet.model.channel import path_loss_db
-from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import training_engine
 from hybridnet.model.slot import Queues, SlotState
 from hybridnet.policies.fluid import PRICE_START, FluidPolicy, PlannedSlots, Priced
@@ -164,9 +163,7 @@ class Features:
     def __init__(self, scenario: Scenario) -> None:
         ue, ch = scenario.ue, scenario.channel
         self.sees_queues = training_engine(scenario) == "des"
-        # TODO(capacity): the fluid policy of the scenario (FluidPolicy.from_scenario)
-        self.fluid = FluidPolicy(scenario.steps, ModelParams.from_scenario(scenario),
-                                 scenario.sim.slot_s, scenario.edge.compute_units)
+        self.fluid = FluidPolicy.from_scenario(scenario)
         """What the queue features' plan and price come from (:meth:`fluid_plan`)."""
         self.slot_s = scenario.sim.slot_s
         self.ue_dim = self.UE_DIM + (self.UE_QUEUE_DIM if self.sees_queues else 0)

@@ -91,10 +91,8 @@ class Trainer:
         # On the DES, the next episode's fluid plans and oracle reward, solved ahead.
         self._prefetch: Prefetcher | None = None
         if tr.engine == "des":
-            # TODO(capacity): FluidPolicy.from_scenario
-            planner = FluidPolicy(self.scenario.steps, self.params,
-                                  self.scenario.sim.slot_s, self.scenario.edge.compute_units)
-            self._prefetch = Prefetcher(planner, self.params, self._episode_slots)
+            self._prefetch = Prefetcher(FluidPolicy.from_scenario(self.scenario), self.params,
+                                        self._episode_slots)
         self.device = resolve_device(tr.device)
         init = torch.Generator().manual_seed(derive_seed(tr.seed, "init"))
         # Orthogonal init runs a QR decomposition whose last bits depend on the
