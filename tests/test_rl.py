@@ -168,6 +168,25 @@ def test_gae_with_gamma_zero_is_reward_minus_value() -> None:
     np.testing.assert_allclose(ret, rewards)
 
 
+def test_gae_bootstraps_the_value_after_a_time_limit_by_hand() -> None:
+    """gamma 0.9, lambda 0.95, rewards (1, 2, 3), values (0.5, 1, 1.5), value 2 after the
+    last step. delta_2 = 3 + 0.9 * 2 - 1.5 = 3.3; delta_1 = 2 + 0.9 * 1.5 - 1 = 2.35;
+    delta_0 = 1 + 0.9 * 1 - 0.5 = 1.4; A_t = delta_t + 0.855 A_{t+1}."""
+    rewards = np.array([[1.0, 2.0, 3.0]])
+    values = np.array([[0.5, 1.0, 1.5]])
+    adv, ret = gae(rewards, values, 0.9, 0.95, last_values=np.array([2.0]))
+    a_2 = 3.3
+    a_1 = 2.35 + 0.855 * a_2                                     # 5.1715
+    a_0 = 1.4 + 0.855 * a_1                                      # 5.8216325
+    np.testing.assert_allclose(adv, [[a_0, a_1, a_2]], rtol=1e-12)
+    np.testing.assert_allclose(ret, [[6.3216325, 6.1715, 4.8]], rtol=1e-12)
+    # a terminal end: delta_2 = 3 - 1.5
+    terminal, _ = gae(rewards, values, 0.9, 0.95)
+    np.testing.assert_allclose(terminal[0, 2], 1.5, rtol=1e-12)
+    np.testing.assert_allclose(terminal[0, 0], 1.4 + 0.855 * (2.35 + 0.855 * 1.5), rtol=1e-12)
+
+
+
 def test_reward_scaling_is_gymnasium_normalize_reward() -> None:
     rng = np.random.default_rng(0)
     gamma, eps = 0.99, 1e-8

@@ -22,7 +22,7 @@ from hybridnet.model.actions import action_mask
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import resolve_references
-from hybridnet.model.slot import Queues
+from hybridnet.model.slot import Queues, SlotState
 from hybridnet.policies.fluid import PRICE_START, FluidPolicy
 from hybridnet.policies.oracle import OraclePolicy
 from hybridnet.rl.checkpoint import FORMAT, Checkpoint, load_checkpoint, save_checkpoint
@@ -31,6 +31,7 @@ from hybridnet.rl.policy import HidPolicy, load_hid_policy, scenario_key
 from hybridnet.rl.rollout import play_des
 from hybridnet.rl.train import HISTORY_COLUMNS, TRAINING_KEYS, Trainer
 from hybridnet.scenario import Scenario, from_dict, read_scenario
+from hybridnet.sim import simulate_des
 from hybridnet.sim.conditions import Conditions
 from hybridnet.threads import torch_threads
 
@@ -507,3 +508,29 @@ def test_every_fluid_policy_plans_the_es_in_the_units_its_backlog_is_reported_in
               trainer.controller.features.fluid, trainer._prefetch.planner]
     assert [f.backlog_units for f in fluids] == [units] * 3
     assert make_policy("dpp", scenario, np.random.default_rng(0)).backlog_units == units
+
+
+def test_the_state_after_an_episode_is_what_its_next_slot_would_observe() -> None:
+    """Training bootstraps from the state at t_S, after the last slot: the very state a
+    run one slot longer decides its last slot on, queues included."""
+    scenario = resolve_references(from_dict(CONTENDED, "<busy>"))
+    seen: list[SlotState] = []
+
+    class Recording:
+        name = "recording"
+
+        def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
+            seen.append(state)
+            return np.full(state.num_ues, 3), np.full(state.num_ues, 2)
+
+    end: list[SlotState] = []
+    simulate_des(scenario, Recording(), 4, slots=3, observe_end=end.append)
+    seen.clear()
+    simulate_des(scenario, Recording(), 4, slots=4)
+    (after,) = end
+    assert after.queues is not None and after.queues.es_backlog_s > 0
+    for name in ("f_ue_hz", "phi", "group", "gain"):
+        np.testing.assert_array_equal(getattr(after, name), getattr(seen[3], name))
+    for field in dataclasses.fields(after.queues):
+        np.testing.assert_array_equal(getattr(after.queues, field.name),
+                                      getattr(seen[3].observed_queues, field.name))

@@ -73,17 +73,20 @@ class Samples:
         return Samples(*(getattr(self, f).to(device) for f in Samples.__dataclass_fields__))
 
 
-def gae(rewards: np.ndarray, values: np.ndarray, gamma: float, lam: float
-        ) -> tuple[np.ndarray, np.ndarray]:
-    """Advantages and returns of whole episodes (..., T); the last step is terminal.
+def gae(rewards: np.ndarray, values: np.ndarray, gamma: float, lam: float,
+        last_values: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Advantages and returns of episodes (..., T), GAE(gamma, lambda).
 
-    An episode ends after a fixed number of slots; we treat that end as terminal
-    (no bootstrap), as the paper's episodic training does.
+    ``last_values`` (...) is the critic's value of the state after the last step. An
+    episode ends at a time limit (a number of slots), not in a terminal state: the
+    queues and the next slot go on, so the return past the end is bootstrapped from
+    it, as CleanRL's ppo.py bootstraps a rollout's end. None: the end is terminal.
     """
     advantages = np.zeros_like(rewards)
     last = np.zeros(rewards.shape[:-1])
+    end_value = 0.0 if last_values is None else last_values
     for t in reversed(range(rewards.shape[-1])):
-        next_value = values[..., t + 1] if t + 1 < rewards.shape[-1] else 0.0
+        next_value = values[..., t + 1] if t + 1 < rewards.shape[-1] else end_value
         delta = rewards[..., t] + gamma * next_value - values[..., t]
         last = delta + gamma * lam * last
         advantages[..., t] = last

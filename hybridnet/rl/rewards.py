@@ -35,6 +35,9 @@ class Streams:
     """Where a stream has a sample (a group empty in a slot has none), as ``rewards``."""
     pick: tuple[np.ndarray, np.ndarray]
     """(stream, slot) of every sample, in the order the actors acted."""
+    last_values: np.ndarray | None = None
+    """The critic's value of each stream's state after the last slot (learners, R), which
+    GAE bootstraps from; None: the episode's end counts as terminal."""
 
 
 def own_terms(reward: RewardParams, out: EpisodeOutcome) -> np.ndarray:
@@ -42,9 +45,12 @@ def own_terms(reward: RewardParams, out: EpisodeOutcome) -> np.ndarray:
     return reward.own(out.qos, out.delay_s, out.own_energy_j)
 
 
-def ue_streams(mode: str, reward: RewardParams, decision: Decision,
-               out: EpisodeOutcome) -> Streams:
-    """The UE actors' streams: the team reward (paper) or each UE's own terms (default)."""
+def ue_streams(mode: str, reward: RewardParams, decision: Decision, out: EpisodeOutcome,
+               final: Decision | None = None) -> Streams:
+    """The UE actors' streams: the team reward (paper) or each UE's own terms (default).
+
+    ``final``: the actors' decision (with values) on the state after the last slot.
+    """
     assert decision.ue.values is not None
     s_count, n = out.states.phi.shape
     if mode == "paper":
@@ -52,18 +58,25 @@ def ue_streams(mode: str, reward: RewardParams, decision: Decision,
         values = decision.ue.values.cpu().numpy()[:, None, :]                      # (N, 1, S)
         rewards = np.broadcast_to(out.reward, (n, 1, s_count)).copy()
         pick = (np.zeros(s_count, dtype=int), np.arange(s_count))
+        shape = (n, 1)
     else:
         # One shared learner, N reward streams; samples ordered UE-major as acted.
         values = decision.ue.values.cpu().numpy().reshape(1, n, s_count)
         rewards = own_terms(reward, out).T[None]
         pick = (np.repeat(np.arange(n), s_count), np.tile(np.arange(s_count), n))
-    return Streams(rewards, values, np.ones_like(rewards, dtype=bool), pick)
+        shape = (1, n)
+    last = None
+    if final is not None:
+        assert final.ue.values is not None
+        last = final.ue.values.cpu().numpy().reshape(shape)   # one slot: UE-major is (1, N)
+    return Streams(rewards, values, np.ones_like(rewards, dtype=bool), pick, last)
 
 
-def group_streams(reward: RewardParams, decision: Decision, out: EpisodeOutcome) -> Streams:
+def group_streams(reward: RewardParams, decision: Decision, out: EpisodeOutcome,
+                  final: Decision | None = None) -> Streams:
     """The group actor's streams: a group's terms per member, dense over (group, slot) so
     that GAE follows a group through the episode; a group empty in a slot is no sample
-    and does not move the reward statistics."""
+    and does not move the reward statistics (nor is it bootstrapped after the last)."""
     assert decision.rows is not None and decision.group is not None
     assert decision.group.values is not None
     rows = decision.rows
@@ -80,4 +93,10 @@ def group_streams(reward: RewardParams, decision: Decision, out: EpisodeOutcome)
     rewards[0][where] = group_total[rows.slot, rows.group] / rows.members
     values = np.zeros((1, m, s_count))
     values[0][where] = decision.group.values.cpu().numpy()[0]
-    return Streams(rewards, values, valid, where)
+    last = None
+    if final is not None:
+        assert final.rows is not None and final.group is not None
+        assert final.group.values is not None
+        last = np.zeros((1, m))
+        last[0][final.rows.group] = final.group.values.cpu().numpy()[0]
+    return Streams(rewards, values, valid, where, last)

@@ -39,6 +39,10 @@ class EpisodeOutcome:
     """Per group (S, M)."""
     reward: np.ndarray
     """Per slot (S,), eq. (17a)."""
+    next_state: SlotState | None = None
+    """The state the slot after the episode's last would be decided on (its queues
+    included), where it was asked for: the episode ends at a time limit, and training
+    bootstraps the return past it from the critics' value of this state."""
 
 
 def _concat_steps(steps: list[LevelStep], shared_ues: int | None = None) -> LevelStep:
@@ -106,10 +110,12 @@ class RecordingPolicy:
 
 
 def play_closed(controller: HidController, params: ModelParams, scenario: Scenario, seed: int,
-                generator: torch.Generator, explore: np.random.Generator | None
-                ) -> tuple[Decision, EpisodeOutcome]:
-    """One episode of ``scenario`` decided in one batched call and scored in closed form."""
-    states = stack_slots(list(Conditions(scenario, seed).slots()))
+                generator: torch.Generator, explore: np.random.Generator | None,
+                next_state: bool = False) -> tuple[Decision, EpisodeOutcome]:
+    """One episode of ``scenario`` decided in one batched call and scored in closed form
+    (with ``next_state``, the slot after it drawn too)."""
+    conditions = Conditions(scenario, seed)
+    states = stack_slots(list(conditions.slots()))
     decision = controller.act(states, greedy=False, generator=generator, random_bound=explore,
                               values=True)
     out = evaluate(params, states, decision.x, decision.y)
@@ -117,6 +123,7 @@ def play_closed(controller: HidController, params: ModelParams, scenario: Scenar
         states=states, qos=out.qos, delay_s=out.delay_s,
         own_energy_j=out.own_energy_j,
         common_energy_j=out.e_common_j, reward=out.reward,
+        next_state=conditions.slot(scenario.sim.slots) if next_state else None,
     )
 
 
@@ -128,16 +135,19 @@ def episode_slots(scenario: Scenario, seed: int) -> SlotState:
 
 def play_des(controller: HidController, scenario: Scenario, seed: int,
              generator: torch.Generator, explore: np.random.Generator | None,
-             planned: PlannedSlots | None = None) -> tuple[Decision, EpisodeOutcome]:
+             planned: PlannedSlots | None = None, next_state: bool = False
+             ) -> tuple[Decision, EpisodeOutcome]:
     """One episode of ``scenario`` on the DES, the actors asked slot by slot.
 
     ``planned``: the fluid policy's plans of the episode's slots
     (:meth:`~hybridnet.policies.fluid.FluidPolicy.plan_ahead`), solved here if not given.
+    ``next_state``: also observe the state the slot after the last is decided on.
     """
     if planned is None and controller.features.sees_queues:
         planned = controller.features.fluid.plan_ahead(episode_slots(scenario, seed))
     policy = RecordingPolicy(controller, generator, explore, planned)
-    result = simulate_des(scenario, policy, seed)
+    end: list[SlotState] = []
+    result = simulate_des(scenario, policy, seed, observe_end=end.append if next_state else None)
     states = stack_slots(policy.states)
     s_count, n = states.phi.shape
     ues = result.ues.sort_values(["slot", "ue"])
@@ -152,6 +162,7 @@ def play_des(controller: HidController, scenario: Scenario, seed: int,
         states=states, qos=per_ue("qos"), delay_s=per_ue("delay_s"),
         own_energy_j=own_energy_j(ues).to_numpy().reshape(s_count, n), common_energy_j=common,
         reward=result.slots.sort_values("slot")["reward"].to_numpy(),
+        next_state=end[0] if end else None,
     )
 
 

@@ -187,7 +187,8 @@ class Trainer:
         rewards, pick = streams.rewards, streams.pick
         if self.scenario.train.reward_scaling:
             rewards = self.scalers[level].scale_episode(rewards, streams.valid)
-        adv, ret = gae(rewards, streams.values, self.gamma, self.scenario.train.gae_lambda)
+        adv, ret = gae(rewards, streams.values, self.gamma, self.scenario.train.gae_lambda,
+                       streams.last_values)
         return Samples(obs=step.obs.cpu(), masks=step.masks.cpu(), actions=step.actions.cpu(),
                        log_probs=step.log_probs.cpu(),
                        advantages=torch.as_tensor(adv[:, pick[0], pick[1]], dtype=torch.float32),
@@ -196,18 +197,26 @@ class Trainer:
                            step.log_probs.shape))
 
     def _collect(self, decision: Decision, out: EpisodeOutcome, teacher: SlotSolution) -> None:
-        """Turn one episode into PPO samples for each population of actors."""
+        """Turn one episode into PPO samples for each population of actors.
+
+        The episode ends at a time limit; with gamma > 0 the return past it is
+        bootstrapped from the critics' values of the state after the last slot.
+        """
+        final = None
+        if out.next_state is not None:
+            final = self.controller.act(out.next_state, greedy=True, values=True)
         ue_targets, group_targets = None, None
         if self.settings.imitation_coef > 0:
             ue_targets, group_targets = teacher_targets(decision, teacher,
                                                         self.controller.num_y)
         reward = self.params.reward
         self.buffer["ue"].append(self._samples(
-            "ue", decision.ue, ue_streams(self.controller.mode, reward, decision, out),
+            "ue", decision.ue, ue_streams(self.controller.mode, reward, decision, out, final),
             ue_targets))
         if decision.group is not None:
             self.buffer["group"].append(self._samples(
-                "group", decision.group, group_streams(reward, decision, out), group_targets))
+                "group", decision.group, group_streams(reward, decision, out, final),
+                group_targets))
 
     def _update(self) -> None:
         generator = torch.Generator().manual_seed(
@@ -255,10 +264,11 @@ class Trainer:
         ahead = None if self._prefetch is None else self._prefetch.take(e, tr.episodes)
         if tr.engine == "des":
             decision, out = play_des(self.controller, self.episode_scenario, seed, generator,
-                                     explore, None if ahead is None else ahead[0])
+                                     explore, None if ahead is None else ahead[0],
+                                     next_state=self.gamma > 0)
         else:
             decision, out = play_closed(self.controller, self.params, self.episode_scenario,
-                                        seed, generator, explore)
+                                        seed, generator, explore, next_state=self.gamma > 0)
         if ahead is None:
             optimum = self.oracle.solve(out.states)
             oracle = mean_reward(self.params, out.states, optimum)

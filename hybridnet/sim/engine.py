@@ -24,6 +24,7 @@ import simpy
 
 from hybridnet.errors import HybridnetError
 from hybridnet.model.params import ModelParams
+from hybridnet.model.slot import SlotState
 from hybridnet.policies.base import Policy
 from hybridnet.scenario import Scenario
 from hybridnet.sim.conditions import Conditions
@@ -50,9 +51,13 @@ class DesRun:
 
 
 def build_des(scenario: Scenario, policy: Policy, seed: int, *, episode: int = 0,
-              slots: int | None = None, progress: Callable[[int], None] | None = None
-              ) -> DesRun:
-    """The cell of ``scenario`` in the world of (``seed``, ``episode``), ready to run."""
+              slots: int | None = None, progress: Callable[[int], None] | None = None,
+              observe_end: Callable[[SlotState], None] | None = None) -> DesRun:
+    """The cell of ``scenario`` in the world of (``seed``, ``episode``), ready to run.
+
+    ``observe_end`` is handed the state the slot after the last would be decided on
+    (training bootstraps its critics' value from it).
+    """
     num_slots = scenario.sim.slots if slots is None else slots
     if num_slots < 1:
         raise HybridnetError(f"slots = {num_slots} must be >= 1")
@@ -66,21 +71,23 @@ def build_des(scenario: Scenario, policy: Policy, seed: int, *, episode: int = 0
                          ledger=QueueLedger(env, num_ues, scenario.edge.backlog_units))
     conditions = Conditions(scenario, seed, episode)
     controller = Controller(scenario, params.physics, policy, conditions, cell)
-    env.process(controller.run(num_slots, progress))
+    env.process(controller.run(num_slots, progress, observe_end))
     return DesRun(env=env, recorder=recorder, conditions=conditions)
 
 
 def simulate_des(scenario: Scenario, policy: Policy, seed: int, *, episode: int = 0,
-                 slots: int | None = None, progress: Callable[[int], None] | None = None
-                 ) -> RunResult:
+                 slots: int | None = None, progress: Callable[[int], None] | None = None,
+                 observe_end: Callable[[SlotState], None] | None = None) -> RunResult:
     """Simulate ``slots`` slots (default ``scenario.sim.slots``) of ``policy`` in ``scenario``.
 
     ``seed`` and ``episode`` pick the world
     (:class:`~hybridnet.sim.conditions.Conditions`): the same pair gives the same
     UEs, channels, prompts and arrivals, so two policies or two engines can be
-    compared on it. ``progress(k)`` is called once slot k has been launched.
+    compared on it. ``progress(k)`` is called once slot k has been launched;
+    ``observe_end`` as in :func:`build_des`.
     """
-    run = build_des(scenario, policy, seed, episode=episode, slots=slots, progress=progress)
+    run = build_des(scenario, policy, seed, episode=episode, slots=slots, progress=progress,
+                    observe_end=observe_end)
     with _collector_paused():
         run.env.run()
     return run.result()

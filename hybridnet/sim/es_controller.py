@@ -60,24 +60,35 @@ class Controller:
         self.cell = cell
         self.arrivals = make_arrivals(scenario.sim, conditions.rngs["arrivals"])
 
-    def run(self, num_slots: int, progress: Callable[[int], None] | None
+    def run(self, num_slots: int, progress: Callable[[int], None] | None,
+            observe_end: Callable[[SlotState], None] | None = None
             ) -> Generator[simpy.Event, object, None]:
-        """The controller process: launch slot k at t_k, for k = 0 .. num_slots - 1."""
+        """The controller process: launch slot k at t_k, for k = 0 .. num_slots - 1; then,
+        with ``observe_end``, hand it the state slot num_slots would be decided on."""
         env = self.cell.env
-        for k in range(num_slots):
+        for k in range(num_slots + (observe_end is not None)):
             t_k = k * self.scenario.sim.slot_s
             if t_k > env.now:
                 yield env.timeout(t_k - env.now)  # wait for the next slot boundary
+            if k == num_slots:
+                assert observe_end is not None
+                observe_end(self.observe(k))
+                return
             self.launch(k, t_k)
             if progress is not None:
                 progress(k)
+
+    def observe(self, k: int) -> SlotState:
+        """Slot k's conditions and the queues now, at its start."""
+        cell = self.cell
+        return replace(self.conditions.slot(k),
+                       queues=cell.ledger.measure(cell.edge, cell.downlink))
 
     def launch(self, k: int, t_k: float) -> None:
         """Observe slot k, decide, and start its common phases and requests."""
         s, p, cell = self.scenario, self.params, self.cell
         env = cell.env
-        state = replace(self.conditions.slot(k),
-                        queues=cell.ledger.measure(cell.edge, cell.downlink))
+        state = self.observe(k)
         x, y = checked_decision(self.policy, state, s.steps, k)
         z = s.steps.total - x - y
         common_steps = group_max(x, state.group, state.num_groups)                # x_m^max
