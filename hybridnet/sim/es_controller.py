@@ -70,6 +70,7 @@ class Controller:
             t_k = k * self.scenario.sim.slot_s
             if t_k > env.now:
                 yield env.timeout(t_k - env.now)  # wait for the next slot boundary
+            yield from self._settle()
             if k == num_slots:
                 assert observe_end is not None
                 observe_end(self.observe(k))
@@ -77,6 +78,20 @@ class Controller:
             self.launch(k, t_k)
             if progress is not None:
                 progress(k)
+
+    def _settle(self) -> Generator[simpy.Event, object, None]:
+        """Let every other event of this instant happen first: the decision-instant rule.
+
+        SimPy runs the events of one instant in the order they were scheduled, so
+        without this a transfer or a task that starts exactly at t_k would be seen
+        by the controller in some runs and not in others. Yielding until no event
+        of this instant is left makes the state at t_k the cell after everything
+        that happens at t_k, the new slot's launches excepted
+        (docs/architecture.md, "The decision instant").
+        """
+        env = self.cell.env
+        while env.peek() == env.now:
+            yield env.timeout(0)
 
     def observe(self, k: int) -> SlotState:
         """Slot k's conditions and the queues now, at its start."""
