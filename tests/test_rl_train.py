@@ -26,7 +26,7 @@ from hybridnet.model.slot import Queues, SlotState
 from hybridnet.policies.fluid import PRICE_START, FluidPolicy
 from hybridnet.policies.oracle import OraclePolicy
 from hybridnet.rl.checkpoint import FORMAT, Checkpoint, load_checkpoint, save_checkpoint
-from hybridnet.rl.controller import Features, stack_slots
+from hybridnet.rl.controller import KEEP_UP_TOLERANCE, Features, stack_slots
 from hybridnet.rl.policy import HidPolicy, load_hid_policy, scenario_key
 from hybridnet.rl.rollout import play_des
 from hybridnet.rl.train import HISTORY_COLUMNS, TRAINING_KEYS, Trainer
@@ -465,10 +465,11 @@ def test_a_ue_behind_by_more_than_a_slot_keeps_up() -> None:
             free.ue.masks[0].reshape(40, controller.num_x, controller.num_y)[ue].numpy(),
             (np.clip(free.bound[0, ue] - offsets, 0, None) == free.bound[0, ue] - offsets)
             & plain.numpy()[np.clip(free.bound[0, ue] - offsets, 0, None), ys])
-        if ue % 2 or taught_s > 1.1 * 0.3:          # not behind, or behind by design
+        slot_s = scenario.sim.slot_s
+        if ue % 2 or taught_s > (1 + KEEP_UP_TOLERANCE) * slot_s:   # not behind, or by design
             np.testing.assert_array_equal(allowed, feasible)
             continue
-        limit_s = max(0.3, taught_s)
+        limit_s = max(slot_s, taught_s)
         np.testing.assert_array_equal(allowed, feasible & (work_s <= limit_s * (1 + 1e-12)))
         assert allowed.any()
         narrowed += int((feasible & ~allowed).any())

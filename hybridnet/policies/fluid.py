@@ -56,26 +56,19 @@ from hybridnet.policies.oracle import OraclePolicy, Penalty, SlotSolution, SlotV
 from hybridnet.scenario import Scenario, StepsConfig
 
 ES_LOAD = 0.9
-"""Share of the ES's capacity the fluid policy plans to use. At full load an FCFS queue's
-waiting has no bound; a tenth in reserve keeps it short (on dense.toml: reward 0.2026 at
-0.9, 0.2016 at 1.0, over 100 DES slots) and leaves a learner that imitates the policy
-room for small errors. Where some queue grows anyway the ES is planned to the full slot
-less its backlog instead (``es_room_s``): a reserve left idle there only lengthens the
-slow UEs' queues (dense.toml with 0.25 s slots, 200 slots: reward 0.054 against -0.011
-with the reserve; 2 ES units: -0.025 against -0.084). Planned to the full slot without
-the backlog, HID, which cannot hit the ES's capacity to the step, overshot it and every
-request waited (0.25 s slots, training seed 0, group learning rate 1e-3: -0.26 against
-+0.022 with the reserve); taking the backlog off turns its overshoot into a smaller plan
-the next slot (the same seed at the default rate: 0.048 against 0.028). The UEs' CPUs
-are planned to the full slot: each serves only its own requests, one a slot, so planned
-within the slot its waiting stays under one."""
+"""Share of the ES's capacity the fluid policy plans to use in a stable cell: at full load
+an FCFS queue's waiting has no bound, and a reserve leaves a learner that imitates the
+policy room for small errors. Where some queue grows anyway the ES is planned to the full
+slot less its backlog instead (``es_room_s``). The UEs' CPUs are planned to the full
+slot: each serves only its own requests, one a slot, so planned within the slot its
+waiting stays under one. docs/controller.md gives the runs that chose 0.9."""
 
 OVERLOAD_SLOTS = 100.0
 """What a second of queue growth per slot costs each request behind it, in seconds of its
 delay: a backlog that grows by g each slot delays the request k slots later by k g, so
 over a horizon of H slots the growth costs about H/2 times the delay (100: a 200-slot
 run). Large enough that the overload is spread before any reward is weighed; on the
-overloaded variants of dense.toml 10, 100 and 1000 decide within 0.005 of reward."""
+overloaded variants of dense.toml 10, 100 and 1000 decide alike (docs/controller.md)."""
 
 PRICE_START = 1e-4
 """First price tried on an overloaded ES, reward per second of ES work: about what one
@@ -149,9 +142,8 @@ class FluidPolicy:
         capacity allows. The closed form reports no backlog: the whole slot.
 
         Stable cells keep the reserve's plan whatever the backlog: planning less
-        there after a learner's overshoot moved the teacher's targets with every
-        mistake, and on a small busy cell (40 UEs, one ES unit, 40 episodes) HID
-        fell from 0.028 to -0.41 against the queue-blind oracle's -0.19.
+        there after a learner's overshoot would move the teacher's targets with
+        every mistake (docs/controller.md).
         """
         backlog_s = state.observed_queues.es_backlog_s
         return self.backlog_units * np.maximum(self.slot_s - backlog_s, 0.0)

@@ -44,9 +44,8 @@ from hybridnet.scenario import Scenario
 KEEP_UP_TOLERANCE = 0.1
 """``[train] behind_slots`` holds a UE only where the fluid policy's answer overflows its slot
 by at most this share of it: such a UE can keep up. Where no decision keeps the cell stable
-the teacher lets slow UEs overflow by far more, by design, and holding HID to that sent
-more work to the ES than it serves (dense.toml with 0.25 s slots, training seed 2: 0.013
-held, 0.049 with the tolerance, 0.045 unmasked)."""
+the teacher lets slow UEs overflow by far more, by design, and holding HID to that sends
+more work to the ES than it serves (docs/controller.md gives the runs)."""
 
 PHI_CENTRE = 0.5
 PHI_SPREAD = 0.3
@@ -149,16 +148,11 @@ class Features:
     """Queue features, observed by actors trained on the DES (``train.engine``): a UE sees
     its own CPU backlog, its last request's waiting, the ES backlog and the downlink's
     transmissions in flight; a group its ES backlog, its members' mean and largest
-    backlog and the common steps the fluid policy plans for it (which the group actor
-    did not learn to derive from the group's least f and the price within 100
-    episodes: it gave one X to every group). Backlogs are in slots
+    backlog and the common steps the fluid policy plans for it. Backlogs are in slots
     (log1p(s / slot_s)): a queue that grows without bound stays in a range a network
-    can read. Both also see the ES's shadow price in the slot
-    (:meth:`~hybridnet.policies.fluid.FluidPolicy.solve_priced`, as
-    log1p(price / PRICE_START) / 10): how scarce the ES is in the whole cell, which
-    decides how many steps a group or a UE should ask of it and which no group's own
-    state tells. (Measured alone it changed little: on dense.toml with 0.25 s slots,
-    training seed 0, -0.869 with it and -0.866 without.)"""
+    can read. Both also see the ES's shadow price in the slot (:func:`es_price_feature`):
+    how scarce the ES is in the whole cell, which no group's own state tells.
+    docs/controller.md's tables list them."""
 
     def __init__(self, scenario: Scenario) -> None:
         ue, ch = scenario.ue, scenario.channel
@@ -303,11 +297,8 @@ class HidController(nn.Module):
         requests than the ES's would), unless that answer overflows by more
         than KEEP_UP_TOLERANCE: such a UE falls behind by design. Below that
         the actor chooses freely: a phase II beyond the slot now and then
-        queues nothing for long. HID
-        learned the rule badly where it binds rarely: with 0.27 s slots a
-        0.8 GHz UE must hand steps to the ES, which the teacher asks of a few
-        UEs in 300, and HID gave every UE y = 0. The fluid policy's own answer
-        is always allowed, so no UE is left without a choice.
+        queues nothing for long. The fluid policy's own answer is always
+        allowed, so no UE is left without a choice.
         """
         fluid = self.features.fluid
         work_s = fluid.ue_work_s(state)                                   # (S, N, X, Y)
