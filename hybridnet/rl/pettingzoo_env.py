@@ -188,7 +188,7 @@ class HybridnetParallelEnv(ParallelEnv):
         return self._last if self.render_mode == "ansi" else None
 
     def close(self) -> None:
-        """Stop a DES episode still under way (its thread); nothing to release otherwise."""
+        """Stop a DES episode still under way; nothing to release otherwise."""
         if self._des is not None:
             self._des.close()
             self._des = None

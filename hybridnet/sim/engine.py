@@ -30,7 +30,7 @@ from hybridnet.scenario import Scenario
 from hybridnet.sim.conditions import Conditions
 from hybridnet.sim.downlink import make_downlink
 from hybridnet.sim.edge import make_edge
-from hybridnet.sim.es_controller import CellResources, Controller
+from hybridnet.sim.es_controller import CellResources, Controller, ExternalPolicy
 from hybridnet.sim.ledger import QueueLedger
 from hybridnet.sim.recorder import Recorder
 from hybridnet.sim.trace import RunResult
@@ -50,7 +50,7 @@ class DesRun:
         return dataclasses.replace(self.recorder.result(), prompts=self.conditions.prompt_frame())
 
 
-def build_des(scenario: Scenario, policy: Policy, seed: int, *, episode: int = 0,
+def build_des(scenario: Scenario, policy: Policy | ExternalPolicy, seed: int, *, episode: int = 0,
               slots: int | None = None, progress: Callable[[int], None] | None = None,
               observe_end: Callable[[SlotState], None] | None = None) -> DesRun:
     """The cell of ``scenario`` in the world of (``seed``, ``episode``), ready to run.

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import simpy
 
+from hybridnet.model.actions import check_decision
 from hybridnet.model.costs import common_delay_s
 from hybridnet.model.objective import group_max
 from hybridnet.model.physics import PhysicsParams
@@ -34,6 +36,19 @@ from hybridnet.sim.ledger import QueueLedger
 from hybridnet.sim.plan import plan_slot
 from hybridnet.sim.recorder import Recorder
 from hybridnet.sim.ue import ue_request
+
+
+@runtime_checkable
+class ExternalPolicy(Protocol):
+    """A policy that decides outside SimPy's event loop (the PettingZoo env's agents): the
+    controller waits for the event it hands over, and the caller, between two
+    ``env.step()``s, succeeds it with (x, y)."""
+
+    name: str
+
+    def decision_event(self, env: simpy.Environment, state: SlotState) -> simpy.Event:
+        """The event whose value will be slot ``state``'s (x, y)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -51,8 +66,9 @@ class CellResources:
 class Controller:
     """Decides every slot and launches its common phases and requests."""
 
-    def __init__(self, scenario: Scenario, params: PhysicsParams, policy: Policy,
-                 conditions: Conditions, cell: CellResources) -> None:
+    def __init__(self, scenario: Scenario, params: PhysicsParams,
+                 policy: Policy | ExternalPolicy, conditions: Conditions,
+                 cell: CellResources) -> None:
         self.scenario = scenario
         self.params = params
         self.policy = policy
@@ -71,11 +87,13 @@ class Controller:
             if t_k > env.now:
                 yield env.timeout(t_k - env.now)  # wait for the next slot boundary
             yield from self._settle()
+            state = self.observe(k)
             if k == num_slots:
                 assert observe_end is not None
-                observe_end(self.observe(k))
+                observe_end(state)
                 return
-            self.launch(k, t_k)
+            x, y = yield from self._decide(k, state)
+            self.launch(k, t_k, state, x, y)
             if progress is not None:
                 progress(k)
 
@@ -99,12 +117,23 @@ class Controller:
         return replace(self.conditions.slot(k),
                        queues=cell.ledger.measure(cell.edge, cell.downlink))
 
-    def launch(self, k: int, t_k: float) -> None:
-        """Observe slot k, decide, and start its common phases and requests."""
+    def _decide(self, k: int, state: SlotState
+                ) -> Generator[simpy.Event, object, tuple[np.ndarray, np.ndarray]]:
+        """Slot k's (x, y), refused unless feasible: a policy is asked in a plain call; one
+        that decides outside the event loop (:class:`ExternalPolicy`) hands over an event,
+        which the controller waits for and which the caller succeeds with the decision."""
+        steps = self.scenario.steps
+        if not isinstance(self.policy, ExternalPolicy):
+            return checked_decision(self.policy, state, steps, k)
+        decided = yield self.policy.decision_event(self.cell.env, state)
+        x, y = decided  # type: ignore[misc]
+        return check_decision(x, y, state, steps, policy=self.policy.name, slot=k)
+
+    def launch(self, k: int, t_k: float, state: SlotState, x: np.ndarray, y: np.ndarray
+               ) -> None:
+        """Start slot k's common phases and requests, decided (x, y) on ``state``."""
         s, p, cell = self.scenario, self.params, self.cell
         env = cell.env
-        state = self.observe(k)
-        x, y = checked_decision(self.policy, state, s.steps, k)
         z = s.steps.total - x - y
         common_steps = group_max(x, state.group, state.num_groups)                # x_m^max
         first_row, first_group = cell.recorder.open_slot(
