@@ -20,8 +20,9 @@ from hybridnet.policies.fluid import PlannedSlots
 from hybridnet.policies.oracle import SlotSolution
 from hybridnet.rl.controller import Decision, GroupRows, HidController, LevelStep, stack_slots
 from hybridnet.scenario import Scenario
-from hybridnet.sim import simulate_des
 from hybridnet.sim.conditions import Conditions
+from hybridnet.sim.engine import collector_paused
+from hybridnet.sim.stepped import SteppedDes
 from hybridnet.sim.trace import own_energy_j
 
 
@@ -86,29 +87,6 @@ def _concat_decisions(decisions: list[Decision]) -> Decision:
     )
 
 
-class RecordingPolicy:
-    """The DES controller's policy while training: sample, and remember what was seen and done."""
-
-    name = "hid"
-
-    def __init__(self, controller: HidController, generator: torch.Generator,
-                 explore: np.random.Generator | None, planned: PlannedSlots | None) -> None:
-        self.controller = controller
-        self.generator = generator
-        self.explore = explore
-        self.planned = planned
-        self.states: list[SlotState] = []
-        self.decisions: list[Decision] = []
-
-    def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
-        decision = self.controller.act(state, greedy=False, generator=self.generator,
-                                       random_bound=self.explore, values=True,
-                                       planned=self.planned)
-        self.states.append(state)
-        self.decisions.append(decision)
-        return decision.x[0], decision.y[0]
-
-
 def play_closed(controller: HidController, params: ModelParams, scenario: Scenario, seed: int,
                 generator: torch.Generator, explore: np.random.Generator | None,
                 next_state: bool = False) -> tuple[Decision, EpisodeOutcome]:
@@ -145,10 +123,19 @@ def play_des(controller: HidController, scenario: Scenario, seed: int,
     """
     if planned is None and controller.features.sees_queues:
         planned = controller.features.fluid.plan_ahead(episode_slots(scenario, seed))
-    policy = RecordingPolicy(controller, generator, explore, planned)
     end: list[SlotState] = []
-    result = simulate_des(scenario, policy, seed, observe_end=end.append if next_state else None)
-    states = stack_slots(policy.states)
+    des = SteppedDes(scenario, seed, 0, observe_end=end.append if next_state else None)
+    seen: list[SlotState] = []
+    decisions: list[Decision] = []
+    with collector_paused():
+        while des.state is not None:
+            decision = controller.act(des.state, greedy=False, generator=generator,
+                                      random_bound=explore, values=True, planned=planned)
+            seen.append(des.state)
+            decisions.append(decision)
+            des.decide(decision.x[0], decision.y[0])
+    result = des.result()
+    states = stack_slots(seen)
     s_count, n = states.phi.shape
     ues = result.ues.sort_values(["slot", "ue"])
 
@@ -158,7 +145,7 @@ def play_des(controller: HidController, scenario: Scenario, seed: int,
     common = np.zeros((s_count, states.num_groups))
     g = result.groups
     common[g["slot"].to_numpy(), g["group"].to_numpy()] = g["e_common_j"].to_numpy()
-    return _concat_decisions(policy.decisions), EpisodeOutcome(
+    return _concat_decisions(decisions), EpisodeOutcome(
         states=states, qos=per_ue("qos"), delay_s=per_ue("delay_s"),
         own_energy_j=own_energy_j(ues).to_numpy().reshape(s_count, n), common_energy_j=common,
         reward=result.slots.sort_values("slot")["reward"].to_numpy(),

@@ -88,13 +88,13 @@ def simulate_des(scenario: Scenario, policy: Policy, seed: int, *, episode: int 
     """
     run = build_des(scenario, policy, seed, episode=episode, slots=slots, progress=progress,
                     observe_end=observe_end)
-    with _collector_paused():
+    with collector_paused():
         run.env.run()
     return run.result()
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while the event loop runs.
 
     A slot of many UEs keeps tens of thousands of generators and events alive

@@ -17,6 +17,7 @@ way and reports the rest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,7 @@ from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
 from hybridnet.scenario import Scenario
 from hybridnet.sim.engine import build_des
-from hybridnet.sim.trace import own_energy_j
+from hybridnet.sim.trace import RunResult, own_energy_j
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,11 @@ class SteppedDes:
 
     name = "external"
 
-    def __init__(self, scenario: Scenario, seed: int, episode: int) -> None:
+    def __init__(self, scenario: Scenario, seed: int, episode: int,
+                 observe_end: Callable[[SlotState], None] | None = None) -> None:
         self.scenario = scenario
         self._reward = ModelParams.from_scenario(scenario).reward
-        self._run = build_des(scenario, self, seed, episode=episode)
+        self._run = build_des(scenario, self, seed, episode=episode, observe_end=observe_end)
         self._reported = np.zeros(0, dtype=bool)
         self._answer: simpy.Event | None = None
         self.state: SlotState | None = None
@@ -72,13 +74,23 @@ class SteppedDes:
         while self.state is None and env.peek() < Infinity:
             env.step()
 
-    def step(self, x: np.ndarray, y: np.ndarray) -> Completed:
+    def decide(self, x: np.ndarray, y: np.ndarray) -> None:
         """Decide the waiting slot; run to the next slot's start (or to the end of the run)."""
         if self.state is None or self._answer is None:
             raise HybridnetError("the run is over: no slot is waiting for a decision")
         self._answer.succeed((np.asarray(x), np.asarray(y)))
         self._advance()
+
+    def step(self, x: np.ndarray, y: np.ndarray) -> Completed:
+        """:meth:`decide`, and what finished meanwhile."""
+        self.decide(x, y)
         return self._completed()
+
+    def result(self) -> RunResult:
+        """The run's records, once it is over."""
+        if self.state is not None:
+            raise HybridnetError("the run is not over: a slot is waiting for a decision")
+        return self._run.result()
 
     def _completed(self) -> Completed:
         done = self._run.recorder.completed()
