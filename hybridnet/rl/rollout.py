@@ -2,8 +2,9 @@
 
 On the closed form the whole episode is decided in one batched call, which is
 exact because an action never changes the next slot's conditions; on the DES
-the controller process asks the actors slot by slot and what the network
-measured (queueing included) is what they learn from.
+the run is stepped slot by slot (:class:`~hybridnet.sim.stepped.SteppedDes`),
+the actors asked between two slots, and what the network measured (queueing
+included) is what they learn from.
 """
 
 from __future__ import annotations
