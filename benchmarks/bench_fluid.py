@@ -28,7 +28,6 @@ from pathlib import Path
 
 from bench_rl import best_of  # benchmarks/ is the script's directory: on sys.path
 
-from hybridnet.model.params import ModelParams
 from hybridnet.policies.fluid import FluidPolicy
 from hybridnet.rl.controller import as_batch, stack_slots
 from hybridnet.rl.train import Trainer
@@ -50,8 +49,7 @@ def main() -> None:
     slots = list(Conditions(scenario, 0).slots())
 
     def fluid() -> FluidPolicy:
-        return FluidPolicy(scenario.steps, ModelParams.from_scenario(scenario),
-                           scenario.sim.slot_s, scenario.edge.compute_units)
+        return FluidPolicy.from_scenario(scenario)
 
     def per_slot() -> None:
         policy = fluid()
@@ -60,9 +58,9 @@ def main() -> None:
 
     def prepared() -> None:
         policy = fluid()
-        policy.prepared = policy.plan_ahead(stack_slots(slots))
+        planned = policy.plan_ahead(stack_slots(slots))
         for state in slots:
-            policy.solve_priced(as_batch(state))
+            policy.solve_priced(as_batch(state), planned=planned)
 
     with torch_threads(1):
         slow = best_of(args.repeats, per_slot)
@@ -71,7 +69,7 @@ def main() -> None:
               f"planned ahead {fast:.3f} s ({slow / fast:.2f}x)")
         ahead = best_of(args.repeats, trainer.run_episode)
         inline = Trainer(read_scenario(args.scenario))
-        inline._planner = None
+        inline._prefetch = None
         alone = best_of(args.repeats, inline.run_episode)
     print(f"a training episode on the {trainer.scenario.train.engine}: {alone:.3f} s with the "
           f"plans solved as it starts, {ahead:.3f} s with them solved on a second thread "

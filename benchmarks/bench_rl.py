@@ -80,7 +80,7 @@ class LoopAgents:
         for i, (actor, critic, opt) in enumerate(zip(self.actors, self.critics, self.optimizers,
                                                      strict=True)):
             dist = MaskedCategorical(actor(s.obs[i]), s.masks[i])
-            ratio = (dist.log_prob(s.actions[i, :, 0]) - s.log_probs[i]).exp()
+            ratio = (dist.log_prob(s.actions[i]) - s.log_probs[i]).exp()
             adv = s.advantages[i]
             adv = (adv - adv.mean()) / (adv.std(correction=0) + 1e-8)
             surrogate = torch.min(ratio * adv, ratio.clamp(0.8, 1.2) * adv)
@@ -96,7 +96,7 @@ def samples(n: int) -> Samples:
     g = torch.Generator().manual_seed(0)
     return Samples(obs=torch.randn(n, BATCH, OBS_DIM, generator=g),
                    masks=torch.ones(n, BATCH, ACTIONS, dtype=torch.bool),
-                   actions=torch.randint(ACTIONS, (n, BATCH, 1), generator=g),
+                   actions=torch.randint(ACTIONS, (n, BATCH), generator=g),
                    log_probs=torch.full((n, BATCH), -5.47),
                    advantages=torch.randn(n, BATCH, generator=g),
                    returns=torch.randn(n, BATCH, generator=g),
@@ -104,7 +104,7 @@ def samples(n: int) -> Samples:
 
 
 def bench_size(n: int, repeats: int) -> None:
-    batched = ActorCritic(n, OBS_DIM, (ACTIONS,), HIDDEN, torch.Generator().manual_seed(0))
+    batched = ActorCritic(n, OBS_DIM, ACTIONS, HIDDEN, torch.Generator().manual_seed(0))
     loop = LoopAgents(batched)
     optimizer = torch.optim.Adam(batched.parameters(), lr=5e-4, fused=True)
     obs = torch.randn(n, 1, OBS_DIM)

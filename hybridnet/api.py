@@ -24,7 +24,7 @@ import numpy as np
 from hybridnet import arguments
 from hybridnet.errors import HybridnetError, InvalidArgument, SystemFailure
 from hybridnet.memory import PER_UE_BYTES, PER_UE_SLOT_BYTES, gib, memory_limit
-from hybridnet.model.reference import resolve_references
+from hybridnet.model.reference import check_train_keys, resolve_references
 from hybridnet.policies import CHECKPOINT, PolicyRequest, make_policy, register_policies
 from hybridnet.policies.base import Policy
 from hybridnet.prompts.corpus import resolve_corpus
@@ -67,6 +67,7 @@ def load_scenario(path: str | Path | None = None,
         scenario = Scenario().with_values(dict(overrides or {}))
     else:
         scenario = read_scenario(path, dict(overrides or {}))
+    check_train_keys(scenario, given=set(overrides or {}))
     return resolve_references(scenario)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from hybridnet.sim.trace import RunResult
+from hybridnet.sim.trace import RunResult, own_energy_j
 
 METRICS: Mapping[str, str] = {
     "reward": "reward per slot, eq. (17a), mean over slots",
@@ -54,7 +54,7 @@ def ue_energies(result: RunResult) -> pd.Series:
     ues = result.ues
     group = result.groups.set_index(["slot", "group"])
     index = pd.MultiIndex.from_arrays([ues["slot"], ues["group"]])
-    own = ues["e_es_j"] + ues["e_tx_j"] + ues["e_ue_j"]
+    own = own_energy_j(ues)
     return pd.Series(ue_energy_j(own, group["e_common_j"].reindex(index).to_numpy(),
                                  group["members"].reindex(index).to_numpy()),
                      index=ues.index, name="energy_j")

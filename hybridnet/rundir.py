@@ -1,4 +1,5 @@
-"""The run directory: config.toml, ues/slots/events/groups CSVs, summary.json, timeline.png.
+"""The run directory: config.toml, the ues/slots/events/groups/queues CSVs (prompts.csv
+where phi comes from prompt texts), summary.json, timeline.png and backlog.png.
 
 Its layout is a stable contract (docs/outputs.md): downstream scripts read it
 with nothing but pandas. CSVs are written with full float precision so a rerun

@@ -29,7 +29,7 @@ from hybridnet.policies import FixedPolicy, RandomPolicy
 from hybridnet.scenario import EdgeConfig, Scenario, SimConfig, from_dict
 from hybridnet.sim import simulate_des
 from hybridnet.sim.arrivals import PROCESSES, make_arrivals
-from hybridnet.sim.fluid import FluidServer
+from hybridnet.sim.sharing import SharingServer
 from hybridnet.sim.trace import RunResult
 
 FAST = settings(max_examples=40, deadline=None)
@@ -364,7 +364,7 @@ def test_an_infeasible_decision_names_the_policy_and_the_ue() -> None:
 def test_fluid_server_shares_by_hand() -> None:
     """Two 1 s jobs at t = 0 and a 0.5 s job at t = 1 on one unit all finish at t = 2.5."""
     env = simpy.Environment()
-    server = FluidServer(env, lambda keys, n: np.full(keys.size, 1.0 / n))
+    server = SharingServer(env, lambda keys, n: np.full(keys.size, 1.0 / n))
     done: dict[str, float] = {}
 
     def job(name: str, arrival: float, work: float):
@@ -460,18 +460,15 @@ def test_reported_backlogs_are_the_work_the_trace_shows_still_ahead(
             assert queues.loc[k, "es_backlog_s"] == pytest.approx(_left_at(es, t_k) / units,
                                                                   abs=1e-9)
         tx = earlier[earlier["phase"] == "tx"]
-        on_air = (tx["t_start_s"] < t_k + 1e-12) & (tx["t_end_s"] > t_k - 1e-12)
-        strictly = (tx["t_start_s"] < t_k - 1e-12) & (tx["t_end_s"] > t_k + 1e-12)
-        assert strictly.sum() <= queues.loc[k, "downlink_in_flight"] <= on_air.sum()
+        # the decision-instant rule: a transfer that starts at t_k is on the air, one that
+        # ends at t_k is not
+        on_air = (tx["t_start_s"] <= t_k) & (tx["t_end_s"] > t_k)
+        assert queues.loc[k, "downlink_in_flight"] == on_air.sum()
         if scenario.channel.downlink == "dedicated":
-            # a transfer starting at t_k itself may or may not be on the air yet when the
-            # controller looks (same instant): it counts with its whole payload or not at all
             span = tx["t_end_s"] - tx["t_start_s"]
-            bits = hand_payload_bits(scenario) * np.maximum(tx["t_end_s"] - t_k, 0.0) / span
-            fewest = float(bits[strictly].sum())
-            most = fewest + hand_payload_bits(scenario) * float(
-                (on_air & ~strictly & (tx["t_end_s"] > t_k + 1e-12)).sum())
-            assert fewest - 1e-3 <= queues.loc[k, "downlink_bits"] <= most * (1 + 1e-9) + 1e-3
+            bits = hand_payload_bits(scenario) * (tx["t_end_s"] - t_k) / span
+            assert queues.loc[k, "downlink_bits"] == pytest.approx(float(bits[on_air].sum()),
+                                                                   rel=1e-9, abs=1e-3)
 
 
 def test_the_last_finished_request_is_what_the_controller_sees() -> None:
@@ -503,3 +500,25 @@ def test_the_last_finished_request_is_what_the_controller_sees() -> None:
             assert state.queues.last_wait_s[ue] == pytest.approx(last["t_wait_s"], abs=1e-12)
             checked += 1
     assert checked > 10
+
+
+@pytest.mark.parametrize("downlink", ["dedicated", "shared"])
+def test_a_transfer_starting_at_the_decision_instant_is_in_flight(downlink: str) -> None:
+    """The decision-instant rule, on ties by construction: one ES step takes exactly one
+    0.25 s slot, so every request of slot k (x = 0, y = 1) starts its transfer at exactly
+    t_{k+1}. The controller sees all N of them on the air, with their whole payload,
+    whatever order SimPy would run that instant's events in."""
+    scenario = scenario_of({
+        "network": {"num_ues": 4, "num_groups": 1},
+        "edge": {"freq_hz": 1e9, "cycles_per_step": 2.5e8},
+        "channel": {"downlink": downlink},
+        "sim": {"slot_s": 0.25}})
+    result = simulate_des(scenario, FixedPolicy(scenario.steps, 0, 1), 0, slots=4)
+    tx = result.events[result.events["phase"] == "tx"]
+    assert (tx["t_start_s"] == (tx["slot"] + 1) * 0.25).all()        # the ties
+    assert (tx["t_end_s"] - tx["t_start_s"] < 0.25).all()
+    queues = result.queues.set_index("slot")
+    assert queues.loc[0, "downlink_in_flight"] == 0
+    assert (queues.loc[1:, "downlink_in_flight"] == 4).all()
+    np.testing.assert_allclose(queues.loc[1:, "downlink_bits"], 4 * hand_payload_bits(scenario),
+                               rtol=1e-12)

@@ -19,7 +19,7 @@ from hybridnet.model.channel import (
     tx_energy_j,
 )
 from hybridnet.model.compute import processing_delay_s, processing_energy_j
-from hybridnet.model.costs import downlink_rate_bps, ue_costs
+from hybridnet.model.costs import downlink_rate_bps, ue_costs, ue_work_grid_s
 from hybridnet.model.objective import evaluate, group_max
 from hybridnet.model.params import ModelParams
 from hybridnet.model.physics import PhysicsParams
@@ -272,3 +272,13 @@ def test_default_action_space_has_238_pairs_one_infeasible():
     assert mask.size == 238
     # x = 13, y = 16 would leave z = -1
     assert mask.sum() == 237 and not mask[13, 16]
+
+
+def test_phase_two_work_grid_by_hand() -> None:
+    """eq. (8) on the step grid: z = T_max - x - y steps of 14 Mcycles at f_n, 0 past T_max."""
+    p = PhysicsParams.from_scenario(from_dict({}))
+    grid = ue_work_grid_s(p, 13, 16, np.array([1.4e9, 2.8e9]))
+    assert grid.shape == (2, 14, 17)
+    assert grid[0, 3, 5] == pytest.approx(20 * 14e6 / 1.4e9)     # z = 28 - 3 - 5 = 20: 0.2 s
+    assert grid[1, 3, 5] == pytest.approx(0.1)
+    assert grid[0, 13, 16] == 0.0                               # x + y = 29 > 28

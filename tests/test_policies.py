@@ -318,20 +318,20 @@ def test_fluid_answers_prepared_slots_as_it_solves_them():
         "edge": {"scheduler": "fcfs", "compute_units": 1},
         "sim": {"slot_s": 0.3},
     })
-    fluid = FluidPolicy(scenario.steps, ModelParams.from_scenario(scenario), 0.3, 1)
+    fluid = FluidPolicy.from_scenario(scenario)
     rng = np.random.default_rng(5)
     slots = [dataclasses.replace(_state(rng, 30, 3), f_ue_hz=rng.uniform(low_hz, 2.0e9, 30))
              for low_hz in (0.3e9, 1.9e9, 0.4e9, 1.8e9)]
-    fluid.prepared = fluid.plan_ahead(stack_slots(slots))
+    planned = fluid.plan_ahead(stack_slots(slots))
     queues = dataclasses.replace(Queues.idle((1,), 30), es_backlog_s=np.array([0.1]))
     stable = []
     for state in slots:
         asked = dataclasses.replace(stack_slots([state]), queues=queues)
-        prepared = fluid.solve_priced(asked)
-        alone = FluidPolicy(scenario.steps, ModelParams.from_scenario(scenario), 0.3, 1)
-        solved = alone.solve_priced(asked)
+        prepared = fluid.solve_priced(asked, planned=planned)
+        solved = FluidPolicy.from_scenario(scenario).solve_priced(asked)
         np.testing.assert_array_equal(prepared[1], solved[1])
         for name in ("group_bound", "x_upto", "y_of_x"):
             np.testing.assert_array_equal(getattr(prepared[0], name), getattr(solved[0], name))
-        stable.append(prepared[0] is fluid.solve_priced(asked)[0])   # answered from the batch
+        # answered from the batch
+        stable.append(prepared[0] is fluid.solve_priced(asked, planned=planned)[0])
     assert stable == [False, True, False, True]

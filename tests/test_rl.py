@@ -51,7 +51,7 @@ def _loop_update(model: ActorCritic, samples: Samples, settings: PpoSettings,
         opt = torch.optim.Adam(params, lr=lr)
         obs = samples.obs[agent]
         dist = MaskedCategorical(actor(obs), samples.masks[agent])
-        log_prob = dist.log_prob(samples.actions[agent, :, 0])
+        log_prob = dist.log_prob(samples.actions[agent])
         ratio = (log_prob - samples.log_probs[agent]).exp()
         adv = samples.advantages[agent]
         adv = (adv - adv.mean()) / (adv.std(correction=0) + 1e-8)
@@ -80,7 +80,7 @@ def _random_samples(agents: int, batch: int, obs_dim: int, actions: int) -> Samp
     chosen = torch.stack([torch.multinomial(m.float(), 1, generator=g)[:, 0] for m in masks])
     return Samples(
         obs=torch.randn(agents, batch, obs_dim, generator=g), masks=masks,
-        actions=chosen.unsqueeze(-1), log_probs=-torch.rand(agents, batch, generator=g) - 1.0,
+        actions=chosen, log_probs=-torch.rand(agents, batch, generator=g) - 1.0,
         advantages=torch.randn(agents, batch, generator=g) * 3.0,
         returns=torch.randn(agents, batch, generator=g),
         # the teacher names feasible choices (those drawn) for some samples, none for others
@@ -93,7 +93,7 @@ def test_one_update_equals_per_agent_loop(chunk: int, monkeypatch: pytest.Monkey
     """Also when the update differentiates the agents in several chunks."""
     monkeypatch.setattr("hybridnet.rl.ppo.CHUNK_SAMPLES", chunk)
     torch.manual_seed(2)
-    model = ActorCritic(3, 5, (6,), (16, 16))
+    model = ActorCritic(3, 5, 6, (16, 16))
     # A small max_grad_norm so that the per-agent clipping is exercised.
     settings = PpoSettings(clip=0.2, epochs=1, batch_size=64, entropy_coef=0.01,
                            value_coef=0.5, max_grad_norm=0.05, advantage_norm=True,
@@ -166,6 +166,25 @@ def test_gae_with_gamma_zero_is_reward_minus_value() -> None:
     adv, ret = gae(rewards, values, 0.0, 0.95)
     np.testing.assert_allclose(adv, rewards - values)
     np.testing.assert_allclose(ret, rewards)
+
+
+def test_gae_bootstraps_the_value_after_a_time_limit_by_hand() -> None:
+    """gamma 0.9, lambda 0.95, rewards (1, 2, 3), values (0.5, 1, 1.5), value 2 after the
+    last step. delta_2 = 3 + 0.9 * 2 - 1.5 = 3.3; delta_1 = 2 + 0.9 * 1.5 - 1 = 2.35;
+    delta_0 = 1 + 0.9 * 1 - 0.5 = 1.4; A_t = delta_t + 0.855 A_{t+1}."""
+    rewards = np.array([[1.0, 2.0, 3.0]])
+    values = np.array([[0.5, 1.0, 1.5]])
+    adv, ret = gae(rewards, values, 0.9, 0.95, last_values=np.array([2.0]))
+    a_2 = 3.3
+    a_1 = 2.35 + 0.855 * a_2                                     # 5.1715
+    a_0 = 1.4 + 0.855 * a_1                                      # 5.8216325
+    np.testing.assert_allclose(adv, [[a_0, a_1, a_2]], rtol=1e-12)
+    np.testing.assert_allclose(ret, [[6.3216325, 6.1715, 4.8]], rtol=1e-12)
+    # a terminal end: delta_2 = 3 - 1.5
+    terminal, _ = gae(rewards, values, 0.9, 0.95)
+    np.testing.assert_allclose(terminal[0, 2], 1.5, rtol=1e-12)
+    np.testing.assert_allclose(terminal[0, 0], 1.4 + 0.855 * (2.35 + 0.855 * 1.5), rtol=1e-12)
+
 
 
 def test_reward_scaling_is_gymnasium_normalize_reward() -> None:

@@ -22,15 +22,16 @@ from hybridnet.model.actions import action_mask
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import resolve_references
-from hybridnet.model.slot import Queues
+from hybridnet.model.slot import Queues, SlotState
 from hybridnet.policies.fluid import PRICE_START, FluidPolicy
 from hybridnet.policies.oracle import OraclePolicy
 from hybridnet.rl.checkpoint import FORMAT, Checkpoint, load_checkpoint, save_checkpoint
-from hybridnet.rl.controller import Features, stack_slots
+from hybridnet.rl.controller import KEEP_UP_TOLERANCE, Features, stack_slots
 from hybridnet.rl.policy import HidPolicy, load_hid_policy, scenario_key
 from hybridnet.rl.rollout import play_des
 from hybridnet.rl.train import HISTORY_COLUMNS, TRAINING_KEYS, Trainer
 from hybridnet.scenario import Scenario, from_dict, read_scenario
+from hybridnet.sim import simulate_des
 from hybridnet.sim.conditions import Conditions
 from hybridnet.threads import torch_threads
 
@@ -180,12 +181,12 @@ def test_the_teacher_solved_while_deciding_is_the_batched_solution() -> None:
     which must give the same arrays."""
     scenario = resolve_references(from_dict(CONTENDED, "<busy>"))
     trainer = Trainer(scenario)
-    _, out = play_des(trainer.controller, trainer.episode_scenario, 3,
-                      torch.Generator().manual_seed(0), None)
-    assert out.teacher is not None and trainer.fluid is not None
-    batched = trainer.fluid.solve(out.states)
+    decision, out = play_des(trainer.controller, trainer.episode_scenario, 3,
+                             torch.Generator().manual_seed(0), None)
+    assert decision.fluid is not None
+    batched = FluidPolicy.from_scenario(scenario).solve(out.states)
     for name in ("group_bound", "x_upto", "y_of_x"):
-        np.testing.assert_array_equal(getattr(out.teacher, name), getattr(batched, name))
+        np.testing.assert_array_equal(getattr(decision.fluid, name), getattr(batched, name))
 
 
 def test_plans_solved_on_a_second_thread_train_the_same_controller() -> None:
@@ -195,7 +196,7 @@ def test_plans_solved_on_a_second_thread_train_the_same_controller() -> None:
         {"train.episode_slots": 4})
     ahead = Trainer(scenario)
     inline = Trainer(scenario)
-    inline._planner = None
+    inline._prefetch = None
     assert ahead.train(3).equals(inline.train(3))
     for (name, p), q in zip(ahead.controller.state_dict().items(),
                             inline.controller.state_dict().values(), strict=True):
@@ -363,7 +364,7 @@ def test_des_samples_are_ordered_as_their_rewards_and_targets(mode: str) -> None
     decision, out = play_des(trainer.controller, trainer.episode_scenario, 3, generator, None)
     s_count, n = decision.x.shape
     num_y = trainer.controller.num_y
-    action = decision.ue.actions[..., 0].cpu().numpy()
+    action = decision.ue.actions.cpu().numpy()
     if mode == "paper":                                   # (N, S): agent n, slot s
         np.testing.assert_array_equal(action // num_y, decision.x.T)
         np.testing.assert_array_equal(action % num_y, decision.y.T)
@@ -412,7 +413,8 @@ def test_actors_trained_on_the_des_observe_the_queues() -> None:
                     downlink_in_flight=np.asarray(10.0), downlink_bits=np.asarray(5e6),
                     last_delay_s=np.full(40, 0.5), last_wait_s=np.full(40, 0.15))
     batch = stack_slots([dataclasses.replace(state, queues=queues)])
-    rows, group_obs = controller.features.groups(batch)
+    plan = controller.features.fluid_plan(batch)
+    rows, group_obs = controller.features.groups(batch, plan)
     obs = controller.features.ue(batch, rows, group_obs, None)[:, 0]
     assert obs.shape == (40, Features.UE_DIM + Features.UE_QUEUE_DIM)
     np.testing.assert_allclose(obs[:, 5], np.log1p(backlog / 0.3))
@@ -463,10 +465,11 @@ def test_a_ue_behind_by_more_than_a_slot_keeps_up() -> None:
             free.ue.masks[0].reshape(40, controller.num_x, controller.num_y)[ue].numpy(),
             (np.clip(free.bound[0, ue] - offsets, 0, None) == free.bound[0, ue] - offsets)
             & plain.numpy()[np.clip(free.bound[0, ue] - offsets, 0, None), ys])
-        if ue % 2 or taught_s > 1.1 * 0.3:          # not behind, or behind by design
+        slot_s = scenario.sim.slot_s
+        if ue % 2 or taught_s > (1 + KEEP_UP_TOLERANCE) * slot_s:   # not behind, or by design
             np.testing.assert_array_equal(allowed, feasible)
             continue
-        limit_s = max(0.3, taught_s)
+        limit_s = max(slot_s, taught_s)
         np.testing.assert_array_equal(allowed, feasible & (work_s <= limit_s * (1 + 1e-12)))
         assert allowed.any()
         narrowed += int((feasible & ~allowed).any())
@@ -490,3 +493,45 @@ def test_des_training_beats_the_queue_blind_oracle_in_the_des() -> None:
     oracle_reward, oracle_wait = run("oracle")
     assert hid_reward > oracle_reward + 0.1
     assert hid_wait < 0.5 * oracle_wait
+
+
+@pytest.mark.parametrize(("scheduler", "units"), [("dedicated", 1), ("fcfs", 3)])
+def test_every_fluid_policy_plans_the_es_in_the_units_its_backlog_is_reported_in(
+        scheduler: str, units: int) -> None:
+    """The fluid policy a run asks for, the one the actors observe and the teacher's
+    second-thread planner are one: under ``dedicated`` the HID features once planned
+    8 units where the backlog (and ``--policy fluid``) counted 1."""
+    scenario = resolve_references(small(engine="des").with_values(
+        {"edge.scheduler": scheduler, "edge.compute_units": 3}))
+    trainer = Trainer(scenario)
+    assert trainer._prefetch is not None
+    fluids = [make_policy("fluid", scenario, np.random.default_rng(0)),
+              trainer.controller.features.fluid, trainer._prefetch.planner]
+    assert [f.backlog_units for f in fluids] == [units] * 3
+    assert make_policy("dpp", scenario, np.random.default_rng(0)).backlog_units == units
+
+
+def test_the_state_after_an_episode_is_what_its_next_slot_would_observe() -> None:
+    """Training bootstraps from the state at t_S, after the last slot: the very state a
+    run one slot longer decides its last slot on, queues included."""
+    scenario = resolve_references(from_dict(CONTENDED, "<busy>"))
+    seen: list[SlotState] = []
+
+    class Recording:
+        name = "recording"
+
+        def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
+            seen.append(state)
+            return np.full(state.num_ues, 3), np.full(state.num_ues, 2)
+
+    end: list[SlotState] = []
+    simulate_des(scenario, Recording(), 4, slots=3, observe_end=end.append)
+    seen.clear()
+    simulate_des(scenario, Recording(), 4, slots=4)
+    (after,) = end
+    assert after.queues is not None and after.queues.es_backlog_s > 0
+    for name in ("f_ue_hz", "phi", "group", "gain"):
+        np.testing.assert_array_equal(getattr(after, name), getattr(seen[3], name))
+    for field in dataclasses.fields(after.queues):
+        np.testing.assert_array_equal(getattr(after.queues, field.name),
+                                      getattr(seen[3].observed_queues, field.name))

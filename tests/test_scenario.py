@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from hybridnet.errors import HybridnetError
+from hybridnet.model.reference import resolve_references
 from hybridnet.scenario import (
     Scenario,
     from_dict,
@@ -123,7 +125,16 @@ def test_num_groups_cannot_exceed_ues():
 
 
 def test_defaults_are_valid():
-    assert Scenario().network.num_ues == 50
+    """Every default passes the checks a file's value must pass, and is Table I's where it
+    says so: the defaults read back from their own TOML unchanged, and resolve."""
+    defaults = Scenario()
+    assert from_dict(tomllib.loads(to_toml(defaults)), "defaults") == defaults
+    assert (defaults.network.num_ues, defaults.network.num_groups) == (50, 2)
+    assert (defaults.steps.total, defaults.edge.freq_hz, defaults.ue.cycles_per_step) == (
+        28, 2e9, 14e6)
+    resolved = resolve_references(defaults)
+    assert all(isinstance(getattr(resolved.reward, name), float)
+               for name in ("qos_ref", "delay_ref_s", "energy_ref_j"))
 
 
 def test_scenario_reference_is_current():

@@ -36,7 +36,7 @@ from hybridnet.scenario import parse_overrides
               "(default: the scenario's sim.engine, des unless it says otherwise).")
 @click.option("--sample", is_flag=True,
               help="HID draws its actions from its policies instead of acting greedily.")
-@click.option("--no-plot", is_flag=True, help="Skip timeline.png.")
+@click.option("--no-plot", is_flag=True, help="Skip the figures (timeline.png, backlog.png).")
 @set_option
 @force_option
 def run(scenario: Path | None, out: Path | None, policy: str | None, checkpoint: Path | None,

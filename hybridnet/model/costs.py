@@ -69,6 +69,15 @@ def ue_delay_s(p: PhysicsParams, z: ArrayLike, f_ue_hz: ArrayLike) -> np.ndarray
     return processing_delay_s(z, p.ue_cycles_per_step, f_ue_hz)                 # eq. (8)
 
 
+def ue_work_grid_s(p: PhysicsParams, x_max: int, y_max: int, f_ue_hz: ArrayLike) -> np.ndarray:
+    """Each UE's phase II work, s, for every (x, y) of the step grid: (..., N, X+1, Y+1).
+
+    z = T_max - x - y is clipped at 0 where x + y exceeds T_max (an infeasible pair
+    whose work the masks discard anyway)."""
+    z = p.total_steps - np.arange(x_max + 1)[:, None] - np.arange(y_max + 1)[None, :]
+    return ue_delay_s(p, np.maximum(z, 0), np.asarray(f_ue_hz)[..., None, None])   # eq. (8)
+
+
 def ue_energy_j(p: PhysicsParams, z: ArrayLike, f_ue_hz: ArrayLike) -> np.ndarray:
     """Joules of personalized phase II on the UE's CPU."""
     return processing_energy_j(z, p.ue_cycles_per_step, f_ue_hz, p.ue_kappa)    # eq. (9)

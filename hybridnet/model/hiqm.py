@@ -68,8 +68,8 @@ def logistic_hiqm(x: ArrayLike, L: ArrayLike, K: ArrayLike, B: ArrayLike,
 class PaperHIQM:
     """The five HIQM curves of the paper's Fig. 3 (phi = 0.2, 0.3, ..., 0.6).
 
-    The coefficients were read off the figure (DESIGN.md section 3), so they
-    are approximate. A UE's phi is continuous, so between two table curves Q
+    The coefficients were read off the figure, so they are approximate. A UE's
+    phi is continuous, so between two table curves Q
     is the linear interpolation, in phi, of the two neighbouring curves' Q at
     the same ``x``; outside [0.2, 0.6] the nearest curve is used (phi is
     clamped). At a table phi the curve is reproduced exactly.

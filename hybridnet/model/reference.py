@@ -12,15 +12,17 @@ other engines use exactly the same ones.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 
 import numpy as np
 
+from hybridnet.errors import HybridnetError
 from hybridnet.model.actions import local_split
 from hybridnet.model.channel import channel_gain
 from hybridnet.model.costs import downlink_rate_bps, tx_delay_s, ue_costs
 from hybridnet.model.physics import PhysicsParams
 from hybridnet.scenario import AUTO, Scenario
-from hybridnet.scenario.sections import DES_GAMMA
+from hybridnet.scenario.sections import DEFAULT_MODE_KEYS, DES_ONLY_KEYS, TRAIN_AUTO
 
 REFERENCE_PHI = 0.5
 """phi of the typical UE (the middle of the measured 0.2-0.8 range)."""
@@ -71,10 +73,7 @@ def resolve_references(scenario: Scenario) -> Scenario:
     derived = set(scenario.derived)
     tr = scenario.train
     engine = training_engine(scenario)
-    on_des = engine == "des"
-    automatic = {"engine": engine, "gamma": DES_GAMMA if on_des else 0.0,
-                 "bound_exploration": 0.0 if on_des else 0.5,
-                 "shared_samples": 2048 if on_des else 512}
+    automatic = {"engine": engine, **{name: values[engine] for name, values in TRAIN_AUTO.items()}}
     chosen = {name: value for name, value in automatic.items() if getattr(tr, name) == AUTO}
     if chosen:
         derived.update(f"train.{name}" for name in chosen)
@@ -91,3 +90,38 @@ def resolve_references(scenario: Scenario) -> Scenario:
         r = dataclasses.replace(r, **{name: terms[name] for name in auto})
         derived.update(f"reward.{name}" for name in auto)
     return dataclasses.replace(scenario.replace(reward=r), derived=frozenset(derived))
+
+
+def inert_train_keys(scenario: Scenario) -> dict[str, str]:
+    """The [train] keys that do nothing in ``scenario``'s mode and engine, and why ("auto"
+    resolved first)."""
+    tr = resolve_references(scenario).train
+    inert: dict[str, str] = {}
+    if tr.gamma == 0:
+        inert["gae_lambda"] = "with train.gamma = 0 every advantage is the slot's own"
+    if tr.engine != "des":
+        inert.update(dict.fromkeys(DES_ONLY_KEYS, "it acts only when training runs on the DES "
+                                                  '(train.engine = "des")'))
+    if tr.mode != "default":
+        inert.update(dict.fromkeys(DEFAULT_MODE_KEYS,
+                                   f'it acts only in train.mode = "default" (not "{tr.mode}")'))
+    return inert
+
+
+def check_train_keys(scenario: Scenario, given: Collection[str] = ()) -> None:
+    """Refuse a [train] key that was set where it does nothing, in one line.
+
+    A key counts as set when it is in ``given`` (``--set``'s keys) or when its value
+    differs from the one it resolves to by default; a resolved config.toml writes every
+    key, so a key at that value says nothing about what its author meant.
+    """
+    tr = scenario.train
+    defaults = resolve_references(scenario.replace(
+        train=dataclasses.replace(type(tr)(), mode=tr.mode, engine=tr.engine))).train
+    resolved = resolve_references(scenario).train
+    for name, why in inert_train_keys(scenario).items():
+        dotted = f"train.{name}"
+        if dotted in given or getattr(resolved, name) != getattr(defaults, name):
+            raise HybridnetError(
+                f"{scenario.source}: {dotted} = {getattr(resolved, name)!r} does nothing here: "
+                f"{why}; drop it")

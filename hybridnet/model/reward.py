@@ -67,6 +67,11 @@ class RewardParams:
         return (self.qos_term(qos, num_ues) - self.delay_term(delay_s, num_ues)
                 - self.energy_term(energy_j, num_ues))
 
+    def own(self, qos: Values, delay_s: Values, own_energy_j: Values) -> Values:
+        """A UE's own terms of (17a), its Q_n, T_n and E_n (eq. 14) as for N = 1: the UEs'
+        add up to N times the slot reward less the common phases' energy."""
+        return self.objective(qos, delay_s, own_energy_j)
+
     def per_unit(self, num_ues: int) -> tuple[float, float, float]:
         """What one unit of Q, of T (s) and of E (J) is worth in the slot reward of N UEs.
 

@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 
 from hybridnet.errors import HybridnetError, InvalidArgument
-from hybridnet.model.params import ModelParams
 from hybridnet.policies.base import Policy
 from hybridnet.policies.dpp import DppPolicy
 from hybridnet.policies.fluid import FluidPolicy
@@ -61,11 +60,9 @@ PolicyFactory = Callable[[PolicyRequest], Policy]
 
 
 _FACTORIES: dict[str, PolicyFactory] = {
-    "oracle": lambda r: OraclePolicy(r.scenario.steps, ModelParams.from_scenario(r.scenario)),
-    "fluid": lambda r: FluidPolicy(r.scenario.steps, ModelParams.from_scenario(r.scenario),
-                                   r.scenario.sim.slot_s, r.scenario.edge.backlog_units),
-    "dpp": lambda r: DppPolicy(r.scenario.steps, ModelParams.from_scenario(r.scenario),
-                               r.scenario.sim.dpp_v, r.scenario.edge.backlog_units),
+    "oracle": lambda r: OraclePolicy.from_scenario(r.scenario),
+    "fluid": lambda r: FluidPolicy.from_scenario(r.scenario),
+    "dpp": lambda r: DppPolicy.from_scenario(r.scenario),
     "random": lambda r: RandomPolicy(r.scenario.steps, r.rng),
     "local": lambda r: LocalPolicy(r.scenario.steps),
     FIXED: lambda r: FixedPolicy.from_spec(r.scenario.steps, r.spec),

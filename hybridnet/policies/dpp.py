@@ -36,11 +36,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from hybridnet.model.costs import common_delay_s, es_delay_s, ue_delay_s
+from hybridnet.model.costs import common_delay_s, es_delay_s, ue_work_grid_s
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
 from hybridnet.policies.oracle import OraclePolicy, Penalty
-from hybridnet.scenario import StepsConfig
+from hybridnet.scenario import Scenario, StepsConfig
 
 
 class DppPolicy:
@@ -49,22 +49,27 @@ class DppPolicy:
     name = "dpp"
 
     def __init__(self, steps: StepsConfig, params: ModelParams, v_s2: float,
-                 compute_units: int) -> None:
+                 backlog_units: int) -> None:
         self.oracle = OraclePolicy(steps, params)
         self.steps = steps
         self.params = params
         self.v_s2 = v_s2
-        self.compute_units = compute_units
+        self.backlog_units = backlog_units
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> DppPolicy:
+        """The drift-plus-penalty policy of ``scenario``, V = ``[sim] dpp_v``, the ES backlog
+        per :attr:`~hybridnet.scenario.EdgeConfig.backlog_units` unit."""
+        return cls(scenario.steps, ModelParams.from_scenario(scenario), scenario.sim.dpp_v,
+                   scenario.edge.backlog_units)
 
     def penalty(self, state: SlotState) -> Penalty:
         """The queue terms in reward units (divided by V), on the oracle's grids."""
         p, st, queues = self.params.physics, self.steps, state.observed_queues
-        x = np.arange(st.x_max + 1)[:, None]
         y = np.arange(st.y_max + 1)[None, :]
-        z = st.total - x - y
-        ue_work_s = ue_delay_s(p, np.maximum(z, 0), state.f_ue_hz[..., None, None])  # eq. (8)
+        ue_work_s = ue_work_grid_s(p, st.x_max, st.y_max, state.f_ue_hz)               # eq. (8)
         # N * Q_ES per second of work handed to the ES, which spreads over its units
-        es_price = state.num_ues * queues.es_backlog_s[..., None, None] / self.compute_units
+        es_price = state.num_ues * queues.es_backlog_s[..., None, None] / self.backlog_units
         ue_cost = (queues.ue_backlog_s[..., None, None] * ue_work_s
                    + es_price[..., None] * es_delay_s(p, y))                         # eq. (3)
         group_cost = es_price * common_delay_s(p, np.arange(st.x_max + 1))           # eq. (1)

@@ -48,33 +48,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from hybridnet.model.costs import common_delay_s, es_delay_s, ue_delay_s
+from hybridnet.model.costs import common_delay_s, es_delay_s, ue_work_grid_s
+from hybridnet.model.objective import group_max
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
 from hybridnet.policies.oracle import OraclePolicy, Penalty, SlotSolution, SlotValues
-from hybridnet.scenario import StepsConfig
+from hybridnet.scenario import Scenario, StepsConfig
 
 ES_LOAD = 0.9
-"""Share of the ES's capacity the fluid policy plans to use. At full load an FCFS queue's
-waiting has no bound; a tenth in reserve keeps it short (on dense.toml: reward 0.2026 at
-0.9, 0.2016 at 1.0, over 100 DES slots) and leaves a learner that imitates the policy
-room for small errors. Where some queue grows anyway the ES is planned to the full slot
-less its backlog instead (``es_room_s``): a reserve left idle there only lengthens the
-slow UEs' queues (dense.toml with 0.25 s slots, 200 slots: reward 0.054 against -0.011
-with the reserve; 2 ES units: -0.025 against -0.084). Planned to the full slot without
-the backlog, HID, which cannot hit the ES's capacity to the step, overshot it and every
-request waited (0.25 s slots, training seed 0, group learning rate 1e-3: -0.26 against
-+0.022 with the reserve); taking the backlog off turns its overshoot into a smaller plan
-the next slot (the same seed at the default rate: 0.048 against 0.028). The UEs' CPUs
-are planned to the full slot: each serves only its own requests, one a slot, so planned
-within the slot its waiting stays under one."""
+"""Share of the ES's capacity the fluid policy plans to use in a stable cell: at full load
+an FCFS queue's waiting has no bound, and a reserve leaves a learner that imitates the
+policy room for small errors. Where some queue grows anyway the ES is planned to the full
+slot less its backlog instead (``es_room_s``). The UEs' CPUs are planned to the full
+slot: each serves only its own requests, one a slot, so planned within the slot its
+waiting stays under one. docs/controller.md gives the runs that chose 0.9."""
 
 OVERLOAD_SLOTS = 100.0
 """What a second of queue growth per slot costs each request behind it, in seconds of its
 delay: a backlog that grows by g each slot delays the request k slots later by k g, so
 over a horizon of H slots the growth costs about H/2 times the delay (100: a 200-slot
 run). Large enough that the overload is spread before any reward is weighed; on the
-overloaded variants of dense.toml 10, 100 and 1000 decide within 0.005 of reward."""
+overloaded variants of dense.toml 10, 100 and 1000 decide alike (docs/controller.md)."""
 
 PRICE_START = 1e-4
 """First price tried on an overloaded ES, reward per second of ES work: about what one
@@ -87,7 +81,10 @@ BISECTIONS = 12
 began, within 0.1 % of the least price that fits (the ES work is a step function of it)."""
 
 
-PlannedSlots = dict[tuple[object, ...], tuple[SlotSolution, np.ndarray]]
+Priced = tuple[SlotSolution, np.ndarray]
+"""A fluid solution and the ES's shadow price it settled on, per slot."""
+
+PlannedSlots = dict[tuple[object, ...], Priced]
 """Stable slots' solutions and ES prices (each a batch of one), by the slots' conditions."""
 
 
@@ -97,16 +94,21 @@ class FluidPolicy:
     name = "fluid"
 
     def __init__(self, steps: StepsConfig, params: ModelParams, slot_s: float,
-                 compute_units: int) -> None:
+                 backlog_units: int) -> None:
         self.oracle = OraclePolicy(steps, params)
         self.steps = steps
         self.params = params
-        self.compute_units = compute_units
+        self.backlog_units = backlog_units
         self.slot_s = slot_s
-        self.es_planned_s = ES_LOAD * compute_units * slot_s
-        self.prepared: PlannedSlots = {}
-        """Stable slots solved ahead (:meth:`plan_ahead`), which :meth:`solve_priced` answers
-        from."""
+        self.es_planned_s = ES_LOAD * backlog_units * slot_s
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> FluidPolicy:
+        """The fluid policy of ``scenario``: its ES planned as
+        :attr:`~hybridnet.scenario.EdgeConfig.backlog_units` units, the units its reported
+        backlog is divided by."""
+        return cls(scenario.steps, ModelParams.from_scenario(scenario), scenario.sim.slot_s,
+                   scenario.edge.backlog_units)
 
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
         return self.solve(state).optimum(state.group)
@@ -117,24 +119,16 @@ class FluidPolicy:
 
     def ue_work_s(self, state: SlotState) -> np.ndarray:
         """Each UE's phase II work, s, per (x, y): (..., N, X+1, Y+1)."""
-        st = self.steps
-        z = st.total - np.arange(st.x_max + 1)[:, None] - np.arange(st.y_max + 1)[None, :]
-        return ue_delay_s(self.params.physics, np.maximum(z, 0),
-                          state.f_ue_hz[..., None, None])                          # eq. (8)
+        return ue_work_grid_s(self.params.physics, self.steps.x_max, self.steps.y_max,
+                              state.f_ue_hz)                                       # eq. (8)
 
     def _es_work_s(self, state: SlotState, solution: SlotSolution) -> np.ndarray:
         """The ES work, s, of the decision ``solution`` makes, per slot (...)."""
         p = self.params.physics
         x, y = solution.optimum(state.group)
-        m = state.num_groups
-        flat_x = x.reshape(-1, state.num_ues)
-        slots = flat_x.shape[0]
-        key = (np.arange(slots)[:, None] * m + state.group.reshape(slots, -1)).ravel()
-        common_steps = np.zeros(slots * m, dtype=np.int64)
-        np.maximum.at(common_steps, key, flat_x.ravel())                           # x_m^max
-        common_s = common_delay_s(p, common_steps).reshape(slots, m).sum(-1)       # eq. (1)
-        phase1_s = es_delay_s(p, y).reshape(slots, -1).sum(-1)                     # eq. (3)
-        return (common_s + phase1_s).reshape(x.shape[:-1])
+        common_steps = group_max(x, state.group, state.num_groups)                 # x_m^max
+        return (common_delay_s(p, common_steps).sum(-1)                            # eq. (1)
+                + es_delay_s(p, y).sum(-1))                                        # eq. (3)
 
     def es_room_s(self, state: SlotState) -> np.ndarray:
         """The ES work, s, the slot can still take where some queue grows anyway (...):
@@ -148,12 +142,11 @@ class FluidPolicy:
         capacity allows. The closed form reports no backlog: the whole slot.
 
         Stable cells keep the reserve's plan whatever the backlog: planning less
-        there after a learner's overshoot moved the teacher's targets with every
-        mistake, and on a small busy cell (40 UEs, one ES unit, 40 episodes) HID
-        fell from 0.028 to -0.41 against the queue-blind oracle's -0.19.
+        there after a learner's overshoot would move the teacher's targets with
+        every mistake (docs/controller.md).
         """
         backlog_s = state.observed_queues.es_backlog_s
-        return self.compute_units * np.maximum(self.slot_s - backlog_s, 0.0)
+        return self.backlog_units * np.maximum(self.slot_s - backlog_s, 0.0)
 
     def _priced(self, state: SlotState, values: SlotValues, price: np.ndarray
                 ) -> tuple[SlotSolution, np.ndarray]:
@@ -218,17 +211,17 @@ class FluidPolicy:
         under its prices (what a learner imitates); ``values``: the oracle's, if at hand."""
         return self.solve_priced(state, values)[0]
 
-    def solve_priced(self, state: SlotState, values: SlotValues | None = None
-                     ) -> tuple[SlotSolution, np.ndarray]:
+    def solve_priced(self, state: SlotState, values: SlotValues | None = None,
+                     planned: PlannedSlots | None = None) -> Priced:
         """:meth:`solve`, and the price of a second of ES work it settled on, per slot (...).
 
         The price is the ES's shadow price: 0 where the ES has room, higher the
         more the cell wants of it. A controller that sees it knows how scarce the
         ES is in this slot, which no UE's or group's own state tells. A slot
-        in ``prepared`` is answered from it.
+        in ``planned`` (:meth:`plan_ahead`) is answered from it.
         """
-        ready = (self.prepared.get(_conditions_key(state)) if state.phi.shape[:-1] == (1,)
-                 else None)
+        ready = (planned.get(_conditions_key(state))
+                 if planned is not None and state.phi.shape[:-1] == (1,) else None)
         if ready is not None:
             return ready
         values = self.oracle.values(state) if values is None else values
@@ -241,7 +234,7 @@ class FluidPolicy:
         soft = SlotValues(ue=values.ue - price * over_s, group_wait=values.group_wait,
                           group_energy=values.group_energy)
         full, _, full_price = self._fit(state, soft, self.es_room_s(state),
-                                        price * state.num_ues / self.compute_units)
+                                        price * state.num_ues / self.backlog_units)
         return _where(stable, planned, full), np.where(stable, planned_price, full_price)
 
     def _plan(self, state: SlotState, values: SlotValues, over_s: np.ndarray
@@ -259,7 +252,7 @@ class FluidPolicy:
 
     def plan_ahead(self, slots: SlotState) -> PlannedSlots:
         """The stable ones of a run's slots (S, N), solved in one batched call, by their
-        conditions: what ``prepared`` takes.
+        conditions: what :meth:`solve_priced`'s ``planned`` takes.
 
         A stable slot's solution depends on its conditions only, never on the
         queues, and the DES draws every slot's conditions independently of the

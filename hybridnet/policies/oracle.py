@@ -24,7 +24,7 @@ from hybridnet.model.costs import (
 )
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
-from hybridnet.scenario import StepsConfig
+from hybridnet.scenario import Scenario, StepsConfig
 
 _INFEASIBLE = -np.inf
 
@@ -90,6 +90,11 @@ class OraclePolicy:
         self.steps = steps
         self.params = params
         self._scratch = np.empty(0)
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> OraclePolicy:
+        """The oracle of ``scenario``'s model."""
+        return cls(scenario.steps, ModelParams.from_scenario(scenario))
 
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
         return self.solve(state).optimum(state.group)

@@ -33,10 +33,9 @@ from torch import nn
 
 from hybridnet.model.actions import action_mask
 from hybridnet.model.channel import path_loss_db
-from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import training_engine
 from hybridnet.model.slot import Queues, SlotState
-from hybridnet.policies.fluid import PRICE_START, FluidPolicy
+from hybridnet.policies.fluid import PRICE_START, FluidPolicy, PlannedSlots, Priced
 from hybridnet.policies.oracle import SlotSolution
 from hybridnet.rl.distributions import MaskedCategorical
 from hybridnet.rl.networks import ActorCritic
@@ -45,13 +44,18 @@ from hybridnet.scenario import Scenario
 KEEP_UP_TOLERANCE = 0.1
 """``[train] behind_slots`` holds a UE only where the fluid policy's answer overflows its slot
 by at most this share of it: such a UE can keep up. Where no decision keeps the cell stable
-the teacher lets slow UEs overflow by far more, by design, and holding HID to that sent
-more work to the ES than it serves (dense.toml with 0.25 s slots, training seed 2: 0.013
-held, 0.049 with the tolerance, 0.045 unmasked)."""
+the teacher lets slow UEs overflow by far more, by design, and holding HID to that sends
+more work to the ES than it serves (docs/controller.md gives the runs)."""
 
 PHI_CENTRE = 0.5
 PHI_SPREAD = 0.3
 """phi is normalised as (phi - 0.5) / 0.3: the measured 0.2-0.8 range maps to [-1, 1]."""
+
+
+def es_price_feature(price: np.ndarray) -> np.ndarray:
+    """The ES's shadow price (reward per second of ES work) as observed: log1p(price /
+    PRICE_START) / 10."""
+    return np.log1p(price / PRICE_START) / 10.0
 
 
 def _unit(value: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -116,6 +120,18 @@ class Decision:
     rows: GroupRows | None = None
     bound: np.ndarray | None = None
     """Default mode: X_m of every UE's group (S, N), the bound its choice was made under."""
+    fluid: SlotSolution | None = None
+    """The fluid policy's solution the actors observed (:meth:`Features.fluid_plan`), for
+    actors that see the queues: on the DES, the teacher's targets for these slots."""
+
+
+@dataclass(frozen=True)
+class _Draw:
+    """How a decision draws: greedily or from ``generator``, with the critics' values or not."""
+
+    greedy: bool
+    generator: torch.Generator | None
+    values: bool
 
 
 class Features:
@@ -132,26 +148,20 @@ class Features:
     """Queue features, observed by actors trained on the DES (``train.engine``): a UE sees
     its own CPU backlog, its last request's waiting, the ES backlog and the downlink's
     transmissions in flight; a group its ES backlog, its members' mean and largest
-    backlog and the common steps the fluid policy plans for it (which the group actor
-    did not learn to derive from the group's least f and the price within 100
-    episodes: it gave one X to every group). Backlogs are in slots
+    backlog and the common steps the fluid policy plans for it. Backlogs are in slots
     (log1p(s / slot_s)): a queue that grows without bound stays in a range a network
-    can read. Both also see the ES's shadow price in the slot
-    (:meth:`~hybridnet.policies.fluid.FluidPolicy.solve_priced`, as
-    log1p(price / PRICE_START) / 10): how scarce the ES is in the whole cell, which
-    decides how many steps a group or a UE should ask of it and which no group's own
-    state tells. (Measured alone it changed little: on dense.toml with 0.25 s slots,
-    training seed 0, -0.869 with it and -0.866 without.)"""
+    can read. Both also see the ES's shadow price in the slot (:func:`es_price_feature`):
+    how scarce the ES is in the whole cell, which no group's own state tells.
+    docs/controller.md's tables list them."""
 
     def __init__(self, scenario: Scenario) -> None:
         ue, ch = scenario.ue, scenario.channel
-        self.queues = training_engine(scenario) == "des"
-        self.fluid = FluidPolicy(scenario.steps, ModelParams.from_scenario(scenario),
-                                 scenario.sim.slot_s, scenario.edge.compute_units)
-        self.last_fluid: SlotSolution | None = None
+        self.sees_queues = training_engine(scenario) == "des"
+        self.fluid = FluidPolicy.from_scenario(scenario)
+        """What the queue features' plan and price come from (:meth:`fluid_plan`)."""
         self.slot_s = scenario.sim.slot_s
-        self.ue_dim = self.UE_DIM + (self.UE_QUEUE_DIM if self.queues else 0)
-        self.group_dim = self.GROUP_DIM + (self.GROUP_QUEUE_DIM if self.queues else 0)
+        self.ue_dim = self.UE_DIM + (self.UE_QUEUE_DIM if self.sees_queues else 0)
+        self.group_dim = self.GROUP_DIM + (self.GROUP_QUEUE_DIM if self.sees_queues else 0)
         self.f_range = (ue.freq_min_hz, ue.freq_max_hz)
         # Gain in dB spans -PL(d_max) .. -PL(d_min) without fading.
         self.gain_db_range = (
@@ -160,14 +170,26 @@ class Features:
         )
         self.x_max = scenario.steps.x_max
 
+    def fluid_plan(self, state: SlotState, planned: PlannedSlots | None = None
+                   ) -> Priced | None:
+        """The fluid policy's solution of ``state`` and its ES price, which the queue
+        features observe (None for actors that see no queues); ``planned``: slots solved
+        ahead (:meth:`~hybridnet.policies.fluid.FluidPolicy.plan_ahead`)."""
+        if not self.sees_queues:
+            return None
+        return self.fluid.solve_priced(state, planned=planned)
+
     def _per_ue(self, state: SlotState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         f = _unit(state.f_ue_hz, *self.f_range)
         phi = (state.phi - PHI_CENTRE) / PHI_SPREAD
         gain = _unit(10.0 * np.log10(state.gain), *self.gain_db_range)
         return f, phi, gain
 
-    def groups(self, state: SlotState) -> tuple[GroupRows, np.ndarray]:
-        """The non-empty groups of every slot and their summaries (R, GROUP_DIM)."""
+    def groups(self, state: SlotState, plan: Priced | None) -> tuple[GroupRows, np.ndarray]:
+        """The non-empty groups of every slot and their summaries (R, group_dim).
+
+        ``plan``: :meth:`fluid_plan` of ``state``, which the queue features read.
+        """
         s_count, n = state.phi.shape
         m = state.num_groups
         key = (np.arange(s_count)[:, None] * m + state.group).ravel()
@@ -191,32 +213,22 @@ class Features:
                     low, high]
 
         parts = [2.0 * count / n - 1.0, *spread(phi), mean(f), mean(gain), *spread(f)[1:]]
-        if self.queues:
+        if self.sees_queues:
+            assert plan is not None, "actors that see the queues observe the fluid plan"
             q = state.observed_queues
             backlog = self._slots(q.ue_backlog_s).ravel()
             high = np.full(bins, -np.inf)
             np.maximum.at(high, key, backlog)
-            price = self.es_price(state)                 # solves the fluid policy's slot
-            assert self.last_fluid is not None
-            planned_x = _unit(self.last_fluid.group_bound, 0.0, float(self.x_max)).ravel()
+            solution, price = plan
+            planned_x = _unit(solution.group_bound, 0.0, float(self.x_max)).ravel()
             parts += [np.repeat(self._slots(q.es_backlog_s), m), mean(backlog), high,
-                      planned_x, np.repeat(price.ravel(), m)]  # the price last: UEs see it
+                      planned_x, np.repeat(es_price_feature(price).ravel(), m)]  # price last
         obs = np.stack(parts, axis=-1)[present]
         row_of_bin = np.full(bins, -1)
         row_of_bin[present] = np.arange(len(present))
         rows = GroupRows(slot=present // m, group=present % m, members=count[present],
                          of_ue=row_of_bin[key].reshape(s_count, n))
         return rows, obs
-
-    def es_price(self, state: SlotState) -> np.ndarray:
-        """The ES's shadow price per slot, normalised (S,).
-
-        The fluid policy's solution it comes from is kept in ``last_fluid``: on the
-        DES it is the teacher's target for the slot, which training then need not
-        solve a second time.
-        """
-        self.last_fluid, price = self.fluid.solve_priced(state)
-        return np.log1p(price / PRICE_START) / 10.0
 
     def _slots(self, work_s: np.ndarray) -> np.ndarray:
         return np.log1p(np.asarray(work_s, dtype=float) / self.slot_s)
@@ -227,7 +239,7 @@ class Features:
         f, phi, gain = self._per_ue(state)
         own = group_obs[rows.of_ue]                         # (S, N, group_dim)
         parts = [f, phi, gain, own[..., 0], own[..., 1]]    # own group's share and mean phi
-        if self.queues:
+        if self.sees_queues:
             q = state.observed_queues
             n = state.num_ues
             parts += [self._slots(q.ue_backlog_s), self._slots(q.last_wait_s),
@@ -255,13 +267,13 @@ class HidController(nn.Module):
         hidden = tuple(tr.hidden)
         n = scenario.network.num_ues
         if self.mode == "paper":
-            self.ue = ActorCritic(n, self.features.ue_dim, (self.num_x * self.num_y,), hidden,
+            self.ue = ActorCritic(n, self.features.ue_dim, self.num_x * self.num_y, hidden,
                                   generator)
             self.group: ActorCritic | None = None
         else:
-            self.group = ActorCritic(1, self.features.group_dim, (self.num_x,), hidden,
+            self.group = ActorCritic(1, self.features.group_dim, self.num_x, hidden,
                                      generator)
-            self.ue = ActorCritic(1, self.features.ue_dim + 1, (self.num_x * self.num_y,), hidden,
+            self.ue = ActorCritic(1, self.features.ue_dim + 1, self.num_x * self.num_y, hidden,
                                   generator)
 
     @property
@@ -271,16 +283,12 @@ class HidController(nn.Module):
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(array, dtype=torch.float32, device=self.device)
 
-    @staticmethod
-    def _draw(dist: MaskedCategorical, greedy: bool, generator: torch.Generator | None
-              ) -> torch.Tensor:
-        return dist.mode() if greedy else dist.sample(generator)
-
-    def _keeps_up(self, state: SlotState, bound: np.ndarray, x_of_d: torch.Tensor
-                  ) -> torch.Tensor:
+    def _keeps_up(self, state: SlotState, bound: np.ndarray, x_of_d: torch.Tensor,
+                  taught: SlotSolution) -> torch.Tensor:
         """The (offset, y) choices a UE may take (1, N*S, X, Y): where its CPU backlog exceeds
         ``[train] behind_slots`` slots, only those whose phase II work (eq. 8) is at most one
-        slot, or at most what the fluid policy's answer to its group's X_m costs if more.
+        slot, or at most what the fluid policy's answer (``taught``) to its group's X_m costs
+        if more.
 
         A UE that takes more than a slot of work every slot grows its queue for
         ever. Once it is falling behind it keeps within its slot, or overflows
@@ -289,16 +297,12 @@ class HidController(nn.Module):
         requests than the ES's would), unless that answer overflows by more
         than KEEP_UP_TOLERANCE: such a UE falls behind by design. Below that
         the actor chooses freely: a phase II beyond the slot now and then
-        queues nothing for long. HID
-        learned the rule badly where it binds rarely: with 0.27 s slots a
-        0.8 GHz UE must hand steps to the ES, which the teacher asks of a few
-        UEs in 300, and HID gave every UE y = 0. The fluid policy's own answer
-        is always allowed, so no UE is left without a choice.
+        queues nothing for long. The fluid policy's own answer is always
+        allowed, so no UE is left without a choice.
         """
         fluid = self.features.fluid
-        assert self.features.last_fluid is not None
         work_s = fluid.ue_work_s(state)                                   # (S, N, X, Y)
-        x_t, y_t = self.features.last_fluid.respond(bound)
+        x_t, y_t = taught.respond(bound)
         taught_s = np.take_along_axis(np.take_along_axis(
             work_s, x_t[..., None, None], axis=-2)[..., 0, :], y_t[..., None], axis=-1)[..., 0]
         s_count, n = state.phi.shape
@@ -317,42 +321,30 @@ class HidController(nn.Module):
 
     @torch.no_grad()
     def act(self, state: SlotState, *, greedy: bool, generator: torch.Generator | None = None,
-            random_bound: np.random.Generator | None = None, values: bool = False) -> Decision:
+            random_bound: np.random.Generator | None = None, values: bool = False,
+            planned: PlannedSlots | None = None) -> Decision:
         """Decide every UE's (x, y) for a slot (N,) or a batch of slots (S, N).
 
         ``random_bound`` (default mode, training only) draws every X_m uniformly
         from the feasible values instead of asking the group actor, so the UE
         actors also learn their best response to bounds the group actor avoids.
+        ``planned``: the fluid policy's plans of slots solved ahead, which the
+        queue features are answered from where they hold the slot.
         """
         state = as_batch(state)
         feasible = self.masks[state.allows_common_phase].to(self.device)   # (X, Y)
-        x_ok = feasible.any(1)
-        rows, group_obs = self.features.groups(state)
+        plan = self.features.fluid_plan(state, planned)
+        taught = None if plan is None else plan[0]
+        rows, group_obs = self.features.groups(state, plan)
+        draw = _Draw(greedy, generator, values)
         if self.mode == "paper":
             obs = self._tensor(self.features.ue(state, rows, group_obs, None))
             mask = feasible.flatten().expand(obs.shape[0], obs.shape[1], -1)
-            dist = MaskedCategorical(self.ue.actor(obs), mask)
-            action = self._draw(dist, greedy, generator)
-            step = LevelStep(obs, mask, action.unsqueeze(-1), dist.log_prob(action),
-                             self.ue.value(obs) if values else None)
+            action, step = self._step(self.ue, obs, mask, draw)
             x = (action // self.num_y).T.cpu().numpy()
             y = (action % self.num_y).T.cpu().numpy()
-            return Decision(x=x, y=y, ue=step)
-
-        assert self.group is not None
-        group_step = None
-        if random_bound is not None:
-            choices = np.flatnonzero(x_ok.cpu().numpy())
-            bound_rows = choices[random_bound.integers(len(choices), size=len(rows.slot))]
-        else:
-            g_obs = self._tensor(group_obs)[None]
-            g_mask = x_ok.expand(1, g_obs.shape[1], -1)
-            g_dist = MaskedCategorical(self.group.actor(g_obs), g_mask)
-            g_action = self._draw(g_dist, greedy, generator)
-            group_step = LevelStep(g_obs, g_mask, g_action.unsqueeze(-1),
-                                   g_dist.log_prob(g_action),
-                                   self.group.value(g_obs) if values else None)
-            bound_rows = g_action[0].cpu().numpy()
+            return Decision(x=x, y=y, ue=step, fluid=taught)
+        bound_rows, group_step = self._bounds(group_obs, feasible.any(1), random_bound, draw)
         bound = bound_rows[rows.of_ue]                                     # (S, N)
         obs = self._tensor(self.features.ue(state, rows, group_obs, bound))
         n, s_count = obs.shape[:2]
@@ -361,18 +353,41 @@ class HidController(nn.Module):
         bound_t = torch.as_tensor(bound.T.reshape(1, -1), device=self.device)   # (1, N*S)
         offsets = torch.arange(self.num_x, device=self.device)
         x_of_d = bound_t.unsqueeze(-1) - offsets                           # (1, N*S, X)
-        d_ok = (x_of_d >= 0) & x_ok[x_of_d.clamp(min=0)]
-        # Joint (offset, y) choice: y's feasible set and its best value depend on x.
-        mask = d_ok.unsqueeze(-1) & feasible[x_of_d.clamp(min=0)]
-        if self.features.queues and self.behind_slots > 0:
-            mask = mask & self._keeps_up(state, bound, x_of_d)
-        mask = mask.flatten(-2)
-        dist = MaskedCategorical(self.ue.actor(shared_obs), mask)
-        action = self._draw(dist, greedy, generator)
+        mask = self._offset_mask(feasible, x_of_d)
+        if taught is not None and self.behind_slots > 0:
+            mask = mask & self._keeps_up(state, bound, x_of_d, taught)
+        action, step = self._step(self.ue, shared_obs, mask.flatten(-2), draw)
         x = bound_t - action // self.num_y
         y = action % self.num_y
-        step = LevelStep(shared_obs, mask, action.unsqueeze(-1), dist.log_prob(action),
-                         self.ue.value(shared_obs) if values else None)
         return Decision(x=x.reshape(n, s_count).T.cpu().numpy(),
                         y=y.reshape(n, s_count).T.cpu().numpy(), ue=step, group=group_step,
-                        rows=rows, bound=bound)
+                        rows=rows, bound=bound, fluid=taught)
+
+    def _step(self, actors: ActorCritic, obs: torch.Tensor, mask: torch.Tensor, draw: _Draw
+              ) -> tuple[torch.Tensor, LevelStep]:
+        """One population's choice among ``mask`` and what training keeps of it."""
+        dist = MaskedCategorical(actors.actor(obs), mask)
+        action = dist.mode() if draw.greedy else dist.sample(draw.generator)
+        return action, LevelStep(obs, mask, action, dist.log_prob(action),
+                                 actors.value(obs) if draw.values else None)
+
+    def _bounds(self, group_obs: np.ndarray, x_ok: torch.Tensor,
+                random_bound: np.random.Generator | None, draw: _Draw
+                ) -> tuple[np.ndarray, LevelStep | None]:
+        """Every group row's X_m (R,): the group actor's, or drawn uniformly from the
+        feasible values with ``random_bound``; and the group actor's step (None if drawn)."""
+        if random_bound is not None:
+            choices = np.flatnonzero(x_ok.cpu().numpy())
+            return choices[random_bound.integers(len(choices), size=len(group_obs))], None
+        assert self.group is not None
+        g_obs = self._tensor(group_obs)[None]
+        g_action, group_step = self._step(self.group, g_obs,
+                                          x_ok.expand(1, g_obs.shape[1], -1), draw)
+        return g_action[0].cpu().numpy(), group_step
+
+    def _offset_mask(self, feasible: torch.Tensor, x_of_d: torch.Tensor) -> torch.Tensor:
+        """The (offset, y) pairs a UE may choose under its bound (1, N*S, X, Y): x = X_m -
+        offset feasible, and y feasible with that x (y's set depends on x)."""
+        x_ok = feasible.any(1)
+        d_ok = (x_of_d >= 0) & x_ok[x_of_d.clamp(min=0)]
+        return d_ok.unsqueeze(-1) & feasible[x_of_d.clamp(min=0)]

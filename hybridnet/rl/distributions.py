@@ -52,21 +52,3 @@ class MaskedCategorical:
     def entropy(self) -> torch.Tensor:
         return -(self.probs * self.log_probs).sum(-1)
 
-
-def split_heads(logits: torch.Tensor, mask: torch.Tensor, heads: tuple[int, ...]
-                ) -> list[MaskedCategorical]:
-    """One :class:`MaskedCategorical` per head of concatenated ``logits`` and ``mask``."""
-    return [MaskedCategorical(lg, mk)
-            for lg, mk in zip(logits.split(heads, -1), mask.split(heads, -1), strict=True)]
-
-
-def joint_log_prob_entropy(dists: list[MaskedCategorical], actions: torch.Tensor
-                           ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Log-probability and entropy of a product of heads; ``actions`` is (..., len(heads)).
-
-    A head whose mask depended on an earlier head's draw (y given x) was stored
-    with that mask, so the product is the exact autoregressive likelihood.
-    """
-    log_prob = sum(d.log_prob(actions[..., i]) for i, d in enumerate(dists))
-    entropy = sum(d.entropy() for d in dists)
-    return log_prob, entropy

@@ -71,16 +71,15 @@ class StackedMLP(nn.Module):
 class ActorCritic(nn.Module):
     """A population of independent actor-critic pairs, one per agent.
 
-    The actor emits the concatenated logits of ``heads`` categorical heads
-    (one head of all (x, y) pairs in paper mode; (offset, y) for the default
-    controller's UEs); the critic emits one value.
+    The actor emits the logits of one categorical over ``num_actions`` choices (all
+    (x, y) pairs in paper mode; (offset, y) pairs for the default controller's UEs;
+    X for its groups); the critic emits one value.
     """
 
-    def __init__(self, num_agents: int, obs_dim: int, heads: tuple[int, ...],
+    def __init__(self, num_agents: int, obs_dim: int, num_actions: int,
                  hidden: tuple[int, ...], generator: torch.Generator | None = None) -> None:
         super().__init__()
-        self.heads = heads
-        self.actor = StackedMLP(num_agents, obs_dim, hidden, sum(heads), ACTOR_GAIN, generator)
+        self.actor = StackedMLP(num_agents, obs_dim, hidden, num_actions, ACTOR_GAIN, generator)
         self.critic = StackedMLP(num_agents, obs_dim, hidden, 1, CRITIC_GAIN, generator)
 
     @property
@@ -92,7 +91,7 @@ class ActorCritic(nn.Module):
         return self.critic(obs).squeeze(-1)
 
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Logits (A, B, sum(heads)) and values (A, B)."""
+        """Logits (A, B, num_actions) and values (A, B)."""
         return self.actor(obs), self.value(obs)
 
 

@@ -193,7 +193,7 @@ class HybridnetParallelEnv(ParallelEnv):
         """Every UE's observation (N, ue_dim), clipped to :func:`observation_bounds`."""
         assert self._state is not None
         state = as_batch(self._state)
-        rows, group_obs = self.features.groups(state)
+        rows, group_obs = self.features.groups(state, self.features.fluid_plan(state))
         obs = self.features.ue(state, rows, group_obs, None)[:, 0]
         return np.clip(obs, self._low, self._high).astype(np.float32)
 
@@ -288,7 +288,7 @@ class HybridnetParallelEnv(ParallelEnv):
         else:
             assert self._conditions is not None
             out = evaluate(self.params, self._state, x, y)
-            own = self.params.reward.objective(out.qos, out.delay_s, out.own_energy_j)  # N = 1
+            own = self.params.reward.own(out.qos, out.delay_s, out.own_energy_j)
             reward, reported = float(out.reward), np.array([self._slot])
             last = self._slot + 1 >= self.scenario.sim.slots
             next_state = None if last else self._conditions.slot(self._slot + 1)
@@ -317,7 +317,7 @@ class HybridnetParallelEnv(ParallelEnv):
         return self._last if self.render_mode == "ansi" else None
 
     def close(self) -> None:
-        """Stop a DES episode still under way (its thread); nothing to release otherwise."""
+        """Stop a DES episode still under way; nothing to release otherwise."""
         if self._des is not None:
             self._des.close()
             self._des = None

@@ -14,6 +14,8 @@ below this package and cannot import it.
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import os
 import sys
@@ -61,23 +63,57 @@ def cache_dir() -> Path:
     return Path(root) if root else Path.home() / ".cache" / "hybridnet"
 
 
-TRAINING_REVISION = 5
-"""Raised whenever a change to the code makes training learn something else (2: the
-fluid teacher spreads the overload of a cell no decision keeps stable; 3: the actors
-observe the ES price; 4: an overloaded cell plans
-the ES to what its backlog leaves of the slot; 5: a group observes the X its
-fluid plan gives it), so that a
-controller cached by older code is trained again instead of being reused."""
+TRAINING_SOURCES = ("model", "policies", "prompts", "rl", "scenario", "sim", "data",
+                    "metrics.py", "registry.py", "threads.py")
+"""The parts of the package (under hybridnet/) a trained controller depends on: what
+training runs, the model it scores with and the data it reads."""
+
+
+@functools.cache
+def training_code_hash() -> str:
+    """Hash of :data:`TRAINING_SOURCES`: each module's syntax tree without its docstrings
+    (so a comment or a docstring retrains nothing), each data file's bytes.
+
+    Part of the cache key, so that a controller cached by other training code is
+    trained again instead of being reused.
+    """
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for name in TRAINING_SOURCES:
+        part = root / name
+        files = sorted(p for p in part.rglob("*") if p.is_file()) if part.is_dir() else [part]
+        for path in files:
+            if path.suffix == ".pyc" or "__pycache__" in path.parts:
+                continue
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(_code_of(path) if path.suffix == ".py" else path.read_bytes())
+    return digest.hexdigest()
+
+
+def _code_of(path: Path) -> bytes:
+    """A module's syntax tree with its docstrings left out, as bytes."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list):
+            node.body = [statement for statement in body if not _is_docstring(statement)]
+    return ast.dump(tree).encode()
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    """A bare string: a docstring, or an attribute's docstring after an assignment."""
+    return (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str))
 
 
 def scenario_key(scenario: Scenario) -> str:
-    """Hash of the resolved scenario that training depends on, and of TRAINING_REVISION.
+    """Hash of the resolved scenario that training depends on, and of the training code.
 
     Everything counts except what only evaluation runs read (``[sim] seed``,
     ``slots``, ``policy``, ``engine`` and ``dpp_v``: training draws from ``[train] seed``
     and plays ``train.episode_slots``) and the comment naming the source file,
     so the same scenario read from two paths, or run for another number of
-    slots, shares its controller.
+    slots, shares its controller; the code is :func:`training_code_hash`.
     """
     resolved = resolve_references(scenario)
     raw = to_dict(resolved)
@@ -86,7 +122,7 @@ def scenario_key(scenario: Scenario) -> str:
                                                              "dpp_v")})
     text = to_toml(from_dict(raw, "<key>"))
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
-    body += f"\nrevision = {TRAINING_REVISION}"
+    body += f"\ncode = {training_code_hash()}"
     return hashlib.sha256(body.encode()).hexdigest()[:20]
 
 

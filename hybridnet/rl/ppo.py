@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hybridnet.rl.distributions import MaskedCategorical, joint_log_prob_entropy, split_heads
+from hybridnet.rl.distributions import MaskedCategorical
 from hybridnet.rl.networks import ActorCritic, clip_grad_norm_per_agent_
 
 CHUNK_SAMPLES = 4096
@@ -42,14 +42,14 @@ class Samples:
 
     obs: torch.Tensor
     masks: torch.Tensor
-    """Feasible choices of every head, concatenated (A, B, sum(heads)), as used when acting."""
+    """Feasible choices (A, B, num_actions), as used when acting."""
     actions: torch.Tensor
-    """One index per head (A, B, H)."""
+    """The choice made (A, B)."""
     log_probs: torch.Tensor
     advantages: torch.Tensor
     returns: torch.Tensor
     targets: torch.Tensor
-    """The teacher's choice (A, B), one index of the joint head, or -1 where there is none."""
+    """The teacher's choice (A, B), or -1 where there is none."""
 
     @staticmethod
     def concat(parts: list[Samples]) -> Samples:
@@ -65,21 +65,28 @@ class Samples:
         keep = torch.randperm(num, generator=generator)[:size]
         return Samples(*(getattr(self, f)[:, keep] for f in Samples.__dataclass_fields__))
 
+    def take(self, agents: slice, idx: torch.Tensor) -> Samples:
+        """The samples ``idx`` of the agents ``agents``."""
+        return Samples(*(getattr(self, f)[agents][:, idx] for f in Samples.__dataclass_fields__))
+
     def to(self, device: torch.device) -> Samples:
         return Samples(*(getattr(self, f).to(device) for f in Samples.__dataclass_fields__))
 
 
-def gae(rewards: np.ndarray, values: np.ndarray, gamma: float, lam: float
-        ) -> tuple[np.ndarray, np.ndarray]:
-    """Advantages and returns of whole episodes (..., T); the last step is terminal.
+def gae(rewards: np.ndarray, values: np.ndarray, gamma: float, lam: float,
+        last_values: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Advantages and returns of episodes (..., T), GAE(gamma, lambda).
 
-    An episode ends after a fixed number of slots; we treat that end as terminal
-    (no bootstrap), as the paper's episodic training does.
+    ``last_values`` (...) is the critic's value of the state after the last step. An
+    episode ends at a time limit (a number of slots), not in a terminal state: the
+    queues and the next slot go on, so the return past the end is bootstrapped from
+    it, as CleanRL's ppo.py bootstraps a rollout's end. None: the end is terminal.
     """
     advantages = np.zeros_like(rewards)
     last = np.zeros(rewards.shape[:-1])
+    end_value = 0.0 if last_values is None else last_values
     for t in reversed(range(rewards.shape[-1])):
-        next_value = values[..., t + 1] if t + 1 < rewards.shape[-1] else 0.0
+        next_value = values[..., t + 1] if t + 1 < rewards.shape[-1] else end_value
         delta = rewards[..., t] + gamma * next_value - values[..., t]
         last = delta + gamma * lam * last
         advantages[..., t] = last
@@ -139,16 +146,43 @@ class RewardScaler:
         self.count = np.asarray(state["count"], dtype=float).copy()
 
 
-def _imitation_loss(dists: list[MaskedCategorical], targets: torch.Tensor) -> torch.Tensor:
+def _imitation_loss(dist: MaskedCategorical, targets: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy of the teacher's choices, per agent (A,): the imitation term.
 
-    A teacher names one index of a single-head actor; samples without one
-    (target -1) count for nothing.
+    Samples without a teacher's choice (target -1) count for nothing.
     """
-    (dist,) = dists
     has = targets >= 0
     log_prob = dist.log_prob(targets.clamp(min=0))
     return -(log_prob * has).sum(1) / has.sum(1).clamp(min=1)
+
+
+def minibatch_loss(logits: torch.Tensor, newvalue: torch.Tensor, mb: Samples,
+                   settings: PpoSettings) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Each agent's PPO loss on one minibatch (A,), as CleanRL's ppo.py builds it, and its
+    diagnostics (A, ...); ``logits`` and ``newvalue`` are the networks' outputs on ``mb.obs``."""
+    dist = MaskedCategorical(logits, mb.masks)
+    newlogprob, entropy = dist.log_prob(mb.actions), dist.entropy()
+    logratio = newlogprob - mb.log_probs
+    ratio = logratio.exp()
+    mb_advantages = mb.advantages
+    if settings.advantage_norm:
+        # Per agent: each learner normalises its own minibatch.
+        mb_advantages = (mb_advantages - mb_advantages.mean(1, keepdim=True)) / (
+            mb_advantages.std(1, keepdim=True, correction=0) + 1e-8)
+    # eq. (21): L = E[min(r A, clip(r, 1 - eps, 1 + eps) A)], maximised.
+    surrogate = torch.min(ratio * mb_advantages,
+                          ratio.clamp(1 - settings.clip, 1 + settings.clip) * mb_advantages)
+    pg_loss = -surrogate.mean(1)
+    v_loss = 0.5 * (newvalue - mb.returns).pow(2).mean(1)
+    entropy_loss = entropy.mean(1)
+    loss = pg_loss - settings.entropy_coef * entropy_loss + settings.value_coef * v_loss
+    if settings.imitation_coef > 0:
+        loss = loss + settings.imitation_coef * _imitation_loss(dist, mb.targets)
+    with torch.no_grad():
+        stats = {"policy_loss": pg_loss, "value_loss": v_loss, "entropy": entropy_loss,
+                 "approx_kl": (ratio - 1) - logratio,
+                 "clip_fraction": ((ratio - 1).abs() > settings.clip).float()}
+    return loss, stats
 
 
 def ppo_update(model: ActorCritic, optimizer: torch.optim.Optimizer, samples: Samples,
@@ -170,48 +204,21 @@ def ppo_update(model: ActorCritic, optimizer: torch.optim.Optimizer, samples: Sa
     minibatches = max(1, -(-num // settings.batch_size))
     per_chunk = max(1, CHUNK_SAMPLES // -(-num // minibatches))
     chunks = [slice(a, min(a + per_chunk, num_agents)) for a in range(0, num_agents, per_chunk)]
-    stats: dict[str, list[float]] = {"policy_loss": [], "value_loss": [], "entropy": [],
-                                     "approx_kl": [], "clip_fraction": []}
+    stats: dict[str, list[float]] = {}
     for _ in range(settings.epochs):
         order = torch.randperm(num, generator=generator).to(samples.obs.device)
         for idx in order.tensor_split(minibatches):
             for agents in chunks:
+                mb = samples.take(agents, idx)
                 leaves = {k: p[agents].detach().requires_grad_() for k, p in named.items()}
-                logits, values = torch.func.functional_call(model, leaves,
-                                                            (samples.obs[agents][:, idx],))
-                dists = split_heads(logits, samples.masks[agents][:, idx], model.heads)
-                log_prob, entropy = joint_log_prob_entropy(dists,
-                                                           samples.actions[agents][:, idx])
-                log_ratio = log_prob - samples.log_probs[agents][:, idx]
-                ratio = log_ratio.exp()
-                adv = samples.advantages[agents][:, idx]
-                if settings.advantage_norm:
-                    # Per agent: each learner normalises its own minibatch.
-                    adv = (adv - adv.mean(1, keepdim=True)) / (
-                        adv.std(1, keepdim=True, correction=0) + 1e-8)
-                # eq. (21): L = E[min(r A, clip(r, 1 - eps, 1 + eps) A)], maximised.
-                surrogate = torch.min(ratio * adv,
-                                      ratio.clamp(1 - settings.clip, 1 + settings.clip) * adv)
-                policy_loss = -surrogate.mean(1)
-                value_loss = 0.5 * (values - samples.returns[agents][:, idx]).pow(2).mean(1)
-                entropy_mean = entropy.mean(1)
+                logits, newvalue = torch.func.functional_call(model, leaves, (mb.obs,))
+                loss, mb_stats = minibatch_loss(logits, newvalue, mb, settings)
                 # Each agent's own loss; their sum gives every agent its own gradient.
-                loss = (policy_loss - settings.entropy_coef * entropy_mean
-                        + settings.value_coef * value_loss)
-                if settings.imitation_coef > 0:
-                    loss = loss + settings.imitation_coef * _imitation_loss(
-                        dists, samples.targets[agents][:, idx])
                 grads = torch.autograd.grad(loss.sum(), list(leaves.values()))
                 for p, g in zip(named.values(), grads, strict=True):
                     p.grad[agents] = g
-                with torch.no_grad():
-                    n = agents.stop - agents.start
-                    stats["policy_loss"].append(policy_loss.mean().item() * n)
-                    stats["value_loss"].append(value_loss.mean().item() * n)
-                    stats["entropy"].append(entropy_mean.mean().item() * n)
-                    stats["approx_kl"].append(((ratio - 1) - log_ratio).mean().item() * n)
-                    stats["clip_fraction"].append(
-                        ((ratio - 1).abs() > settings.clip).float().mean().item() * n)
+                for name, value in mb_stats.items():
+                    stats.setdefault(name, []).append(value.mean().item() * len(value))
             clip_grad_norm_per_agent_(list(named.values()), settings.max_grad_norm)
             optimizer.step()
     steps = settings.epochs * minibatches

@@ -2,8 +2,9 @@
 
 On the closed form the whole episode is decided in one batched call, which is
 exact because an action never changes the next slot's conditions; on the DES
-the controller process asks the actors slot by slot and what the network
-measured (queueing included) is what they learn from.
+the run is stepped slot by slot (:class:`~hybridnet.sim.stepped.SteppedDes`),
+the actors asked between two slots, and what the network measured (queueing
+included) is what they learn from.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from hybridnet.policies.fluid import PlannedSlots
 from hybridnet.policies.oracle import SlotSolution
 from hybridnet.rl.controller import Decision, GroupRows, HidController, LevelStep, stack_slots
 from hybridnet.scenario import Scenario
-from hybridnet.sim import simulate_des
 from hybridnet.sim.conditions import Conditions
+from hybridnet.sim.engine import collector_paused
+from hybridnet.sim.stepped import SteppedDes
+from hybridnet.sim.trace import own_energy_j
 
 
 @dataclass
@@ -38,9 +41,10 @@ class EpisodeOutcome:
     """Per group (S, M)."""
     reward: np.ndarray
     """Per slot (S,), eq. (17a)."""
-    teacher: SlotSolution | None = None
-    """The fluid policy's solution of every slot (S), where the actors observed its price
-    while deciding (on the DES): the same as solving the stacked slots again."""
+    next_state: SlotState | None = None
+    """The state the slot after the episode's last would be decided on (its queues
+    included), where it was asked for: the episode ends at a time limit, and training
+    bootstraps the return past it from the critics' value of this state."""
 
 
 def _concat_steps(steps: list[LevelStep], shared_ues: int | None = None) -> LevelStep:
@@ -80,45 +84,25 @@ def _concat_decisions(decisions: list[Decision]) -> Decision:
         group=None if first.group is None else _concat_steps([d.group for d in decisions]),
         rows=rows,
         bound=None if first.bound is None else np.concatenate([d.bound for d in decisions]),
+        fluid=_concat_solutions([d.fluid for d in decisions]),
     )
 
 
-class RecordingPolicy:
-    """The DES controller's policy while training: sample, and remember what was seen and done."""
-
-    name = "hid"
-
-    def __init__(self, controller: HidController, generator: torch.Generator,
-                 explore: np.random.Generator | None) -> None:
-        self.controller = controller
-        self.generator = generator
-        self.explore = explore
-        self.states: list[SlotState] = []
-        self.decisions: list[Decision] = []
-        self.teacher: list[SlotSolution | None] = []
-
-    def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
-        decision = self.controller.act(state, greedy=False, generator=self.generator,
-                                       random_bound=self.explore, values=True)
-        self.states.append(state)
-        self.decisions.append(decision)
-        self.teacher.append(self.controller.features.last_fluid)
-        return decision.x[0], decision.y[0]
-
-
-
 def play_closed(controller: HidController, params: ModelParams, scenario: Scenario, seed: int,
-                generator: torch.Generator, explore: np.random.Generator | None
-                ) -> tuple[Decision, EpisodeOutcome]:
-    """One episode of ``scenario`` decided in one batched call and scored in closed form."""
-    states = stack_slots(list(Conditions(scenario, seed).slots()))
+                generator: torch.Generator, explore: np.random.Generator | None,
+                next_state: bool = False) -> tuple[Decision, EpisodeOutcome]:
+    """One episode of ``scenario`` decided in one batched call and scored in closed form
+    (with ``next_state``, the slot after it drawn too)."""
+    conditions = Conditions(scenario, seed)
+    states = stack_slots(list(conditions.slots()))
     decision = controller.act(states, greedy=False, generator=generator, random_bound=explore,
                               values=True)
     out = evaluate(params, states, decision.x, decision.y)
     return decision, EpisodeOutcome(
         states=states, qos=out.qos, delay_s=out.delay_s,
-        own_energy_j=out.e_es_j + out.e_tx_j + out.e_ue_j,
+        own_energy_j=out.own_energy_j,
         common_energy_j=out.e_common_j, reward=out.reward,
+        next_state=conditions.slot(scenario.sim.slots) if next_state else None,
     )
 
 
@@ -130,41 +114,50 @@ def episode_slots(scenario: Scenario, seed: int) -> SlotState:
 
 def play_des(controller: HidController, scenario: Scenario, seed: int,
              generator: torch.Generator, explore: np.random.Generator | None,
-             planned: PlannedSlots | None = None) -> tuple[Decision, EpisodeOutcome]:
+             planned: PlannedSlots | None = None, next_state: bool = False
+             ) -> tuple[Decision, EpisodeOutcome]:
     """One episode of ``scenario`` on the DES, the actors asked slot by slot.
 
     ``planned``: the fluid policy's plans of the episode's slots
     (:meth:`~hybridnet.policies.fluid.FluidPolicy.plan_ahead`), solved here if not given.
+    ``next_state``: also observe the state the slot after the last is decided on.
     """
-    if controller.features.queues:
-        fluid = controller.features.fluid
-        fluid.prepared = (fluid.plan_ahead(episode_slots(scenario, seed)) if planned is None
-                          else planned)
-    policy = RecordingPolicy(controller, generator, explore)
-    result = simulate_des(scenario, policy, seed)
-    states = stack_slots(policy.states)
+    if planned is None and controller.features.sees_queues:
+        planned = controller.features.fluid.plan_ahead(episode_slots(scenario, seed))
+    end: list[SlotState] = []
+    des = SteppedDes(scenario, seed, 0, observe_end=end.append if next_state else None)
+    seen: list[SlotState] = []
+    decisions: list[Decision] = []
+    with collector_paused():
+        while des.state is not None:
+            decision = controller.act(des.state, greedy=False, generator=generator,
+                                      random_bound=explore, values=True, planned=planned)
+            seen.append(des.state)
+            decisions.append(decision)
+            des.decide(decision.x[0], decision.y[0])
+    result = des.result()
+    states = stack_slots(seen)
     s_count, n = states.phi.shape
     ues = result.ues.sort_values(["slot", "ue"])
 
-    def per_ue(columns: list[str]) -> np.ndarray:
-        return ues[columns].to_numpy().sum(1).reshape(s_count, n)
+    def per_ue(column: str) -> np.ndarray:
+        return ues[column].to_numpy().reshape(s_count, n)
 
     common = np.zeros((s_count, states.num_groups))
     g = result.groups
     common[g["slot"].to_numpy(), g["group"].to_numpy()] = g["e_common_j"].to_numpy()
-    return _concat_decisions(policy.decisions), EpisodeOutcome(
-        states=states, qos=per_ue(["qos"]), delay_s=per_ue(["delay_s"]),
-        own_energy_j=per_ue(["e_es_j", "e_tx_j", "e_ue_j"]), common_energy_j=common,
+    return _concat_decisions(decisions), EpisodeOutcome(
+        states=states, qos=per_ue("qos"), delay_s=per_ue("delay_s"),
+        own_energy_j=own_energy_j(ues).to_numpy().reshape(s_count, n), common_energy_j=common,
         reward=result.slots.sort_values("slot")["reward"].to_numpy(),
-        teacher=_concat_solutions(policy.teacher, states.num_groups),
+        next_state=end[0] if end else None,
     )
 
 
-def _concat_solutions(parts: list[SlotSolution | None], num_groups: int
-                      ) -> SlotSolution | None:
-    """Per-slot solutions (each of a batch of one) as one batch; None unless all are there
-    and of ``num_groups`` groups (the stacked slots' count)."""
-    if not parts or any(p is None or p.group_bound.shape[-1] != num_groups for p in parts):
+def _concat_solutions(parts: list[SlotSolution | None]) -> SlotSolution | None:
+    """Per-slot solutions (each of a batch of one) as one batch; None where there are none
+    (actors that see no queues observe no fluid solution)."""
+    if not parts or any(p is None for p in parts):
         return None
     done = [p for p in parts if p is not None]
     return SlotSolution(group_bound=np.concatenate([p.group_bound for p in done]),

@@ -7,15 +7,9 @@ the closed-form model: exact, because an action never changes the next
 slot's conditions. With ``engine = "des"`` the same actors drive the SimPy
 network slot by slot and learn from what the DES measured (queueing included).
 
-Rewards:
-
-- ``paper`` mode: every UE actor gets the slot's reward (17a), the shared team
-  reward (20) of the paper's HID.
-- ``default`` mode: UE n gets its own terms of (17a),
-  ``w1 Q_n / Q_ref - w2 T_n / T_ref - w3 E_n / E_ref`` (T_n includes waiting for
-  X_m), and the group actor gets its group's terms (members' plus the common
-  phase's energy) per member. The sum over UEs and groups is N times the slot
-  reward, so nothing is rewarded that the objective does not reward.
+Rewards are :mod:`hybridnet.rl.rewards`' streams, the teacher's targets
+:mod:`hybridnet.rl.teacher`'s, and on the DES the next episode's slots are solved
+ahead by :mod:`hybridnet.rl.prefetch`.
 
 Why two modes: under the team reward, X_m is a max over the ~25 independent
 actors of a group. Early exploration pushes it up, and pulling it down needs
@@ -46,31 +40,32 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import signal
-import threading
-import zlib
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from hybridnet.errors import HybridnetError, Terminated
+from hybridnet.errors import HybridnetError
 from hybridnet.metrics import slot_means
-from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import resolve_references
 from hybridnet.model.slot import SlotState
-from hybridnet.policies.fluid import FluidPolicy, PlannedSlots
+from hybridnet.policies.fluid import FluidPolicy
 from hybridnet.policies.oracle import OraclePolicy, SlotSolution
 from hybridnet.rl.controller import Decision, HidController, LevelStep
 from hybridnet.rl.ppo import PpoSettings, RewardScaler, Samples, gae, ppo_update
+from hybridnet.rl.prefetch import Prefetcher, mean_reward
+from hybridnet.rl.rewards import Streams, group_streams, ue_streams
 from hybridnet.rl.rollout import EpisodeOutcome, episode_slots, play_closed, play_des
+from hybridnet.rl.runtime import deferred_interrupt, derive_seed, resolve_device
+from hybridnet.rl.teacher import teacher_solution, teacher_targets
 from hybridnet.scenario import Scenario
 from hybridnet.threads import torch_threads
+
+__all__ = ["HISTORY_COLUMNS", "TRAINING_KEYS", "Trainer", "deferred_interrupt", "derive_seed",
+           "history_row", "resolve_device"]
 
 HISTORY_COLUMNS = ("episode", "reward", "qos", "delay_s", "energy_j", "oracle_reward",
                    "optimality_gap")
@@ -85,45 +80,6 @@ TRAINING_KEYS: dict[str, type] = {"episodes_done": int, "updates_done": int,
 """The entries of ``Trainer.state_dict()["training"]`` and the type each has."""
 
 
-def derive_seed(root: int, purpose: str, index: int = 0) -> int:
-    """A 63-bit seed for ``purpose`` number ``index`` under ``root``: independent streams."""
-    seq = np.random.SeedSequence([root, zlib.crc32(purpose.encode()), index])
-    return int(seq.generate_state(1, np.uint64)[0] >> np.uint64(1))
-
-
-@contextmanager
-def deferred_interrupt() -> Iterator[None]:
-    """Hold back Ctrl-C (SIGINT) and SIGTERM until the block is done; raise them afterwards.
-
-    SIGTERM is raised as :class:`~hybridnet.errors.Terminated`, a KeyboardInterrupt,
-    so both leave the trainer between two episodes. Only the main thread can
-    handle signals; elsewhere the block runs as is.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-    handled = (signal.SIGINT, signal.SIGTERM)
-    previous = {signum: signal.signal(signum, lambda signum, _frame: received.append(signum))
-                for signum in handled}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    if signal.SIGTERM in received:
-        raise Terminated
-    if received:
-        raise KeyboardInterrupt
-
-
-def resolve_device(name: str) -> torch.device:
-    """``cpu``, or for ``auto`` the first GPU when torch sees one."""
-    if name == "auto" and torch.cuda.is_available():
-        return torch.device("cuda")
-    return torch.device("cpu")
-
-
 class Trainer:
     """The training state of one HID controller, advanced one episode at a time."""
 
@@ -131,22 +87,12 @@ class Trainer:
         self.scenario = resolve_references(scenario)
         tr = self.scenario.train
         self.params = ModelParams.from_scenario(self.scenario)
-        self.oracle = OraclePolicy(self.scenario.steps, self.params)
-        # The teacher on the DES, where the oracle's decisions would overload the queues.
-        self.fluid: FluidPolicy | None = None
+        self.oracle = OraclePolicy.from_scenario(self.scenario)
+        # On the DES, the next episode's fluid plans and oracle reward, solved ahead.
+        self._prefetch: Prefetcher | None = None
         if tr.engine == "des":
-            self.fluid = FluidPolicy(self.scenario.steps, self.params,
-                                       self.scenario.sim.slot_s,
-                                       self.scenario.edge.backlog_units)
-        # The next episode's fluid plans and oracle reward, solved on a second thread while
-        # this one plays (by policies of its own: a policy's buffers are not shared).
-        self._planner: FluidPolicy | None = None
-        self._planning: tuple[int, Future[tuple[PlannedSlots, SlotSolution, float]]] | None = (
-            None)
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="fluid-plans")  # lazy thread
-        if tr.engine == "des":
-            self._planner = FluidPolicy(self.scenario.steps, self.params,
-                                        self.scenario.sim.slot_s, self.scenario.edge.compute_units)
+            self._prefetch = Prefetcher(FluidPolicy.from_scenario(self.scenario), self.params,
+                                        self._episode_slots)
         self.device = resolve_device(tr.device)
         init = torch.Generator().manual_seed(derive_seed(tr.seed, "init"))
         # Orthogonal init runs a QR decomposition whose last bits depend on the
@@ -223,29 +169,26 @@ class Trainer:
             self.optimizers[level].load_state_dict(copy.deepcopy(optimizer))
         for level, scaler in t["scalers"].items():
             self.scalers[level].load_state_dict({k: v.numpy() for k, v in scaler.items()})
-        self.buffer = {level: [Samples(**part) for part in parts]
+        self.buffer = {level: [_samples_of(part) for part in parts]
                        for level, parts in t["buffer"].items()}
         self.history = [dict(row) for row in t["history"]]
 
     # ------------------------------------------------------------------ learning
 
-    def _own_terms(self, out: EpisodeOutcome) -> np.ndarray:
-        """Each UE's own share of (17a) times N, (S, N)."""
-        return self.params.reward.objective(out.qos, out.delay_s, out.own_energy_j)  # N = 1
-
-    def _samples(self, level: str, step: LevelStep, rewards: np.ndarray, values: np.ndarray,
-                 valid: np.ndarray, pick: tuple[np.ndarray, np.ndarray],
+    def _samples(self, level: str, step: LevelStep, streams: Streams,
                  targets: np.ndarray | None) -> Samples:
-        """Scale rewards (learners, R, S), run GAE along the slots, keep the ``pick`` entries.
+        """Scale the rewards, run GAE along the slots, keep the samples' entries.
 
-        ``pick`` = (stream, slot) indices, in the order of ``step``'s samples;
-        ``targets`` the teacher's choices in that order (None: no teacher).
+        ``targets``: the teacher's choices in the order of ``step``'s samples (None: no
+        teacher).
         """
         if targets is None:
             targets = np.full(step.log_probs.shape, -1)
+        rewards, pick = streams.rewards, streams.pick
         if self.scenario.train.reward_scaling:
-            rewards = self.scalers[level].scale_episode(rewards, valid)
-        adv, ret = gae(rewards, values, self.gamma, self.scenario.train.gae_lambda)
+            rewards = self.scalers[level].scale_episode(rewards, streams.valid)
+        adv, ret = gae(rewards, streams.values, self.gamma, self.scenario.train.gae_lambda,
+                       streams.last_values)
         return Samples(obs=step.obs.cpu(), masks=step.masks.cpu(), actions=step.actions.cpu(),
                        log_probs=step.log_probs.cpu(),
                        advantages=torch.as_tensor(adv[:, pick[0], pick[1]], dtype=torch.float32),
@@ -253,62 +196,27 @@ class Trainer:
                        targets=torch.as_tensor(targets, dtype=torch.long).reshape(
                            step.log_probs.shape))
 
-    def _teacher(self, decision: Decision, solution: SlotSolution
-                 ) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """The teacher's choices for the default mode's actors, or None without imitation.
+    def _collect(self, decision: Decision, out: EpisodeOutcome, teacher: SlotSolution) -> None:
+        """Turn one episode into PPO samples for each population of actors.
 
-        A UE's target is its exact best response to the bound X_m its group
-        actually drew (so it is right whatever the group actor did); the group
-        actor's target is the teacher's X_m. Both in the order the actors acted.
+        The episode ends at a time limit; with gamma > 0 the return past it is
+        bootstrapped from the critics' values of the state after the last slot.
         """
-        if self.settings.imitation_coef <= 0 or decision.bound is None:
-            return None, None
-        num_y = self.controller.num_y
-        x, y = solution.respond(decision.bound)
-        ue_targets = ((decision.bound - x) * num_y + y).T.reshape(1, -1)
-        group_targets = None
-        if decision.group is not None and decision.rows is not None:
-            group_targets = solution.group_bound[decision.rows.slot, decision.rows.group]
-        return ue_targets, group_targets
-
-    def _collect(self, decision: Decision, out: EpisodeOutcome, solution: SlotSolution) -> None:
-        """Turn one episode into PPO samples for each population of actors."""
-        ue_targets, group_targets = self._teacher(decision, solution)
-        assert decision.ue.values is not None
-        s_count, n = out.states.phi.shape
-        if self.controller.mode == "paper":
-            # N learners, one reward stream each, their samples the slots.
-            ue_values = decision.ue.values.cpu().numpy()[:, None, :]        # (N, 1, S)
-            rewards = np.broadcast_to(out.reward, (n, 1, s_count)).copy()
-            pick = (np.zeros(s_count, dtype=int), np.arange(s_count))
-        else:
-            # One shared learner, N reward streams; samples ordered UE-major as acted.
-            ue_values = decision.ue.values.cpu().numpy().reshape(1, n, s_count)
-            rewards = self._own_terms(out).T[None]
-            pick = (np.repeat(np.arange(n), s_count), np.tile(np.arange(s_count), n))
-        self.buffer["ue"].append(self._samples("ue", decision.ue, rewards, ue_values,
-                                               np.ones_like(rewards, dtype=bool), pick,
-                                               ue_targets))
-        if decision.group is None:
-            return
-        assert decision.rows is not None and decision.group.values is not None
-        rows = decision.rows
-        m = out.common_energy_j.shape[1]
-        group_total = np.zeros((s_count, m))
-        np.add.at(group_total, (np.arange(s_count)[:, None], out.states.group),
-                  self._own_terms(out))
-        group_total -= self.params.reward.energy_term(out.common_energy_j)
-        # Dense (group, slot) streams so GAE follows a group through the episode; a
-        # group empty in a slot is no sample and does not move the reward statistics.
-        where = (rows.group, rows.slot)
-        valid = np.zeros((1, m, s_count), dtype=bool)
-        valid[0][where] = True
-        rewards = np.zeros((1, m, s_count))
-        rewards[0][where] = group_total[rows.slot, rows.group] / rows.members
-        values = np.zeros((1, m, s_count))
-        values[0][where] = decision.group.values.cpu().numpy()[0]
-        self.buffer["group"].append(self._samples("group", decision.group, rewards, values,
-                                                  valid, where, group_targets))
+        final = None
+        if out.next_state is not None:
+            final = self.controller.act(out.next_state, greedy=True, values=True)
+        ue_targets, group_targets = None, None
+        if self.settings.imitation_coef > 0:
+            ue_targets, group_targets = teacher_targets(decision, teacher,
+                                                        self.controller.num_y)
+        reward = self.params.reward
+        self.buffer["ue"].append(self._samples(
+            "ue", decision.ue, ue_streams(self.controller.mode, reward, decision, out, final),
+            ue_targets))
+        if decision.group is not None:
+            self.buffer["group"].append(self._samples(
+                "group", decision.group, group_streams(reward, decision, out, final),
+                group_targets))
 
     def _update(self) -> None:
         generator = torch.Generator().manual_seed(
@@ -353,27 +261,22 @@ class Trainer:
         share = tr.bound_exploration * max(0.0, 1.0 - e / tr.episodes)
         if self.controller.mode == "default" and draws.random() < share:
             explore = draws
-        ahead = None
+        ahead = None if self._prefetch is None else self._prefetch.take(e, tr.episodes)
         if tr.engine == "des":
-            ahead = self._ahead(e)
             decision, out = play_des(self.controller, self.episode_scenario, seed, generator,
-                                     explore, None if ahead is None else ahead[0])
+                                     explore, None if ahead is None else ahead[0],
+                                     next_state=self.gamma > 0)
         else:
             decision, out = play_closed(self.controller, self.params, self.episode_scenario,
-                                        seed, generator, explore)
+                                        seed, generator, explore, next_state=self.gamma > 0)
         if ahead is None:
-            solution = self.oracle.solve(out.states)
-            oracle = _mean_reward(self.params, out.states, solution)
+            optimum = self.oracle.solve(out.states)
+            oracle = mean_reward(self.params, out.states, optimum)
         else:
-            _, solution, oracle = ahead
-        means = slot_means(out.qos.sum(1), out.delay_s.sum(1),
-                           out.own_energy_j.sum(1) + out.common_energy_j.sum(1), out.reward)
-        row = {"episode": e, **means, "oracle_reward": oracle,
-               "optimality_gap": oracle - means["reward"]}
-        if self.fluid is not None and self.settings.imitation_coef > 0:
-            solution = out.teacher if out.teacher is not None else self.fluid.solve(out.states)
+            _, optimum, oracle = ahead
+        row = history_row(e, out, oracle)
         with deferred_interrupt():
-            self._collect(decision, out, solution)
+            self._collect(decision, out, teacher_solution(decision, optimum))
             self.buffered_episodes += 1
             if self.buffered_episodes >= tr.episodes_per_update:
                 self._update()
@@ -381,35 +284,10 @@ class Trainer:
             self.episodes_done += 1
         return row
 
-    def _ahead(self, episode: int) -> tuple[PlannedSlots, SlotSolution, float] | None:
-        """What a second thread solved of ``episode``'s slots while the previous episode
-        played (None if nothing: the episode solves it); starts on the next episode's.
-
-        Both depend on the slots' conditions only, which the DES draws
-        independently of the decisions: the fluid plans the actors observe
-        (:meth:`~hybridnet.policies.fluid.FluidPolicy.plan_ahead`), and the oracle's
-        solution with the reward ``training.csv`` logs of it. The thread overlaps
-        numpy work on large arrays, which releases the interpreter, with the DES,
-        which holds it: a dense.toml episode on 2 cores takes some 0.25 s less.
-        The results are the same whichever thread computes them.
-        """
-        done = None
-        if self._planning is not None and self._planning[0] == episode:
-            done = self._planning[1].result()
-        self._planning = None
-        tr = self.scenario.train
-        if self._planner is not None and episode + 1 < tr.episodes:
-            slots = episode_slots(self.episode_scenario,
-                                  derive_seed(tr.seed, "slots", episode + 1))
-            self._planning = (episode + 1, self._pool.submit(self._solve_ahead, slots))
-        return done
-
-    def _solve_ahead(self, slots: SlotState) -> tuple[PlannedSlots, SlotSolution, float]:
-        """The second thread's work on an episode's slots (with policies of its own)."""
-        assert self._planner is not None
-        solution = self._planner.oracle.solve(slots)
-        return (self._planner.plan_ahead(slots), solution,
-                _mean_reward(self.params, slots, solution))
+    def _episode_slots(self, episode: int) -> SlotState:
+        """The slots training episode ``episode`` plays on the DES."""
+        return episode_slots(self.episode_scenario,
+                             derive_seed(self.scenario.train.seed, "slots", episode))
 
     def train(self, episodes: int | None = None,
               on_episode: Callable[[dict[str, float]], None] | None = None,
@@ -440,6 +318,16 @@ class Trainer:
             {"episode": "int64"})
 
 
-def _mean_reward(params: ModelParams, states: SlotState, solution: SlotSolution) -> float:
-    """The mean slot reward (17a) of ``solution``'s optimum on ``states``, in closed form."""
-    return float(evaluate(params, states, *solution.optimum(states.group)).reward.mean())
+def history_row(episode: int, out: EpisodeOutcome, oracle: float) -> dict[str, float]:
+    """The row of ``training.csv`` (:data:`HISTORY_COLUMNS`) an episode logs."""
+    means = slot_means(out.qos.sum(1), out.delay_s.sum(1),
+                       out.own_energy_j.sum(1) + out.common_energy_j.sum(1), out.reward)
+    return {"episode": episode, **means, "oracle_reward": oracle,
+            "optimality_gap": oracle - means["reward"]}
+
+
+def _samples_of(part: Mapping[str, torch.Tensor]) -> Samples:
+    """A buffered rollout as a checkpoint stores it; checkpoints written before the actors
+    lost their multi-head layout hold the actions as (A, B, 1)."""
+    actions = part["actions"]
+    return Samples(**{**part, "actions": actions.reshape(actions.shape[:2])})

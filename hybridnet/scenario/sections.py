@@ -86,8 +86,12 @@ class EdgeConfig:
 
     @property
     def backlog_units(self) -> int:
-        """What the reported ES backlog is divided by: the units (1 under ``dedicated``,
-        whose processor per task has no count)."""
+        """The ES's capacity in units as the controller sees it, the one source of it: what
+        the reported ES backlog is divided by, and what the fluid and dpp policies plan
+        and price the ES with (:meth:`FluidPolicy.from_scenario
+        <hybridnet.policies.fluid.FluidPolicy.from_scenario>`), so that a plan and the
+        backlog it is measured against count the same units. ``compute_units`` under
+        fcfs and ps; 1 under ``dedicated``, whose processor per task has no count."""
         return 1 if self.scheduler == "dedicated" else self.compute_units
 
 
@@ -179,6 +183,28 @@ class RewardConfig:
 
 
 DES_GAMMA = 0.9
+
+TRAIN_AUTO: dict[str, dict[str, float]] = {
+    "gamma": {"closed": 0.0, "des": DES_GAMMA},
+    "bound_exploration": {"closed": 0.5, "des": 0.0},
+    "shared_samples": {"closed": 512, "des": 2048},
+}
+"""What each "auto" key of [train] resolves to, per training engine (``train.engine``, itself
+auto: :func:`hybridnet.model.reference.training_engine`); the keys' help is written from it."""
+
+DEFAULT_MODE_KEYS = ("group_learning_rate", "bound_exploration", "imitation", "behind_slots",
+                     "shared_samples")
+"""[train] keys that act only in ``mode = "default"`` (paper mode has no group actor, no
+shared UE actor and no teacher)."""
+DES_ONLY_KEYS = ("behind_slots",)
+"""[train] keys that act only when training runs on the DES (``engine = "des"``)."""
+
+
+def _auto(name: str, closed_why: str, des_why: str) -> str:
+    """The "(auto: ...)" part of a [train] key's help, its values from :data:`TRAIN_AUTO`."""
+    values = TRAIN_AUTO[name]
+    return (f"(auto: {values['closed']:g} on the closed form{closed_why}; "
+            f"{values['des']:g} on the DES{des_why})")
 """``train.gamma`` on the DES: a decision's effect on the queues fades over about ten slots."""
 
 
@@ -191,9 +217,9 @@ class TrainConfig:
     "default"`` adds an ES-level group actor (one network, asked once per group)
     that picks the group's common steps X_m; one UE actor shared by every UE then
     picks each UE's offset X_m - x_n and y_n and is rewarded with that UE's own
-    terms of (17a), and both learn from the closed-form oracle too
-    (``imitation``). Under (13) a member waits for X_m anyway, so choosing X_m
-    once per group, where its cost is paid, takes away the coordination through
+    terms of (17a), and both learn from a teacher too (``imitation``): the closed-form
+    oracle, or on the DES the fluid policy. Under (13) a member waits for X_m anyway, so
+    choosing X_m once per group, where its cost is paid, takes away the coordination through
     the max in (1) that independent actors sharing one reward would need.
     docs/controller.md explains both; experiments/README.md measures them.
     """
@@ -221,11 +247,11 @@ class TrainConfig:
                                    "updates teach the actors more than a few large ones",
                                    lo=1, hi=1_000_000)
     epochs: int = key(4, "passes over each rollout per update", lo=1, hi=1000)
-    gamma: float | str = key(AUTO, "discount factor (auto: 0 on the closed form, where a "
-                             "slot's action never changes the next slot's conditions so the "
-                             "other slots' rewards would only add noise to its return; "
-                             f"{DES_GAMMA} on the DES, where work left in a queue delays the "
-                             "next slots' requests)", lo=0.0, hi=1.0, auto=True, kind="number")
+    gamma: float | str = key(AUTO, "discount factor " + _auto(
+        "gamma", ", where a slot's action never changes the next slot's conditions so the "
+        "other slots' rewards would only add noise to its return",
+        ", where work left in a queue delays the next slots' requests"),
+        lo=0.0, hi=1.0, auto=True, kind="number")
     gae_lambda: float = key(0.95, "GAE lambda", lo=0.0, hi=1.0)
     clip: float = key(0.2, "PPO clipping range epsilon of the surrogate (21)", lo=0.0, hi=10.0)
     entropy_coef: float = key(0.01, "weight of the entropy bonus in the loss", lo=0.0, hi=100.0)
@@ -242,9 +268,9 @@ class TrainConfig:
                                          "episodes in which X_m is drawn uniformly instead "
                                          "of by the group actor, so the UE actors learn their "
                                          "best response to every X_m; annealed linearly to 0 "
-                                         "at the last episode (auto: 0.5 on the closed form; "
-                                         "0 on the DES, where a random X_m floods the ES and "
-                                         "its queue outlives the episode)",
+                                         "at the last episode " + _auto(
+                                             "bound_exploration", "", ", where a random X_m "
+                                             "floods the ES and its queue outlives the episode"),
                                          lo=0.0, hi=1.0, auto=True, kind="number")
     imitation: float = key(1.0, "default mode: weight of the auxiliary imitation loss, the "
                            "cross-entropy of a teacher's choices (each UE's best response to "
@@ -265,9 +291,10 @@ class TrainConfig:
     shared_samples: int | str = key(AUTO, "default mode: decisions drawn at random from each "
                                     "rollout for the shared UE actor's update, one minibatch "
                                     "per epoch; bounds the update's cost whatever the number "
-                                    "of UEs (auto: 512 on the closed form; 2048 on the DES, "
-                                    "where an episode costs more than an update, so each "
-                                    "should teach more)", lo=1, hi=100_000_000, auto=True,
+                                    "of UEs; it replaces batch_size for that actor " + _auto(
+                                        "shared_samples", "", ", where an episode costs more "
+                                        "than an update, so each should teach more"),
+                                    lo=1, hi=100_000_000, auto=True,
                                     kind="int")
     engine: str = key(AUTO, "what evaluates the training decisions (auto: des where queues "
                       "form between slots, an fcfs or ps ES or a shared downlink; else closed, "

@@ -8,7 +8,7 @@ Chosen by ``[channel] downlink``:
 - ``shared``: ``shared_bandwidth_hz`` is split equally among the
   transmissions in progress; each is served at the Shannon rate of its share
   of the band (eq. 6 with b = band / n) and its own channel gain, recomputed
-  whenever a transmission starts or ends (a :class:`FluidServer` over bits).
+  whenever a transmission starts or ends (a :class:`SharingServer` over bits).
 
 Neither queues: a transmission starts as soon as its phase I has ended (under
 ``shared`` it slows the others down instead). The transmit energy is
@@ -25,8 +25,8 @@ from hybridnet.model.costs import downlink_rate_bps
 from hybridnet.model.physics import PhysicsParams
 from hybridnet.registry import DOWNLINKS
 from hybridnet.scenario import ChannelConfig
-from hybridnet.sim.fluid import FluidServer
 from hybridnet.sim.plan import SlotPlan
+from hybridnet.sim.sharing import SharingServer
 
 
 class Downlink(Protocol):
@@ -69,7 +69,7 @@ class SharedDownlink:
                  params: PhysicsParams) -> None:
         band_hz = config.shared_bandwidth_hz
         self.payload_bits = params.payload_bits
-        self.band = FluidServer(
+        self.band = SharingServer(
             env, lambda gains, n: downlink_rate_bps(params, gains, band_hz / n))  # eq. (6)
 
     def transmit(self, plan: SlotPlan, ue: int) -> simpy.Event:

@@ -33,8 +33,8 @@ import simpy
 
 from hybridnet.registry import EDGE_SCHEDULERS
 from hybridnet.scenario import EdgeConfig
-from hybridnet.sim.fluid import FluidServer
 from hybridnet.sim.recorder import Recorder
+from hybridnet.sim.sharing import SharingServer
 
 
 class EdgeServer(Protocol):
@@ -179,7 +179,7 @@ class SharingEdge:
     def __init__(self, env: simpy.Environment, config: EdgeConfig) -> None:
         units = float(config.compute_units)
         self.env = env
-        self.server = FluidServer(env, lambda keys, n: np.full(keys.size, min(1.0, units / n)))
+        self.server = SharingServer(env, lambda keys, n: np.full(keys.size, min(1.0, units / n)))
 
     def acquire(self, slot: int, ue: int) -> simpy.Event | None:
         return None

@@ -30,9 +30,10 @@ def _none_below(work_s: np.ndarray) -> np.ndarray:
 class QueueLedger:
     """Work booked per resource between launch and start, and what finished requests saw."""
 
-    def __init__(self, env: simpy.Environment, num_ues: int, compute_units: int) -> None:
+    def __init__(self, env: simpy.Environment, num_ues: int, backlog_units: int) -> None:
         self.env = env
-        self.compute_units = compute_units
+        self.backlog_units = backlog_units
+        """The units the ES backlog is reported per (``EdgeConfig.backlog_units``)."""
         self.es_unstarted_s = 0.0
         self.ue_unstarted_s = np.zeros(num_ues)
         self.ue_busy_until_s = np.zeros(num_ues)
@@ -62,7 +63,7 @@ class QueueLedger:
         es_backlog = _none_below(np.asarray(self.es_unstarted_s + edge.in_service_s()))
         in_flight, bits = downlink.in_flight()
         return Queues(ue_backlog_s=ue_backlog,
-                      es_backlog_s=es_backlog / self.compute_units,
+                      es_backlog_s=es_backlog / self.backlog_units,
                       downlink_in_flight=np.asarray(float(in_flight)),
                       downlink_bits=np.asarray(bits),
                       last_delay_s=self.last_delay_s.copy(), last_wait_s=self.last_wait_s.copy())

@@ -1,12 +1,12 @@
 """The DES run a slot at a time by a caller that decides between slots.
 
-SimPy's controller process asks its policy for each slot's decision in a
-plain call, in the middle of the event loop. A caller that wants to decide
-outside the loop (a PettingZoo agent's ``step``) cannot be called back
-there, so the run goes on in a thread of its own whose policy hands each
-slot's state over and waits for the decision: the two threads take turns,
-never run at once, and the run is the very run :func:`simulate_des` makes
-with the same decisions, event for event (tested).
+A caller that decides outside SimPy's event loop (a PettingZoo agent's ``step``)
+is the run's :class:`~hybridnet.sim.es_controller.ExternalPolicy`: at each
+slot the controller process hands over an event and waits for it; the caller
+steps the event loop (``env.step()``) until the controller waits, reads the
+slot's state, and succeeds the event with its decision. No thread, no
+queue: the run is the very run :func:`simulate_des` makes with the same
+decisions, event for event (tested).
 
 What a step measures is what finished during it: a request's reward is
 known once its image is done, often slots after it was decided, so each
@@ -17,25 +17,20 @@ way and reports the rest.
 
 from __future__ import annotations
 
-import queue
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import simpy
+from simpy.core import Infinity
 
 from hybridnet.errors import HybridnetError
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
 from hybridnet.scenario import Scenario
 from hybridnet.sim.engine import build_des
-
-
-class _Abandoned(Exception):
-    """Raised in the run's thread to unwind it when the caller walks away."""
-
-
-_ABANDON = object()
+from hybridnet.sim.trace import RunResult, own_energy_j
 
 
 @dataclass(frozen=True)
@@ -55,52 +50,47 @@ class SteppedDes:
 
     name = "external"
 
-    def __init__(self, scenario: Scenario, seed: int, episode: int) -> None:
+    def __init__(self, scenario: Scenario, seed: int, episode: int,
+                 observe_end: Callable[[SlotState], None] | None = None) -> None:
         self.scenario = scenario
         self._reward = ModelParams.from_scenario(scenario).reward
-        self._states: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=1)
-        self._decisions: queue.Queue[object] = queue.Queue(maxsize=1)
-        self._run = build_des(scenario, self, seed, episode=episode)
+        self._run = build_des(scenario, self, seed, episode=episode, observe_end=observe_end)
         self._reported = np.zeros(0, dtype=bool)
+        self._answer: simpy.Event | None = None
         self.state: SlotState | None = None
         """The slot waiting for a decision; None once the run is over."""
-        self._thread = threading.Thread(target=self._loop, name="hybridnet-des", daemon=True)
-        self._thread.start()
-        self._receive()
+        self._advance()
 
-    def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
-        """The run's policy, called in its thread: hand ``state`` over, wait for (x, y)."""
-        self._states.put(("state", state))
-        decision = self._decisions.get()
-        if decision is _ABANDON:
-            raise _Abandoned
-        assert isinstance(decision, tuple)
-        return decision
+    def decision_event(self, env: simpy.Environment, state: SlotState) -> simpy.Event:
+        """Called by the controller process: ``state`` waits for the event's (x, y)."""
+        self.state = state
+        self._answer = env.event()
+        return self._answer
 
-    def _loop(self) -> None:
-        try:
-            self._run.env.run()
-        except _Abandoned:
-            return
-        except BaseException as error:  # handed to the caller, who raises it
-            self._states.put(("error", error))
-            return
-        self._states.put(("done", None))
+    def _advance(self) -> None:
+        """Run the event loop until the controller waits for a decision, or to its end."""
+        env = self._run.env
+        self.state = None
+        while self.state is None and env.peek() < Infinity:
+            env.step()
 
-    def _receive(self) -> None:
-        kind, payload = self._states.get()
-        if kind == "error":
-            assert isinstance(payload, BaseException)
-            raise payload
-        self.state = payload if kind == "state" else None   # type: ignore[assignment]
+    def decide(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Decide the waiting slot; run to the next slot's start (or to the end of the run)."""
+        if self.state is None or self._answer is None:
+            raise HybridnetError("the run is over: no slot is waiting for a decision")
+        self._answer.succeed((np.asarray(x), np.asarray(y)))
+        self._advance()
 
     def step(self, x: np.ndarray, y: np.ndarray) -> Completed:
-        """Decide the waiting slot; run to the next slot's start (or to the end of the run)."""
-        if self.state is None:
-            raise HybridnetError("the run is over: no slot is waiting for a decision")
-        self._decisions.put((np.asarray(x), np.asarray(y)))
-        self._receive()
+        """:meth:`decide`, and what finished meanwhile."""
+        self.decide(x, y)
         return self._completed()
+
+    def result(self) -> RunResult:
+        """The run's records, once it is over."""
+        if self.state is not None:
+            raise HybridnetError("the run is not over: a slot is waiting for a decision")
+        return self._run.result()
 
     def _completed(self) -> Completed:
         done = self._run.recorder.completed()
@@ -110,16 +100,13 @@ class SteppedDes:
         if fresh.size == 0:
             return Completed(slots=fresh, reward=0.0, own_reward=np.zeros(n))
         ues, slots = self._run.recorder.slot_records(fresh)
-        own = self._reward.objective(
-            ues["qos"].to_numpy(), ues["delay_s"].to_numpy(),
-            (ues["e_es_j"] + ues["e_tx_j"] + ues["e_ue_j"]).to_numpy())            # N = 1
+        own = self._reward.own(ues["qos"].to_numpy(), ues["delay_s"].to_numpy(),
+                               own_energy_j(ues).to_numpy())
         per_ue = pd.Series(own).groupby(ues["ue"].to_numpy()).sum()
         return Completed(slots=fresh, reward=float(slots["reward"].sum()),
                          own_reward=per_ue.reindex(range(n), fill_value=0.0).to_numpy())
 
     def close(self) -> None:
-        """Stop the run where it is (nothing to do once it is over)."""
-        if self._thread.is_alive() and self.state is not None:
-            self.state = None
-            self._decisions.put(_ABANDON)
-        self._thread.join()
+        """Stop the run where it is: nothing runs between steps, so nothing is left to stop."""
+        self.state = None
+        self._answer = None

@@ -66,6 +66,11 @@ def queue_rows(slot: int, t_s: float, queues: Queues) -> dict[str, np.ndarray]:
     }
 
 
+def own_energy_j(ues: pd.DataFrame) -> pd.Series:
+    """Each request's own energy E_n (eq. 14): phase I on the ES, the downlink, phase II."""
+    return ues["e_es_j"] + ues["e_tx_j"] + ues["e_ue_j"]                          # eq. (14)
+
+
 def summarise_slots(ues: pd.DataFrame, groups: pd.DataFrame, reward: RewardParams,
                     num_ues: int) -> pd.DataFrame:
     """Per-slot totals (eq. 15-16) and the reward (17a) from the per-UE and per-group records."""

@@ -1,4 +1,7 @@
-"""A fluid server: one capacity shared continuously by every job in service.
+"""A sharing server: one capacity shared continuously by every job in service.
+
+(Queueing theory calls it a fluid server; hybridnet's ``fluid`` is a policy,
+:mod:`hybridnet.policies.fluid`, hence the name here.)
 
 This models a processor under processor sharing (every task in service
 progresses at once, each at its share of the capacity) and a radio band split
@@ -39,7 +42,7 @@ RateFunction = Callable[[np.ndarray, int], np.ndarray]
 """``rates(keys, n)``: the rate (work/s) of each job with these keys when n are in service."""
 
 
-class FluidServer:
+class SharingServer:
     """Serves every job at once, at rates set by who is in service."""
 
     def __init__(self, env: simpy.Environment, rates: RateFunction) -> None:

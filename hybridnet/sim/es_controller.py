@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import simpy
 
+from hybridnet.model.actions import check_decision
 from hybridnet.model.costs import common_delay_s
 from hybridnet.model.objective import group_max
 from hybridnet.model.physics import PhysicsParams
@@ -36,8 +38,21 @@ from hybridnet.sim.recorder import Recorder
 from hybridnet.sim.ue import ue_request
 
 
+@runtime_checkable
+class ExternalPolicy(Protocol):
+    """A policy that decides outside SimPy's event loop (the PettingZoo env's agents): the
+    controller waits for the event it hands over, and the caller, between two
+    ``env.step()``s, succeeds it with (x, y)."""
+
+    name: str
+
+    def decision_event(self, env: simpy.Environment, state: SlotState) -> simpy.Event:
+        """The event whose value will be slot ``state``'s (x, y)."""
+        ...
+
+
 @dataclass(frozen=True)
-class Cell:
+class CellResources:
     """The actors of the simulated cell, shared by every slot."""
 
     env: simpy.Environment
@@ -51,8 +66,9 @@ class Cell:
 class Controller:
     """Decides every slot and launches its common phases and requests."""
 
-    def __init__(self, scenario: Scenario, params: PhysicsParams, policy: Policy,
-                 conditions: Conditions, cell: Cell) -> None:
+    def __init__(self, scenario: Scenario, params: PhysicsParams,
+                 policy: Policy | ExternalPolicy, conditions: Conditions,
+                 cell: CellResources) -> None:
         self.scenario = scenario
         self.params = params
         self.policy = policy
@@ -60,25 +76,64 @@ class Controller:
         self.cell = cell
         self.arrivals = make_arrivals(scenario.sim, conditions.rngs["arrivals"])
 
-    def run(self, num_slots: int, progress: Callable[[int], None] | None
+    def run(self, num_slots: int, progress: Callable[[int], None] | None,
+            observe_end: Callable[[SlotState], None] | None = None
             ) -> Generator[simpy.Event, object, None]:
-        """The controller process: launch slot k at t_k, for k = 0 .. num_slots - 1."""
+        """The controller process: launch slot k at t_k, for k = 0 .. num_slots - 1; then,
+        with ``observe_end``, hand it the state slot num_slots would be decided on."""
         env = self.cell.env
-        for k in range(num_slots):
+        for k in range(num_slots + (observe_end is not None)):
             t_k = k * self.scenario.sim.slot_s
             if t_k > env.now:
                 yield env.timeout(t_k - env.now)  # wait for the next slot boundary
-            self.launch(k, t_k)
+            yield from self._settle()
+            state = self.observe(k)
+            if k == num_slots:
+                assert observe_end is not None
+                observe_end(state)
+                return
+            x, y = yield from self._decide(k, state)
+            self.launch(k, t_k, state, x, y)
             if progress is not None:
                 progress(k)
 
-    def launch(self, k: int, t_k: float) -> None:
-        """Observe slot k, decide, and start its common phases and requests."""
+    def _settle(self) -> Generator[simpy.Event, object, None]:
+        """Let every other event of this instant happen first: the decision-instant rule.
+
+        SimPy runs the events of one instant in the order they were scheduled, so
+        without this a transfer or a task that starts exactly at t_k would be seen
+        by the controller in some runs and not in others. Yielding until no event
+        of this instant is left makes the state at t_k the cell after everything
+        that happens at t_k, the new slot's launches excepted
+        (docs/architecture.md, "The decision instant").
+        """
+        env = self.cell.env
+        while env.peek() == env.now:
+            yield env.timeout(0)
+
+    def observe(self, k: int) -> SlotState:
+        """Slot k's conditions and the queues now, at its start."""
+        cell = self.cell
+        return replace(self.conditions.slot(k),
+                       queues=cell.ledger.measure(cell.edge, cell.downlink))
+
+    def _decide(self, k: int, state: SlotState
+                ) -> Generator[simpy.Event, object, tuple[np.ndarray, np.ndarray]]:
+        """Slot k's (x, y), refused unless feasible: a policy is asked in a plain call; one
+        that decides outside the event loop (:class:`ExternalPolicy`) hands over an event,
+        which the controller waits for and which the caller succeeds with the decision."""
+        steps = self.scenario.steps
+        if not isinstance(self.policy, ExternalPolicy):
+            return checked_decision(self.policy, state, steps, k)
+        decided = yield self.policy.decision_event(self.cell.env, state)
+        x, y = decided  # type: ignore[misc]
+        return check_decision(x, y, state, steps, policy=self.policy.name, slot=k)
+
+    def launch(self, k: int, t_k: float, state: SlotState, x: np.ndarray, y: np.ndarray
+               ) -> None:
+        """Start slot k's common phases and requests, decided (x, y) on ``state``."""
         s, p, cell = self.scenario, self.params, self.cell
         env = cell.env
-        state = replace(self.conditions.slot(k),
-                        queues=cell.ledger.measure(cell.edge, cell.downlink))
-        x, y = checked_decision(self.policy, state, s.steps, k)
         z = s.steps.total - x - y
         common_steps = group_max(x, state.group, state.num_groups)                # x_m^max
         first_row, first_group = cell.recorder.open_slot(
