@@ -23,6 +23,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
@@ -106,31 +108,38 @@ def plot_timeline(events: pd.DataFrame, ues: pd.DataFrame, out: str | Path,
         bars(rows, "t_ready_s", "t_start_s", PHASE_COLOURS["wait"], wait_y, wait_h)
     ax.set_yticks(range(len(ue_ids)), [f"UE {u}" for u in ue_ids])
     ax.set_ylim(len(ue_ids) - 0.4, -0.9)
-    if slot_starts_s:
-        for slot in sorted(slot_ids):
-            if slot in slot_starts_s:
-                t = float(slot_starts_s[slot])
-                ax.axvline(t, color="black", linestyle="--", linewidth=0.9, zorder=1)
-                ax.text(t, -0.75, f" slot {slot}", fontsize=8, va="center", ha="left")
+    _mark_slot_starts(ax, slot_ids, slot_starts_s or {})
     ax.set_xlabel("time (s)")
     ax.set_ylabel("user equipment")
     slots_text = ", ".join(str(s) for s in slot_ids)
     ax.set_title(f"Per-UE timeline, slots {slots_text}")
-    handles = [Patch(color=c, label=PHASE_LABELS[p]) for p, c in PHASE_COLOURS.items()]
+    ax.legend(handles=_timeline_handles(hatched, bool(slot_starts_s)), loc="upper center",
+              bbox_to_anchor=(0.5, -0.1 - 0.6 / max(len(ue_ids), 1)), ncol=3, fontsize=8,
+              frameon=False)
+    return _save(fig, out)
+
+
+def _mark_slot_starts(ax: Axes, slot_ids: list[int], slot_starts_s: Mapping[int, float]
+                      ) -> None:
+    """Each drawn slot's decision epoch as a dashed line labelled with the slot."""
+    for slot in sorted(slot_ids):
+        if slot in slot_starts_s:
+            t = float(slot_starts_s[slot])
+            ax.axvline(t, color="black", linestyle="--", linewidth=0.9, zorder=1)
+            ax.text(t, -0.75, f" slot {slot}", fontsize=8, va="center", ha="left")
+
+
+def _timeline_handles(hatched: set[int], with_starts: bool) -> list[Artist]:
+    """The timeline's legend: the phases, which slots are hatched, the slot-start line."""
+    handles: list[Artist] = [Patch(color=c, label=PHASE_LABELS[p])
+                             for p, c in PHASE_COLOURS.items()]
     if hatched:
         handles.append(Patch(facecolor="#bbbbbb", edgecolor="white", hatch="////",
                              label="hatched: slot " + ", ".join(map(str, sorted(hatched)))))
-    if slot_starts_s:
+    if with_starts:
         handles.append(Line2D([], [], color="black", linestyle="--", linewidth=0.9,
                               label="a slot's start (decision epoch)"))
-    ax.legend(handles=handles, loc="upper center",
-              bbox_to_anchor=(0.5, -0.1 - 0.6 / max(len(ue_ids), 1)), ncol=3, fontsize=8,
-              frameon=False)
-    fig.tight_layout()
-    out = Path(out)
-    save_figure(fig, out)
-    plt.close(fig)
-    return out
+    return handles
 
 
 # --------------------------------------------------------------------------- sweeps, training
@@ -171,13 +180,7 @@ def plot_backlog(queues: pd.DataFrame, ues: pd.DataFrame, out: str | Path,
     measured = [c for c in QUEUE_COLUMNS if c not in ("slot", "t_s")]
     if not (queues[measured].to_numpy(dtype=float).any()
             or ues[["backlog_s", "t_wait_s"]].to_numpy(dtype=float).any()):
-        fig, ax = plt.subplots(figsize=(8, 2.2))
-        ax.text(0.5, 0.5, f"No queue formed in {len(queues)} slots: the ES, the UE CPUs and "
-                "the downlink were idle\nat every decision epoch and no request waited.",
-                transform=ax.transAxes, ha="center", va="center", fontsize=10)
-        ax.set_axis_off()
-        ax.set_title(title or "queues at each decision epoch")
-        return _save(fig, out)
+        return _no_queue_figure(len(queues), out, title)
     per_slot = ues.groupby("slot")["backlog_s"]
     t_s = queues.set_index("slot")["t_s"]
     low, mid, high = (per_slot.quantile(q).reindex(t_s.index) for q in (0.1, 0.5, 0.9))
@@ -206,6 +209,25 @@ def plot_backlog(queues: pd.DataFrame, ues: pd.DataFrame, out: str | Path,
         ax.set_ylim(bottom=0)
         if not ax.get_ylim()[1] > 0:
             ax.set_ylim(0, 1)
+    _legends_beside(axes, bits)
+    axes[2].set_xlabel("decision epoch t_k (s)")
+    axes[0].set_title(title or "queues at each decision epoch")
+    return _save(fig, out)
+
+
+def _no_queue_figure(slots: int, out: str | Path, title: str) -> Path:
+    """One panel saying no queue formed, instead of three flat lines at 0."""
+    fig, ax = plt.subplots(figsize=(8, 2.2))
+    ax.text(0.5, 0.5, f"No queue formed in {slots} slots: the ES, the UE CPUs and "
+            "the downlink were idle\nat every decision epoch and no request waited.",
+            transform=ax.transAxes, ha="center", va="center", fontsize=10)
+    ax.set_axis_off()
+    ax.set_title(title or "queues at each decision epoch")
+    return _save(fig, out)
+
+
+def _legends_beside(axes: np.ndarray, bits: Axes) -> None:
+    """Each panel's legend right of it, over no curve; the downlink's with its twin axis'."""
     handles = axes[2].get_legend_handles_labels()
     extra = bits.get_legend_handles_labels()
     for ax, (lines, labels) in ((axes[0], axes[0].get_legend_handles_labels()),
@@ -213,9 +235,6 @@ def plot_backlog(queues: pd.DataFrame, ues: pd.DataFrame, out: str | Path,
                                 (axes[2], (handles[0] + extra[0], handles[1] + extra[1]))):
         ax.legend(lines, labels, fontsize="small", loc="upper left", bbox_to_anchor=(1.08, 1.0),
                   frameon=False)
-    axes[2].set_xlabel("decision epoch t_k (s)")
-    axes[0].set_title(title or "queues at each decision epoch")
-    return _save(fig, out)
 
 
 def axis_label(column: str) -> str:

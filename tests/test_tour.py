@@ -7,7 +7,7 @@ package and not from the repository root. The two pages share the HID cache, so
 dense.toml's controller is trained once (on the DES); each page's `hybridnet
 train` trains the paper's. That is too long for every run of the suite
 (1,012 s measured on 2 cores shared with three other test suites), so it runs
-when asked: ``HYBRIDNET_TOUR=1 pytest tests/test_tour.py``. The commands the
+when asked: ``HYBRIDNET_TOUR=1 pytest tests/test_tour.py`` (`.ci/run` does). The commands the
 pages hold are checked on every run.
 """
 

@@ -24,6 +24,7 @@ from hybridnet.sweep import (
     settle_plan,
 )
 from hybridnet.sweep.grid import MAX_CELLS
+from hybridnet.sweep.plan import SweepPlan
 
 
 def default_sweep_dir(scenario: Path, grid_keys: list[str], policy: str, engine: str) -> Path:
@@ -97,15 +98,7 @@ def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str | None, check
         check_scheduler(scheduler, connect_timeout)
     with claimed(out, kind=KIND, force=force) as held:
         plan = settle_plan(plan, held)
-        if plan.policy == "hid" and plan.checkpoint is None and plan.pending:
-            from hybridnet.model.reference import resolve_references
-            from hybridnet.rl.progress import untrained_notice
-
-            notice = untrained_notice(
-                [resolve_references(plan.scenario.with_values(cell.overrides))
-                 for cell in plan.pending], "the grid cells")
-            if notice:
-                click.echo(notice, err=True)
+        _announce_training(plan)
         where = scheduler or f"a local cluster of {workers or 'one per CPU'} worker processes"
         click.echo(f"{len(plan.cells)} runs ({len(plan.cells) // seeds} grid cells x {seeds} "
                    f"seed{'s' if seeds > 1 else ''}): {len(plan.cells) - len(plan.pending)} "
@@ -126,3 +119,16 @@ def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str | None, check
             f"{report.failed} of {report.ran} runs failed; their errors are in the error column "
             f"of {report.results}; rerun the command to retry them"
         )
+
+
+def _announce_training(plan: SweepPlan) -> None:
+    """Say how many HID controllers the pending cells will train, before they start."""
+    if plan.policy != "hid" or plan.checkpoint is not None or not plan.pending:
+        return
+    from hybridnet.model.reference import resolve_references
+    from hybridnet.rl.progress import untrained_notice
+
+    notice = untrained_notice([resolve_references(plan.scenario.with_values(cell.overrides))
+                               for cell in plan.pending], "the grid cells")
+    if notice:
+        click.echo(notice, err=True)

@@ -100,7 +100,7 @@ def observation_bounds(features: Features) -> tuple[np.ndarray, np.ndarray]:
     """
     bounds = [(-1.0, 1.0), NORMALISED_PHI, (-GAIN_BOUND, GAIN_BOUND), (-1.0, 1.0),
               NORMALISED_PHI]
-    if features.queues:
+    if features.sees_queues:
         bounds += list(QUEUE_BOUNDS)
     low, high = np.array(bounds, dtype=np.float32).T
     assert low.shape == (features.ue_dim,)
