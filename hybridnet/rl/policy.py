@@ -52,8 +52,7 @@ class HidPolicy:
         self.generator = generator
 
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
-        decision = self.controller.act(state, greedy=not self.sample, generator=self.generator)
-        return decision.x[0], decision.y[0]
+        return self.controller.decide(state, greedy=not self.sample, generator=self.generator)
 
 
 def cache_dir() -> Path:
