@@ -293,7 +293,9 @@ class HidController(nn.Module):
 
     @property
     def device(self) -> torch.device:
-        return next(self.parameters()).device
+        """Where the networks are (one module moves all): the UE actors' first weights'
+        device, read directly, since walking ``parameters()`` cost a slot ~0.4 ms."""
+        return self.ue.actor.weights[0].device
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(array, dtype=torch.float32, device=self.device)
