@@ -20,8 +20,10 @@ the oracle's median.
 HID's controller is the scenario's own architecture (Table I's hidden layers
 [128, 128, 128]) with its initial, untrained weights: the time of a decision
 does not depend on what the weights are, so nothing is trained. ``hid (act)``
-is the same controller through :meth:`HidController.act` on torch's default
-thread count, the path ``decide`` took before it had its own.
+is the same controller through :meth:`HidController.act` (training's path) on
+torch's default thread count and with autograd's bookkeeping: what ``decide``'s
+one thread and inference mode save. (The per-bound mask table, which both paths
+use, saved more before: at e2f9fd6 ``act`` rebuilt the masks every slot.)
 
 The load average is printed: other processes on a small shared machine
 distort every timing, so compare ratios within one run only.
