@@ -40,12 +40,16 @@ from hybridnet.policies.oracle import SlotSolution
 from hybridnet.rl.distributions import MaskedCategorical
 from hybridnet.rl.networks import ActorCritic
 from hybridnet.scenario import Scenario
+from hybridnet.threads import torch_threads
 
 KEEP_UP_TOLERANCE = 0.1
 """``[train] behind_slots`` holds a UE only where the fluid policy's answer overflows its slot
 by at most this share of it: such a UE can keep up. Where no decision keeps the cell stable
 the teacher lets slow UEs overflow by far more, by design, and holding HID to that sends
 more work to the ES than it serves (docs/controller.md gives the runs)."""
+
+DECIDE_THREADS = 1
+"""torch CPU threads while deciding a slot (:meth:`HidController.decide`)."""
 
 PHI_CENTRE = 0.5
 PHI_SPREAD = 0.3
@@ -264,6 +268,11 @@ class HidController(nn.Module):
         self.num_y = steps.y_max + 1
         self.masks = {allow: torch.from_numpy(action_mask(steps, allow))
                       for allow in (True, False)}
+        bounds = torch.arange(self.num_x)
+        self.offset_masks = {allow: self._offset_mask(mask, (bounds[:, None] - bounds)[None])[0]
+                             for allow, mask in self.masks.items()}
+        """Default mode: the (offset, y) pairs a UE may choose under each bound X_m (X, X, Y),
+        computed once: a slot looks its UEs' masks up by their group's X_m."""
         hidden = tuple(tr.hidden)
         n = scenario.network.num_ues
         if self.mode == "paper":
@@ -278,7 +287,9 @@ class HidController(nn.Module):
 
     @property
     def device(self) -> torch.device:
-        return next(self.parameters()).device
+        """Where the networks are (one module moves all): the UE actors' first weights'
+        device, read directly, since walking ``parameters()`` cost a slot ~0.4 ms."""
+        return self.ue.actor.weights[0].device
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(array, dtype=torch.float32, device=self.device)
@@ -319,6 +330,18 @@ class HidController(nn.Module):
                                           dim=1)[None]                     # (1, N*S, X, Y)
         return (per_offset <= limit_s[..., None, None]) | ~behind[..., None, None]
 
+    def decide(self, state: SlotState, *, greedy: bool,
+               generator: torch.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """One slot's splits x, y (N,): :meth:`act`'s, as the ES controller asks for them.
+
+        Under inference mode (no autograd bookkeeping) and on DECIDE_THREADS torch
+        threads: the networks are small, and on shared cores a second OpenMP thread
+        made the same matmuls 30-60 times slower (benchmarks/bench_decide.py).
+        """
+        with torch.inference_mode(), torch_threads(DECIDE_THREADS):
+            decision = self.act(state, greedy=greedy, generator=generator)
+        return decision.x[0], decision.y[0]
+
     @torch.no_grad()
     def act(self, state: SlotState, *, greedy: bool, generator: torch.Generator | None = None,
             random_bound: np.random.Generator | None = None, values: bool = False,
@@ -353,7 +376,7 @@ class HidController(nn.Module):
         bound_t = torch.as_tensor(bound.T.reshape(1, -1), device=self.device)   # (1, N*S)
         offsets = torch.arange(self.num_x, device=self.device)
         x_of_d = bound_t.unsqueeze(-1) - offsets                           # (1, N*S, X)
-        mask = self._offset_mask(feasible, x_of_d)
+        mask = self.offset_masks[state.allows_common_phase].to(self.device)[bound_t]
         if taught is not None and self.behind_slots > 0:
             mask = mask & self._keeps_up(state, bound, x_of_d, taught)
         action, step = self._step(self.ue, shared_obs, mask.flatten(-2), draw)

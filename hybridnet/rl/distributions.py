@@ -18,7 +18,7 @@ class MaskedCategorical:
     """A categorical over the last dimension of ``logits`` restricted to ``mask``."""
 
     def __init__(self, logits: torch.Tensor, mask: torch.Tensor) -> None:
-        masked = torch.where(mask, logits, torch.full_like(logits, MASKED_LOGIT))
+        masked = torch.where(mask, logits, MASKED_LOGIT)
         self.log_probs = torch.log_softmax(masked, dim=-1)
         self.mask = mask
 
