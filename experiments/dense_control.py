@@ -56,6 +56,9 @@ from hybridnet.sim.trace import RunResult
 from hybridnet.threads import torch_threads
 
 COMMAND = "python -m experiments.dense_control"
+AFTER_RL_LAYER_COMMAND = (f"{COMMAND} --variants dense '150 UEs' "
+                          "--out experiments/results/dense_control/after_rl_layer.csv")
+"""The two stable cells rerun after the RL-layer rework (issue 20), beside results.csv."""
 SCENARIO = ROOT / "scenarios" / "dense.toml"
 OUT = RESULTS / "dense_control"
 VARIANTS: dict[str, dict[str, Any]] = {

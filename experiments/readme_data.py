@@ -80,6 +80,7 @@ FIG5_MAP = fig5_reproduction.COMMAND
 HET = hid_heterogeneous.COMMAND
 HET_SCALING = hid_heterogeneous.SCALING_COMMAND
 DENSE = dense_control.COMMAND
+DENSE_AFTER_RL_LAYER = dense_control.AFTER_RL_LAYER_COMMAND
 """Each study's command, as its module declares it (named in the missing-data messages)."""
 
 

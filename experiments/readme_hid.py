@@ -16,6 +16,7 @@ from experiments.paper import (
 )
 from experiments.readme_data import (
     DENSE,
+    DENSE_AFTER_RL_LAYER,
     FIG4A,
     FIG4B,
     HET,
@@ -27,7 +28,7 @@ from experiments.readme_data import (
     read_csv,
     shown,
 )
-from experiments.stats import paired
+from experiments.stats import interval, paired
 from experiments.tables import ci, dec, markdown, share, sig, weights_label
 
 # --------------------------------------------------------------------------- Fig. 4
@@ -302,3 +303,25 @@ def dense_recovery() -> str:
     return markdown(["cell", "oracle, closed form", "oracle, DES", "contention loss",
                      "HID recovers", "fluid recovers", "best dpp recovers",
                      "best fixed recovers"], rows)
+
+
+def dense_after_rl_layer() -> str:
+    """HID on the DES cells retrained after the RL-layer rework (GAE bootstrapped at the
+    time limit, the fluid plan's ES units, the decision-instant rule) against the
+    controllers of results.csv, per training seed on the same evaluation slots."""
+    before = read_csv("dense_control/results.csv", DENSE)
+    after = read_csv("dense_control/after_rl_layer.csv", DENSE_AFTER_RL_LAYER)
+    rows = []
+    for variant, frame in after.groupby("variant", sort=False):
+        old = before[(before["variant"] == variant) & (before["policy"] == "hid")]
+        new = frame[frame["policy"] == "hid"]
+        fluid = frame.loc[frame["policy"] == "fluid", "reward"].mean()
+        seeds = sorted(set(old["train_seed"]) & set(new["train_seed"]))
+        old_r = old.set_index("train_seed").loc[seeds, "reward"]
+        new_r = new.set_index("train_seed").loc[seeds, "reward"]
+        rows.append([variant, len(seeds), ci(interval(list(old_r)), sig),
+                     ci(interval(list(new_r)), sig), ci(paired(list(new_r), list(old_r))),
+                     *versus_cells(new_r, fluid), str(bool(new["stable"].all()))])
+    return markdown(["cell", "training seeds", "HID before [95 % CI]", "HID after [95 % CI]",
+                     "after - before [95 % CI, paired]", "HID after - fluid [95 % CI]",
+                     "seeds above fluid", "every seed stable"], rows)

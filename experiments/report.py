@@ -47,6 +47,7 @@ from experiments.readme_fig5 import (
     fig5b,
 )
 from experiments.readme_hid import (
+    dense_after_rl_layer,
     dense_control,
     dense_intervals,
     dense_recovery,
@@ -88,6 +89,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "dense-control": dense_control,
     "dense-intervals": dense_intervals,
     "dense-recovery": dense_recovery,
+    "dense-after-rl-layer": dense_after_rl_layer,
     "run-times": run_times,
     "es-capacity": lambda: sweep_table("es_capacity", pair="edge.scheduler"),
     "early-handoff": lambda: sweep_table("early_handoff", pair="sim.early_handoff"),
