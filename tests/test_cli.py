@@ -11,21 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_runs import run_cli
 
 from hybridnet.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = str(ROOT / "scenarios" / "paper.toml")
-
-
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_runs import exit_code as _cli
 
 from hybridnet.api import simulate
-from hybridnet.cli import main
 from hybridnet.errors import HybridnetError
 from hybridnet.metrics import run_metrics
 from hybridnet.outputs import MARKER
@@ -30,14 +30,6 @@ from hybridnet.sweep.compare import (
 SMALL = Path(__file__).resolve().parents[1] / "scenarios" / "small.toml"
 POLICIES = ("oracle", "random", "fixed:5,0")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def _cli(args: list[str | Path]) -> int:
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    return 0
 
 
 @pytest.fixture(scope="module")

@@ -8,22 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runs import exit_code as _cli
 
 import hybridnet
-from hybridnet.cli import main
 from hybridnet.errors import HybridnetError
 from hybridnet.metrics import METRICS
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-
-
-def _cli(args: list[str | Path]) -> int:
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    return 0
 
 
 def _script(args: list[str | Path], cwd: Path) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from cli_runs import run_cli as in_process
 
 from hybridnet.cli import main
 from hybridnet.errors import HybridnetError, InvalidArgument
@@ -37,16 +38,6 @@ def hybridnet(*args: str, cwd: Path, shell_prefix: str = "", **kwargs
         command = ["bash", "-c", f"{shell_prefix} \"$@\"", "bash", *command]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300,
                           **kwargs)
-
-
-def in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_line(err: str) -> str:

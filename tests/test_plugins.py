@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runs import exit_code as _cli
 
 from hybridnet.api import make_policy, policy_rng, simulate
-from hybridnet.cli import main
 from hybridnet.errors import HybridnetError
 from hybridnet.metrics import run_metrics
 from hybridnet.policies.plugin import FILE_SPEC, MODULE_SPEC, plugin_kind
@@ -58,14 +58,6 @@ POLICIES = textwrap.dedent("""
         def decide(self, state):
             return None
 """)
-
-
-def _cli(args: list[str | Path]) -> int:
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    return 0
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_runs import exit_code as _cli
 
 import hybridnet.sweep as sweep_module
 import hybridnet.sweep.run as sweep_run
@@ -35,15 +36,6 @@ SMALL = Path(__file__).resolve().parents[1] / "scenarios" / "small.toml"
 GRID = ["network.num_ues=4,6", "reward.weights=[0.2,0.4,0.4];[0.6,0.2,0.2]"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HYBRIDNET = [sys.executable, "-m", "hybridnet"]
-
-
-def _cli(args: list[str | Path]) -> int:
-    """Run ``hybridnet ARGS`` in-process; return its exit code."""
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    return 0
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

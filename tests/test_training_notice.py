@@ -7,10 +7,10 @@ import io
 from pathlib import Path
 
 import pytest
+from cli_runs import exit_code as _cli
 
 import hybridnet.rl.progress as progress
 from hybridnet.api import load_scenario
-from hybridnet.cli import main
 from hybridnet.rl.policy import cached_path, train_cached
 from hybridnet.rl.progress import episode_progress, expected_training_s, untrained_notice
 
@@ -18,14 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "scenarios" / "small.toml"
 TINY = ["--set", "train.hidden=[16,16]", "--set", "train.batch_size=16"]
 TINY_VALUES = {"train.hidden": [16, 16], "train.batch_size": 16, "train.episodes": 2}
-
-
-def _cli(args: list[str | Path]) -> int:
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    return 0
 
 
 def test_expected_time_is_the_measured_pace_times_the_work() -> None:
