@@ -17,13 +17,16 @@ the oracle's median.
   slot. Slots are the DES's conditions with its queues empty, as at the start
   of a run (the decision's cost does not depend on what the queues hold).
 
-HID's controller is the scenario's own architecture (Table I's hidden layers
-[128, 128, 128]) with its initial, untrained weights: the time of a decision
-does not depend on what the weights are, so nothing is trained. ``hid (act)``
-is the same controller through :meth:`HidController.act` (training's path) on
-torch's default thread count and with autograd's bookkeeping: what ``decide``'s
-one thread and inference mode save. (The per-bound mask table, which both paths
-use, saved more before: at e2f9fd6 ``act`` rebuilt the masks every slot.)
+``hid`` is what ``make_policy("hid", ...)`` builds: on the closed form the
+shipped generalist (hybridnet.rl.generalist: one small shared UE network with a
+factored head, a pooled group actor). ``specialist`` is the controller
+``hybridnet train`` trains for one cell (Table I's hidden layers [128, 128,
+128]), with its initial, untrained weights: the time of a decision does not
+depend on what the weights are, so nothing is trained; on the DES, where
+queues form, it is also what ``hid`` runs. ``specialist (act)`` is the same
+controller through :meth:`HidController.act` (training's path) on torch's
+default thread count and with autograd's bookkeeping: what ``decide``'s one
+thread and inference mode save.
 
 The load average is printed: other processes on a small shared machine
 distort every timing, so compare ratios within one run only.
@@ -46,7 +49,7 @@ from hybridnet.model.reference import resolve_references
 from hybridnet.model.slot import Queues, SlotState
 from hybridnet.rl.controller import HidController
 from hybridnet.rl.networks import StackedMLP
-from hybridnet.rl.policy import HidPolicy
+from hybridnet.rl.policy import HidPolicy, controller_kind
 from hybridnet.scenario import Scenario
 from hybridnet.sim.conditions import Conditions
 from hybridnet.threads import torch_threads
@@ -68,7 +71,7 @@ def slots_of(scenario: Scenario, count: int) -> list[SlotState]:
             for state in list(Conditions(scenario, 0).slots())[:count]]
 
 
-def contenders(scenario: Scenario, paper: Scenario | None
+def contenders(scenario: Scenario, paper: Scenario | None, generalist: bool
                ) -> dict[str, Callable[[SlotState], object]]:
     with torch_threads(1):                  # as a loaded checkpoint is built (load_hid_policy)
         controller = HidController(scenario, torch.Generator().manual_seed(0)).eval()
@@ -76,8 +79,10 @@ def contenders(scenario: Scenario, paper: Scenario | None
                             HidController(paper, torch.Generator().manual_seed(0)).eval())
     named: dict[str, Callable[[SlotState], object]] = {
         name: make_policy(name, scenario, policy_rng(0)).decide for name in BASELINES}
-    named["hid"] = HidPolicy(controller).decide
-    named["hid (act)"] = lambda state: controller.act(state, greedy=True)
+    if generalist:
+        named["hid"] = make_policy("hid", scenario, policy_rng(0)).decide
+    named["specialist"] = HidPolicy(controller).decide
+    named["specialist (act)"] = lambda state: controller.act(state, greedy=True)
     if paper_controller is not None:
         named["hid paper"] = HidPolicy(paper_controller).decide
     return named
@@ -115,7 +120,9 @@ def run(path: Path, sizes: list[int], per_group: int, paper_max: int, slots: int
     for n in sizes:
         scenario = cell(path, n, per_group, "default")
         paper = cell(path, n, per_group, "paper") if n <= paper_max else None
-        results[n] = medians(contenders(scenario, paper), slots_of(scenario, slots), rounds)
+        generalist = controller_kind(scenario) == "generalist"
+        results[n] = medians(contenders(scenario, paper, generalist), slots_of(scenario, slots),
+                             rounds)
         print(f"  {path.name} N = {n:,} done ({os.getloadavg()[0]:.2f} load)", flush=True)
     return results
 

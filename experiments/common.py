@@ -76,6 +76,8 @@ def run_cells(scenario_path: str, base: Mapping[str, Any], grid: Mapping[str, Se
               policy: str, out: Path, *, seeds: Sequence[int], workers: int) -> pd.DataFrame:
     """The sweep ``out`` of ``policy`` over ``grid`` on ``scenario_path`` + ``base``, run or
     resumed on an embedded Dask cluster of ``workers`` processes (closed form): its rows."""
+    if policy == "hid":                  # a controller trained for each cell, as studied here
+        base = {**base, "train.controller": "specialist"}
     plan = plan_sweep(read_scenario(scenario_path, dict(base)), grid, out, policy=policy,
                       engine="closed", seeds=seeds)
     report = run_sweep(plan, workers=workers)

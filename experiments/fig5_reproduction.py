@@ -169,7 +169,8 @@ def parts() -> dict[str, Part]:
         for weights in WEIGHTS:
             for mode in ("paper", "default"):
                 name = hid_part_name(mode, reward_def, weights)
-                out[name] = Part(name, "hid", reward_def, {**base, "train.mode": mode},
+                out[name] = Part(name, "hid", reward_def, {**base, "train.mode": mode,
+                                                           "train.controller": "specialist"},
                                  weights=(weights,), train_mode=mode)
     return out
 

@@ -99,8 +99,9 @@ def score_cell(name: str, values: dict[str, object], seeds: list[int], modes: li
              "detail": fixed_name if p == "best-fixed" else ""} for p, r in baselines.items()]
     for mode in modes:
         for seed in seeds:
-            hid_scenario, train_s = trained(load_scenario(BASE, {**values, "train.mode": mode,
-                                                                  "train.seed": seed}))
+            hid_scenario, train_s = trained(load_scenario(BASE, {
+                **values, "train.mode": mode, "train.seed": seed,
+                "train.controller": "specialist"}))
             rows.append({"cell": name, "policy": f"hid-{mode}", "seed": seed,
                          "reward": mean_reward(hid_scenario, "hid", eval_seed, slots),
                          "train_s": train_s, "detail": ""})

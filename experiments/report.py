@@ -12,11 +12,12 @@ marker name) to stdout; ``--write`` replaces the blocks in the README in
 place. A table whose CSV is missing or incomplete is reported on stderr, left
 as it stands in the README under --write, and makes the exit status 1.
 
-The tables are built by :mod:`experiments.readme_fig5`, :mod:`experiments.readme_hid`
-and :mod:`experiments.readme_des` from the CSVs :mod:`experiments.readme_data` reads;
-the paper's numbers (the "paper" rows and columns) come from :mod:`experiments.paper`;
-the command that makes each CSV is the ``COMMAND`` its study module declares; numbers
-are formatted by :mod:`experiments.tables`, intervals computed by
+The tables are built by :mod:`experiments.readme_fig5`, :mod:`experiments.readme_hid`,
+:mod:`experiments.readme_generalist` and :mod:`experiments.readme_des` from the CSVs
+:mod:`experiments.readme_data` reads; the paper's numbers (the "paper" rows and
+columns) come from :mod:`experiments.paper`; the command that makes each CSV is the
+``COMMAND`` its study module declares; numbers are formatted by
+:mod:`experiments.tables`, intervals computed by
 :mod:`experiments.stats` and :mod:`experiments.intervals`.
 
     python -m experiments.report            # print the tables
@@ -45,6 +46,12 @@ from experiments.readme_fig5 import (
     fig5_rewards,
     fig5_train_time,
     fig5b,
+)
+from experiments.readme_generalist import (
+    generalist_cells,
+    generalist_specialists,
+    generalist_sweep,
+    generalist_timing,
 )
 from experiments.readme_hid import (
     dense_after_rl_layer,
@@ -90,6 +97,10 @@ TABLES: dict[str, Callable[[], str]] = {
     "dense-intervals": dense_intervals,
     "dense-recovery": dense_recovery,
     "dense-after-rl-layer": dense_after_rl_layer,
+    "generalist-cells": generalist_cells,
+    "generalist-specialists": generalist_specialists,
+    "generalist-timing": generalist_timing,
+    "generalist-sweep": generalist_sweep,
     "run-times": run_times,
     "es-capacity": lambda: sweep_table("es_capacity", pair="edge.scheduler"),
     "early-handoff": lambda: sweep_table("early_handoff", pair="sim.early_handoff"),

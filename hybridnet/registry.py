@@ -178,6 +178,12 @@ TRAIN_MODES = Choices("train.mode", """
     paper: the paper's IPPO with the team reward, for reproduction
 """)
 
+CONTROLLERS = Choices("train.controller", """
+    auto: the generalist where it applies (default mode, its steps, no queues), else a specialist
+    generalist: the shipped generalist, trained once over a distribution of cells
+    specialist: a controller trained for this scenario (cached; hybridnet train)
+""")
+
 DEVICES = Choices("train.device", """
     cpu: the CPU
     auto: a GPU where torch sees one, else the CPU

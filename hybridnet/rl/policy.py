@@ -25,10 +25,14 @@ import numpy as np
 import torch
 
 from hybridnet.errors import HybridnetError
-from hybridnet.model.reference import resolve_references
+from hybridnet.model.reference import queues_form, resolve_references
 from hybridnet.model.slot import SlotState
+from hybridnet.policies.base import Policy
 from hybridnet.rl.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from hybridnet.rl.controller import DECIDE_THREADS, HidController
+from hybridnet.rl.generalist.checkpoint import is_generalist_file
+from hybridnet.rl.generalist.distribution import DISTRIBUTION, fits_action_space
+from hybridnet.rl.generalist.policy import load_generalist_policy
 from hybridnet.rl.progress import episode_progress, training_notice
 from hybridnet.rl.train import Trainer
 from hybridnet.scenario import Scenario, from_dict, to_dict, to_toml
@@ -111,7 +115,8 @@ def scenario_key(scenario: Scenario) -> str:
 
     Everything counts except what only evaluation runs read (``[sim] seed``,
     ``slots``, ``policy``, ``engine`` and ``dpp_v``: training draws from ``[train] seed``
-    and plays ``train.episode_slots``) and the comment naming the source file,
+    and plays ``train.episode_slots``), ``[train] controller`` (which controller a run
+    asks for, not how one is trained) and the comment naming the source file,
     so the same scenario read from two paths, or run for another number of
     slots, shares its controller; the code is :func:`training_code_hash`.
     """
@@ -120,6 +125,7 @@ def scenario_key(scenario: Scenario) -> str:
     defaults = to_dict(Scenario())["sim"]
     raw["sim"].update({key: defaults[key] for key in ("seed", "slots", "policy", "engine",
                                                              "dpp_v")})
+    raw["train"]["controller"] = to_dict(Scenario())["train"]["controller"]
     text = to_toml(from_dict(raw, "<key>"))
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
     body += f"\ncode = {training_code_hash()}"
@@ -160,12 +166,46 @@ def train_cached(scenario: Scenario, progress: bool = True) -> Checkpoint:
     return checkpoint
 
 
+def controller_kind(scenario: Scenario) -> str:
+    """What ``--policy hid`` runs without a checkpoint: "generalist" or "specialist".
+
+    ``[train] controller`` says; "auto" takes the shipped generalist where it applies:
+    default mode (paper mode is the paper's own per-UE IPPO, kept for reproduction),
+    the generalist's step ranges (its action space) and no queues (it was trained on
+    cells without them; a DES cell with queues gets a specialist trained on the DES).
+    """
+    chosen = scenario.train.controller
+    if chosen != "auto":
+        return chosen
+    applies = (scenario.train.mode == "default" and fits_action_space(scenario)
+               and not queues_form(scenario))
+    return "generalist" if applies else "specialist"
+
+
 def load_hid_policy(scenario: Scenario, path: str | Path | None, rng: np.random.Generator,
-                    *, sample: bool = False, progress: bool = True) -> HidPolicy:
-    """The HID policy for ``scenario`` from the checkpoint at ``path``, or the cached one.
+                    *, sample: bool = False, progress: bool = True) -> Policy:
+    """The HID policy for ``scenario``: from the checkpoint at ``path`` (a specialist's or a
+    generalist's), else the shipped generalist or the cached specialist
+    (:func:`controller_kind`).
 
     ``rng`` seeds the actors' draws when ``sample`` is set (greedy actions need none).
+    A generalist asked to run a cell outside its training distribution says so, one
+    line per key on stderr, and runs.
     """
+    generalist_wanted = (controller_kind(scenario) == "generalist" if path is None
+                         else is_generalist_file(path))
+    if generalist_wanted:
+        if not fits_action_space(scenario):
+            raise HybridnetError(
+                f"{path or 'the shipped generalist'}: acts on [steps] "
+                f"{to_dict(Scenario(steps=DISTRIBUTION.steps))['steps']}; the scenario has "
+                f"{to_dict(scenario)['steps']} (set train.controller = \"specialist\")")
+        generalist, lines = load_generalist_policy(scenario, rng, path, sample=sample)
+        if progress:
+            for line in lines:
+                print(f"hybridnet: note: {line}; the generalist runs anyway (a specialist: "
+                      f"train.controller = \"specialist\")", file=sys.stderr, flush=True)
+        return generalist
     if path is None:
         checkpoint = train_cached(scenario, progress=progress)
         source = "cached HID controller"

@@ -124,9 +124,9 @@ def untrained_notice(scenarios: list[Scenario], what: str) -> str | None:
     sweep cell, or the comparison's), ``what`` names them ("the grid cells");
     scenarios sharing a cache entry count once.
     """
-    from hybridnet.rl.policy import cache_dir, cached_path
+    from hybridnet.rl.policy import cache_dir, cached_path, controller_kind
 
-    missing = {cached_path(s): s for s in scenarios}
+    missing = {cached_path(s): s for s in scenarios if controller_kind(s) == "specialist"}
     missing = {path: s for path, s in missing.items() if not path.is_file()}
     if not missing:
         return None

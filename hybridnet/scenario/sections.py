@@ -13,6 +13,7 @@ from typing import Any
 
 from hybridnet.registry import (
     ARRIVALS,
+    CONTROLLERS,
     DEVICES,
     DOWNLINKS,
     EDGE_SCHEDULERS,
@@ -225,6 +226,8 @@ class TrainConfig:
     """
 
     mode: str = key("default", "controller design", choices=TRAIN_MODES)
+    controller: str = key("auto", "what --policy hid runs without --checkpoint",
+                          choices=CONTROLLERS)
     learning_rate: float = key(5e-4, "Adam learning rate of every actor and critic",
                                source="paper", lo=1e-9, hi=1.0)
     group_learning_rate: float = key(1e-4, "Adam learning rate of the group actor and critic "

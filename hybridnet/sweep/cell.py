@@ -89,10 +89,16 @@ def _training(scenario: Scenario, policy: str, checkpoint: str | None) -> dict[s
     the cache entry of the cell's resolved scenario that this call fills.
     """
     from hybridnet.rl.checkpoint import load_checkpoint
-    from hybridnet.rl.policy import train_cached
+    from hybridnet.rl.generalist.checkpoint import is_generalist_file
+    from hybridnet.rl.policy import controller_kind, train_cached
 
     path = checkpoint if policy == "hid" else policy
-    trained = (train_cached(resolve_references(scenario), progress=False) if path is None
+    resolved = resolve_references(scenario)
+    if (controller_kind(resolved) == "generalist" if path is None
+            else is_generalist_file(path)):
+        # trained once over a distribution of cells, not on this one: nothing converged here
+        return dict.fromkeys(TRAINING_METRICS, float("nan"))
+    trained = (train_cached(resolved, progress=False) if path is None
                else load_checkpoint(path))
     return converged_metrics(trained.training["history"])
 

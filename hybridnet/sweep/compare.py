@@ -149,16 +149,19 @@ def _run_dask(plan: ComparePlan, scheduler: str | None, workers: int | None,
 
 
 def _train_hid(plan: ComparePlan) -> None:
-    """Train (or find cached) ``hid``'s controller here, once, before the runs load it.
+    """Train (or find cached) ``hid``'s specialist here, once, before the runs load it (the
+    shipped generalist needs no training).
 
     Every run of ``hid`` would otherwise train it silently, and on Dask several
     workers would train the same controller at once. Here its training is
     announced and followed (:mod:`hybridnet.rl.progress`), then cached for the runs.
     """
     from hybridnet.model.reference import resolve_references
-    from hybridnet.rl.policy import train_cached
+    from hybridnet.rl.policy import controller_kind, train_cached
 
-    train_cached(resolve_references(plan.scenario), progress=True)
+    resolved = resolve_references(plan.scenario)
+    if controller_kind(resolved) == "specialist":
+        train_cached(resolved, progress=True)
 
 
 def run_compare(plan: ComparePlan, *, scheduler: str | None = None, workers: int | None = None,

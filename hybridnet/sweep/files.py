@@ -73,13 +73,23 @@ def check_out(out: Path) -> None:
                              "another --out")
 
 
+def _migrated(scenario: dict[str, Any]) -> dict[str, Any]:
+    """A recorded base scenario as this version reads it: one written before ``[train]
+    controller`` existed ran ``hid`` as a controller trained for each cell, which is
+    ``controller = "specialist"`` now (its default, "auto", runs the shipped generalist)."""
+    train = scenario.get("train")
+    if isinstance(train, dict) and "controller" not in train:
+        return {**scenario, "train": {**train, "controller": "specialist"}}
+    return scenario
+
+
 def read_settings(out: Path) -> dict[str, Any]:
     """sweep.toml's ``[sweep]`` table, its base scenario (defaults filled in) as ``scenario``."""
     path = out / SETTINGS
     try:
         raw = loads(path.read_text(encoding="utf-8"), str(path))
         settings = dict(raw["sweep"])
-        settings["scenario"] = to_dict(from_dict(raw["scenario"], str(path)))
+        settings["scenario"] = to_dict(from_dict(_migrated(raw["scenario"]), str(path)))
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, HybridnetError) as err:
         raise HybridnetError(
             f"{path}: unreadable ({err}); pass --force to start the sweep afresh"

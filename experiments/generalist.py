@@ -1,0 +1,229 @@
+"""The shipped generalist HID controller, zero-shot, on cells it never saw.
+
+``--policy hid`` runs the generalist (hybridnet.rl.generalist) without training on
+any closed-form cell of its action space. This scores it, untouched, on cells
+that are in no scenario file and that its training never drew: ten inside its
+training distribution, chosen at its corners (N from 10 to 2,000, each weight
+dominating in turn, the UEs' CPUs from 0.3 to 3 GHz, both HIQMs, the raw reward,
+one group of every UE, early hand-off, fading) and two outside it (N = 5,000;
+an ES and UEs faster than any it saw), next to the exact ``oracle``, ``fluid``,
+``dpp``, ``local``, ``random`` and the best ``fixed:X,Y`` (the best of every
+feasible constant split on the evaluation slots themselves), and on four cells
+next to specialists trained for the cell by ``hybridnet train``'s defaults (3
+training seeds). Every policy runs through :func:`hybridnet.simulate` as
+``hybridnet run`` does (closed form, ``SLOTS`` slots, evaluation seeds
+``EVAL_SEEDS``); the best fixed split is found by evaluating every split on the
+same slots in closed form (``model.objective.evaluate``), and its reward is
+then checked against ``simulate``'s.
+
+Also measured, in the same process: the median time of one ``decide`` of
+``make_policy(NAME, ...)`` against N (paper.toml, N/50 groups), and a sweep of
+paper.toml over N and the two weightings with ``--policy hid`` from an empty
+controller cache, timed.
+
+    python -m experiments.generalist            # everything, about 20 min on 2 cores
+    python -m experiments.generalist --no-specialists
+
+Writes experiments/results/generalist/: ``results.csv`` (one row per cell,
+policy, training seed and evaluation seed), ``timing.csv`` (decide time per N
+and policy), ``sweep_timing.csv`` and ``sweeps/hid`` (the sweep).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.common import RESULTS, ROOT
+from hybridnet.api import load_scenario, make_policy, policy_rng, simulate
+from hybridnet.model.actions import action_mask
+from hybridnet.model.objective import evaluate
+from hybridnet.model.params import ModelParams
+from hybridnet.rl.generalist.cells import cell_slots
+from hybridnet.rl.generalist.distribution import outside
+from hybridnet.rl.policy import cached_path, train_cached
+from hybridnet.scenario import Scenario
+from hybridnet.sweep import read_results
+
+COMMAND = "python -m experiments.generalist"
+BASE = str(ROOT / "scenarios" / "paper.toml")
+OUT = RESULTS / "generalist"
+SLOTS = 20
+EVAL_SEEDS = (100, 101, 102)
+TRAIN_SEEDS = (0, 1, 2)
+WIDE = {"ue.freq_min_hz": 0.6e9, "ue.freq_max_hz": 2.4e9, "channel.fading": "rayleigh"}
+CELLS: dict[str, dict[str, Any]] = {
+    "paper": {},
+    "paper (0.2, 0.4, 0.4)": {"reward.weights": [0.2, 0.4, 0.4]},
+    "N=10 fast UEs": {"network.num_ues": 10, "network.num_groups": 2,
+                      "ue.freq_min_hz": 2.0e9, "ue.freq_max_hz": 3.0e9,
+                      "reward.weights": [0.5, 0.25, 0.25]},
+    "N=2000 slow UEs": {"network.num_ues": 2000, "network.num_groups": 40,
+                        "ue.freq_min_hz": 0.3e9, "ue.freq_max_hz": 0.8e9,
+                        "qos.model": "paper", "reward.weights": [0.3, 0.4, 0.3]},
+    "quality first": {**WIDE, "network.num_ues": 300, "network.num_groups": 6,
+                      "reward.weights": [0.8, 0.1, 0.1]},
+    "delay first": {**WIDE, "network.num_ues": 300, "network.num_groups": 6,
+                    "reward.weights": [0.1, 0.8, 0.1]},
+    "energy first": {**WIDE, "network.num_ues": 300, "network.num_groups": 6,
+                     "ue.kappa": 3e-27, "reward.weights": [0.1, 0.1, 0.8]},
+    "weights (0.4, 0.3, 0.3)": {**WIDE, "network.num_ues": 300, "network.num_groups": 6,
+                                "reward.weights": [0.4, 0.3, 0.3]},
+    "raw reward": {"reward.qos_ref": 1.0, "reward.delay_ref_s": 1.0,
+                   "reward.energy_ref_j": 1.0, "network.num_ues": 100},
+    "GFIS, one group": {**WIDE, "prompts.scheme": "gfis", "network.num_ues": 500,
+                        "reward.weights": [0.5, 0.3, 0.2]},
+    "early hand-off, slow ES": {**WIDE, "sim.early_handoff": True, "edge.freq_hz": 1e9,
+                                "network.num_ues": 100, "network.num_groups": 4,
+                                "qos.model": "paper"},
+    "outside: N=5000": {**WIDE, "network.num_ues": 5000, "network.num_groups": 50},
+    "outside: fast ES and UEs": {"edge.freq_hz": 12e9, "ue.freq_min_hz": 3.0e9,
+                                 "ue.freq_max_hz": 4.0e9, "network.num_ues": 200,
+                                 "network.num_groups": 4, "reward.weights": [0.4, 0.3, 0.3]},
+}
+"""Every cell: paper.toml with these keys. The two named "outside" lie outside the
+generalist's training distribution (``hybridnet.rl.generalist.distribution``)."""
+SPECIALIST_CELLS = ("paper", "quality first", "delay first", "early hand-off, slow ES")
+BASELINES = ("oracle", "fluid", "dpp", "local", "random")
+TIMING_SIZES = (10, 50, 300, 2000, 5000, 20000)
+SWEEP_GRID = {"network.num_ues": [50, 300, 1000],
+              "reward.weights": [[0.6, 0.2, 0.2], [0.2, 0.4, 0.4]]}
+
+
+def cell_scenario(values: Mapping[str, Any], **more: Any) -> Scenario:
+    return load_scenario(BASE, {**values, "sim.slots": SLOTS, **more})
+
+
+def mean_reward(scenario: Scenario, policy: str, seed: int) -> float:
+    result = simulate(scenario, policy, seed=seed, slots=SLOTS, engine="closed")
+    return float(result.slots["reward"].mean())
+
+
+def best_fixed(scenario: Scenario) -> tuple[str, dict[int, float]]:
+    """The constant split with the best mean reward over the evaluation seeds, and its
+    reward per seed, every split evaluated in closed form on the very slots."""
+    params = ModelParams.from_scenario(scenario)
+    states = {seed: cell_slots(scenario, seed, SLOTS) for seed in EVAL_SEEDS}
+    best_name, best = "", {}
+    for x, y in zip(*np.nonzero(action_mask(scenario.steps)), strict=True):
+        by_seed = {seed: float(evaluate(params, state, np.full(state.phi.shape, x),
+                                        np.full(state.phi.shape, y)).reward.mean())
+                   for seed, state in states.items()}
+        if not best or np.mean(list(by_seed.values())) > np.mean(list(best.values())):
+            best_name, best = f"fixed:{x},{y}", by_seed
+    check = mean_reward(scenario, best_name, EVAL_SEEDS[0])
+    if abs(check - best[EVAL_SEEDS[0]]) > 1e-9 * max(1.0, abs(check)):
+        raise SystemExit(f"{best_name}: simulate gives {check}, the grid {best[EVAL_SEEDS[0]]}")
+    return best_name, best
+
+
+def score_cell(name: str, values: Mapping[str, Any], specialists: bool) -> list[dict[str, Any]]:
+    scenario = cell_scenario(values)
+    inside = not outside(scenario)
+    rows = []
+
+    def add(policy: str, seed: int, reward: float, **extra: Any) -> None:
+        rows.append({"cell": name, "inside": inside, "num_ues": scenario.network.num_ues,
+                     "policy": policy, "eval_seed": seed, "reward": reward,
+                     "train_seed": np.nan, "train_s": np.nan, "detail": "", **extra})
+
+    for seed in EVAL_SEEDS:
+        start = time.perf_counter()
+        reward = mean_reward(scenario, "hid", seed)
+        add("hid", seed, reward, run_s=time.perf_counter() - start)
+        for policy in BASELINES:
+            add(policy, seed, mean_reward(scenario, policy, seed))
+    fixed, by_seed = best_fixed(scenario)
+    for seed, reward in by_seed.items():
+        add("best-fixed", seed, reward, detail=fixed)
+    if specialists and name in SPECIALIST_CELLS:
+        for train_seed in TRAIN_SEEDS:
+            trained = cell_scenario(values, **{"train.controller": "specialist",
+                                               "train.seed": train_seed})
+            start = time.perf_counter()
+            cached = cached_path(trained).is_file()
+            train_cached(trained, progress=False)
+            train_s = np.nan if cached else time.perf_counter() - start
+            for seed in EVAL_SEEDS:
+                add("specialist", seed, mean_reward(trained, "hid", seed),
+                    train_seed=train_seed, train_s=train_s)
+    print(f"{name}: " + ", ".join(
+        f"{p} {np.mean([r['reward'] for r in rows if r['policy'] == p]):+.5f}"
+        for p in dict.fromkeys(r["policy"] for r in rows)), flush=True)
+    return rows
+
+
+def decide_times(sizes: tuple[int, ...], rounds: int = 5, slots: int = 5) -> pd.DataFrame:
+    """Median seconds of one decide per policy at each N, the policies taking turns."""
+    rows = []
+    for n in sizes:
+        scenario = load_scenario(BASE, {"network.num_ues": n,
+                                        "network.num_groups": max(2, n // 50)})
+        states = [cell_slots(scenario, 0, slots).take(k) for k in range(slots)]
+        named = {p: make_policy(p, scenario, policy_rng(0)) for p in ("hid", "oracle",
+                                                                      "fluid", "dpp")}
+        times: dict[str, list[float]] = {p: [] for p in named}
+        for policy in named.values():
+            policy.decide(states[0])
+        for _ in range(rounds):
+            for state in states:
+                for p, policy in named.items():
+                    start = time.perf_counter()
+                    policy.decide(state)
+                    times[p].append(time.perf_counter() - start)
+        rows += [{"num_ues": n, "policy": p, "median_ms": 1e3 * statistics.median(t),
+                  "calls": len(t), "load_average": os.getloadavg()[0]}
+                 for p, t in times.items()]
+        print(f"decide at N = {n}: " + ", ".join(
+            f"{r['policy']} {r['median_ms']:.2f} ms" for r in rows[-4:]), flush=True)
+    return pd.DataFrame(rows)
+
+
+def timed_sweep(out: Path) -> pd.DataFrame:
+    """``hybridnet sweep paper.toml --policy hid`` over SWEEP_GRID from an empty controller
+    cache, as a user types it (a fresh process, its embedded Dask cluster), timed."""
+    grid = [f"network.num_ues={','.join(map(str, SWEEP_GRID['network.num_ues']))}",
+            "reward.weights=" + ";".join(str(w).replace(" ", "")
+                                         for w in SWEEP_GRID["reward.weights"])]
+    command = [sys.executable, "-m", "hybridnet", "sweep", BASE, "--policy", "hid",
+               "--engine", "closed", "--out", str(out), "--force"]
+    for item in grid:
+        command += ["--grid", item]
+    with tempfile.TemporaryDirectory() as cache:
+        start = time.perf_counter()
+        subprocess.run(command, check=True, env={**os.environ, "HYBRIDNET_CACHE": cache})
+        elapsed = time.perf_counter() - start
+        trained = any(Path(cache).iterdir())
+    cells = len(read_results(out))
+    print(f"sweep of {cells} cells with --policy hid from an empty cache: {elapsed:.1f} s "
+          f"(a controller trained: {trained})", flush=True)
+    return pd.DataFrame([{"cells": cells, "elapsed_s": elapsed, "trained": trained}])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-specialists", action="store_true")
+    parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows = [row for name in args.cells
+            for row in score_cell(name, CELLS[name], not args.no_specialists)]
+    pd.DataFrame(rows).to_csv(args.out / "results.csv", index=False)
+    decide_times(TIMING_SIZES).to_csv(args.out / "timing.csv", index=False)
+    timed_sweep(args.out / "sweeps" / "hid").to_csv(args.out / "sweep_timing.csv", index=False)
+
+
+if __name__ == "__main__":
+    main()

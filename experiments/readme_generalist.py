@@ -1,0 +1,94 @@
+"""experiments/README.md's tables of the shipped generalist HID controller (zero-shot),
+from experiments/results/generalist/ (:mod:`experiments.generalist`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from experiments.generalist import COMMAND, SPECIALIST_CELLS
+from experiments.readme_data import MissingData, read_csv, shown
+from experiments.stats import interval, paired
+from experiments.tables import ci, markdown, share, sig
+
+RESULTS_CSV = "generalist/results.csv"
+
+
+def _shares(frame: pd.DataFrame, policy: str) -> tuple[list[float], list[float]]:
+    """Per evaluation seed: ``policy``'s share of the best-fixed-to-oracle and of the
+    random-to-oracle distance (specialists: their mean over training seeds)."""
+    by_seed = frame.groupby(["policy", "eval_seed"])["reward"].mean().unstack("policy")
+    own = by_seed[policy]
+    fixed = (own - by_seed["best-fixed"]) / (by_seed["oracle"] - by_seed["best-fixed"])
+    random = (own - by_seed["random"]) / (by_seed["oracle"] - by_seed["random"])
+    return list(fixed), list(random)
+
+
+def generalist_cells() -> str:
+    """Per cell: the generalist's reward against the oracle's (paired over the evaluation
+    seeds), its shares of the two distances, and the best fixed split and baselines."""
+    res = read_csv(RESULTS_CSV, COMMAND)
+    rows = []
+    for cell, frame in res.groupby("cell", sort=False):
+        means = frame.groupby("policy")["reward"].mean()
+        by_seed = frame.groupby(["policy", "eval_seed"])["reward"].mean().unstack("policy")
+        gap = paired(list(by_seed["hid"]), list(by_seed["oracle"]))
+        fixed_gap = float(means["oracle"] - means["best-fixed"])
+        fixed, random = _shares(frame, "hid")
+        fixed_text = (share(float(np.mean(fixed))) if fixed_gap > 1e-4 * abs(means["oracle"])
+                      else "(fixed = oracle)")
+        best = frame.loc[frame["policy"] == "best-fixed", "detail"].iloc[0]
+        rows.append([cell, "yes" if bool(frame["inside"].iloc[0]) else "**no**",
+                     f"{int(frame['num_ues'].iloc[0]):,}", sig(means["hid"]),
+                     sig(means["oracle"]), ci(gap, lambda v: f"{v:+.2e}"), fixed_text,
+                     share(float(np.mean(random))), f"{sig(means['best-fixed'])} (`{best}`)",
+                     sig(means["fluid"]), sig(means["dpp"]), sig(means["random"])])
+    return markdown(["cell", "inside?", "N", "HID (generalist)", "oracle",
+                     "HID - oracle [95 % CI]", "share of fixed-to-oracle",
+                     "share of random-to-oracle", "best fixed", "fluid", "dpp", "random"], rows)
+
+
+def generalist_specialists() -> str:
+    """Where specialists were trained: the zero-shot generalist against them."""
+    res = read_csv(RESULTS_CSV, COMMAND)
+    spec = res[res["policy"] == "specialist"]
+    if spec.empty:
+        raise MissingData(f"{shown(RESULTS_CSV)}: no specialist rows (rerun `{COMMAND}` "
+                          "without --no-specialists)")
+    rows = []
+    for cell in SPECIALIST_CELLS:
+        frame = res[res["cell"] == cell]
+        if frame.empty:
+            continue
+        per_train = frame[frame["policy"] == "specialist"].groupby("train_seed")["reward"].mean()
+        hid = frame.loc[frame["policy"] == "hid"].groupby("eval_seed")["reward"].mean()
+        specialist = (frame[frame["policy"] == "specialist"]
+                      .groupby("eval_seed")["reward"].mean())
+        difference = paired(list(hid), list(specialist.loc[hid.index]))
+        train_s = frame.loc[frame["policy"] == "specialist", "train_s"].dropna().unique()
+        rows.append([cell, sig(hid.mean()), ci(interval(list(per_train)), sig),
+                     ci(difference, lambda v: f"{v:+.2e}"),
+                     f"{len(per_train)}", f"{np.mean(train_s):.0f}" if len(train_s) else "cached"])
+    return markdown(["cell", "generalist (no training)",
+                     "specialist [95 % CI over training seeds]",
+                     "generalist - specialist [95 % CI, paired over evaluation seeds]",
+                     "training seeds", "specialist training (s, mean)"], rows)
+
+
+def generalist_timing() -> str:
+    """Median decide time per N: HID against the solvers, measured in one process."""
+    timing = read_csv("generalist/timing.csv", COMMAND)
+    wide = timing.pivot_table(index="num_ues", columns="policy", values="median_ms")
+    rows = [[f"{n:,}", *(f"{wide.at[n, p]:.2f}" for p in ("hid", "oracle", "fluid", "dpp")),
+             f"{wide.at[n, 'hid'] / wide.at[n, 'oracle']:.2f}",
+             f"{wide.at[n, 'hid'] / wide.at[n, 'fluid']:.2f}"] for n in wide.index]
+    return markdown(["N", "HID (ms)", "oracle (ms)", "fluid (ms)", "dpp (ms)", "HID / oracle",
+                     "HID / fluid"], rows)
+
+
+def generalist_sweep() -> str:
+    """The timed sweep with ``--policy hid`` from an empty cache."""
+    timing = read_csv("generalist/sweep_timing.csv", COMMAND, expected_rows=1).iloc[0]
+    return markdown(["cells", "wall time from an empty cache (s)", "controllers trained"],
+                    [[str(int(timing["cells"])), f"{timing['elapsed_s']:.1f}",
+                      "yes" if bool(timing["trained"]) else "none"]])

@@ -1,0 +1,176 @@
+"""What the generalist observes: every cost of a step in units of the QoS term, on fixed
+log scales, so one network reads any cell.
+
+On the closed form a UE's own value of a split (x, y) with z = T - x - y is
+(oracle.py's decomposition, eq. 12-17a)
+
+    w1/q_ref Q(x, phi) - y c_ES - z c_UE(f) [- x c_wait with early hand-off],
+
+where c_ES is one personalized ES step's delay and energy (eq. 3-4) weighed by
+(17a), c_UE(f) one UE step's (eq. 8-9) and c_wait one common step's wait (eq. 1,
+13); a group pays X (members c_wait + c_energy) for X common steps (eq. 1-2, 13).
+The transfer (eq. 5-7) costs the same whatever the split. Dividing by the QoS
+weight w1/q_ref leaves the argmax unchanged, so the optimum of any cell depends on
+the weights, references, frequencies, cycles, kappas, HIQM and group sizes only
+through these ratios, phi and the HIQM: that is what the actors observe. Scales are
+fixed in advance (:data:`LOG_RANGE`), never the scenario's own ranges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hybridnet.model.costs import (
+    common_delay_s,
+    common_energy_j,
+    es_delay_s,
+    es_energy_j,
+    ue_delay_s,
+    ue_energy_j,
+)
+from hybridnet.model.hiqm import PaperHIQM, QosModel
+from hybridnet.model.params import ModelParams
+from hybridnet.model.slot import SlotState
+
+LOG_RANGE = (-6.0, 2.0)
+"""log10 of a cost ratio mapped onto [-1, 1]; values beyond are clipped at +-1.5."""
+LOG_CLIP = 1.5
+PHI_CENTRE = 0.5
+PHI_SPREAD = 0.3
+"""phi is observed as (phi - 0.5) / 0.3: the measured 0.2-0.8 range maps onto [-1, 1]."""
+MEMBERS_SCALE = float(np.log1p(2000))
+"""log1p(members) is divided by this: the largest trained N."""
+TINY = 1e-12
+
+UE_BASE_DIM = 7
+GROUP_DIM = 6
+
+
+def ue_dim(x_max: int) -> int:
+    """Width of a UE's observation: :data:`UE_BASE_DIM` and its quality lost by each of the
+    x_max common steps."""
+    return UE_BASE_DIM + x_max
+
+
+def log_scale(ratio: np.ndarray | float) -> np.ndarray:
+    """log10 of a non-negative cost ratio on :data:`LOG_RANGE`, clipped."""
+    lo, hi = LOG_RANGE
+    value = np.log10(np.maximum(ratio, 10.0 ** (lo - 2)))
+    return np.clip(2.0 * (value - lo) / (hi - lo) - 1.0, -LOG_CLIP, LOG_CLIP)
+
+
+@dataclass(frozen=True)
+class StepCosts:
+    """One step's cost of each kind, in units of the QoS term's weight w1 / q_ref."""
+
+    es_step: float
+    """A personalized ES step: delay (eq. 3) and energy (eq. 4), weighed by (17a)."""
+    wait_step: float
+    """One member's wait for one common step (eq. 1, 13)."""
+    common_energy_step: float
+    """One common step's energy, paid once per group (eq. 2)."""
+    ue_delay: float
+    ue_energy: float
+    """A UE step's delay at 1 Hz and energy per Hz^2 (eq. 8-9): c_UE(f) = ue_delay / f +
+    ue_energy f^2."""
+    early_handoff: bool
+    fitted_hiqm: bool
+    qos_model: QosModel
+    x_max: int
+
+    @classmethod
+    def of(cls, params: ModelParams, x_max: int) -> StepCosts:
+        p, r = params.physics, params.reward
+        unit = max(float(r.qos_term(1.0)), TINY)
+
+        def weigh(delay_s: float, energy_j: float) -> float:
+            return float(r.delay_term(delay_s) + r.energy_term(energy_j)) / unit
+
+        return cls(
+            es_step=weigh(float(es_delay_s(p, 1)), float(es_energy_j(p, 1))),    # eq. (3)-(4)
+            wait_step=weigh(float(common_delay_s(p, 1)), 0.0),                  # eq. (1)
+            common_energy_step=weigh(0.0, float(common_energy_j(p, 1))),        # eq. (2)
+            ue_delay=weigh(float(ue_delay_s(p, 1, 1.0)), 0.0),                  # eq. (8)
+            ue_energy=weigh(0.0, float(ue_energy_j(p, 1, 1.0))),                # eq. (9)
+            early_handoff=p.early_handoff,
+            fitted_hiqm=not isinstance(p.qos_model, PaperHIQM),
+            qos_model=p.qos_model, x_max=x_max,
+        )
+
+    def ue_step(self, f_ue_hz: np.ndarray) -> np.ndarray:
+        """c_UE(f) of each UE's CPU."""
+        return self.ue_delay / f_ue_hz + self.ue_energy * f_ue_hz**2
+
+    def quality_lost(self, phi: np.ndarray) -> np.ndarray:
+        """Q(x - 1, phi) - Q(x, phi) for x = 1..x_max (B, x_max), eq. (12): what each
+        common step costs a UE's image, in the units the costs above are in."""
+        q = self.qos_model.qos(np.arange(self.x_max + 1)[None, :], phi[:, None])  # eq. (12)
+        return q[:, :-1] - q[:, 1:]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A batch of slots flattened to its UEs (B = S N) and their non-empty groups (R)."""
+
+    ue: np.ndarray
+    """(B, ue_dim(x_max)) float32."""
+    group: np.ndarray
+    """(R, GROUP_DIM) float32."""
+    row: np.ndarray
+    """Each UE's group row (B,)."""
+    allows_common: np.ndarray
+    """Whether each group row may run common steps (R,): IIS has none."""
+    key: np.ndarray
+    """Each group row's slot * M + group within its cell (R,)."""
+
+
+def group_rows(state: SlotState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each UE's row among the batch's non-empty (slot, group) pairs, each row's key
+    slot * M + group, and its member count: ``(row (B,), key (R,), members (R,))``."""
+    group = np.asarray(state.group).reshape(-1, state.num_ues)
+    slots = group.shape[0]
+    key = (np.arange(slots)[:, None] * state.num_groups + group).ravel()
+    present, row, members = np.unique(key, return_inverse=True, return_counts=True)
+    return row, present, members
+
+
+def observe(costs: StepCosts, state: SlotState) -> Observation:
+    """The generalist's observation of ``state`` (one slot (N,) or a batch (S, N))."""
+    row, key, members = group_rows(state)
+    f = np.asarray(state.f_ue_hz, dtype=float).ravel()
+    phi = np.asarray(state.phi, dtype=float).ravel()
+    ue_step = costs.ue_step(f)
+    es = np.full_like(f, costs.es_step)
+    per_member = (members * costs.wait_step + costs.common_energy_step) / members
+    flags = np.array([float(costs.early_handoff), float(costs.fitted_hiqm)])
+    ue = np.column_stack([
+        (phi - PHI_CENTRE) / PHI_SPREAD,
+        log_scale(ue_step), log_scale(es),
+        np.clip(np.log10(np.maximum(ue_step, TINY) / max(costs.es_step, TINY)) / 2.0,
+                -3.0, 3.0),                      # which of ES and UE takes the y steps
+        log_scale(np.full_like(f, costs.wait_step)),
+        np.full_like(f, flags[0]), np.full_like(f, flags[1]),
+        log_scale(costs.quality_lost(phi)),     # on the costs' scale: each step's trade-off
+    ])
+    group = np.column_stack([
+        2.0 * np.log1p(members) / MEMBERS_SCALE - 1.0,
+        log_scale(per_member), log_scale(members * costs.wait_step),
+        log_scale(np.full(len(members), costs.common_energy_step)),
+        np.full(len(members), flags[0]), np.full(len(members), flags[1]),
+    ])
+    allows = np.full(len(key), bool(state.allows_common_phase))
+    return Observation(ue=ue.astype(np.float32), group=group.astype(np.float32), row=row,
+                       allows_common=allows, key=key)
+
+
+def concat(observations: list[Observation]) -> Observation:
+    """Several cells' observations as one batch (rows renumbered; keys kept per cell)."""
+    offsets = np.cumsum([0] + [len(o.group) for o in observations[:-1]])
+    return Observation(
+        ue=np.concatenate([o.ue for o in observations]),
+        group=np.concatenate([o.group for o in observations]),
+        row=np.concatenate([o.row + k for o, k in zip(observations, offsets, strict=True)]),
+        allows_common=np.concatenate([o.allows_common for o in observations]),
+        key=np.concatenate([o.key for o in observations]))

@@ -1,0 +1,129 @@
+"""The generalist's actors and critics: one small network shared by every UE, and a group
+actor over a permutation-invariant pooling of its members.
+
+Per UE the trunk maps its observation to an embedding h_n. The group actor reads
+the mean and the maximum of its members' embeddings and the mean of their
+preferred x (the UE actor's probabilities with no bound) (DeepSets: any N, any
+group size, any order) with the group's own costs, and draws X_m. The UE actor's head is
+factored: one logit per x and one per y, instead of one per (x, y) pair. Under its
+group's bound a UE takes x among x <= X_m, then y among the y feasible with that x.
+The factoring is exact on the closed form: y enters a UE's value linearly (y
+(c_UE - c_ES), features.py), so its best y is the largest or the smallest feasible
+one whatever x is; and since the x logits do not depend on X_m, one pass of the
+trunk answers every bound, which is also what lets the group actor's pooling and
+the UE actor share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from hybridnet.model.actions import action_mask
+from hybridnet.rl.distributions import MaskedCategorical
+from hybridnet.rl.generalist.features import GROUP_DIM, Observation, ue_dim
+from hybridnet.scenario import StepsConfig
+
+
+@dataclass
+class Choice:
+    """A decided batch: every group row's bound and every UE's (x, y), with the log
+    probabilities and the critics' values PPO keeps (None when not asked)."""
+
+    bound: torch.Tensor
+    x: torch.Tensor
+    y: torch.Tensor
+    group_log_prob: torch.Tensor
+    ue_log_prob: torch.Tensor
+
+
+@dataclass
+class Heads:
+    """The networks' outputs for one observation."""
+
+    bound_logits: torch.Tensor
+    """(R, X+1)."""
+    x_logits: torch.Tensor
+    """(B, X+1)."""
+    y_logits: torch.Tensor
+    """(B, Y+1)."""
+    ue_value: torch.Tensor
+    group_value: torch.Tensor
+
+
+def _mlp(sizes: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(fan_in, fan_out), nn.Tanh()]
+    return nn.Sequential(*layers)
+
+
+class GeneralistNet(nn.Module):
+    """The generalist HID controller's networks for one action space (``steps``)."""
+
+    def __init__(self, steps: StepsConfig, hidden: int = 64) -> None:
+        super().__init__()
+        self.steps = steps
+        self.hidden = hidden
+        num_x, num_y = steps.x_max + 1, steps.y_max + 1
+        self.ue_trunk = _mlp([ue_dim(steps.x_max), hidden, hidden])
+        self.x_head = nn.Linear(hidden, num_x)
+        self.y_head = nn.Linear(hidden, num_y)
+        self.ue_critic = nn.Linear(hidden, 1)
+        self.group_trunk = _mlp([2 * hidden + num_x + GROUP_DIM, hidden, hidden])
+        self.bound_head = nn.Linear(hidden, num_x)
+        self.group_critic = nn.Linear(hidden, 1)
+        for allow in (True, False):
+            mask = torch.from_numpy(action_mask(steps, allow))
+            self.register_buffer(f"pairs_{int(allow)}", mask, persistent=False)
+        self.register_buffer("x_index", torch.arange(num_x), persistent=False)
+
+    def pairs(self, allows_common: bool) -> torch.Tensor:
+        """The feasible (x, y) grid (X+1, Y+1)."""
+        return getattr(self, f"pairs_{int(allows_common)}")
+
+    def heads(self, obs: Observation) -> Heads:
+        """Every logit and value of ``obs``."""
+        h = self.ue_trunk(torch.from_numpy(obs.ue))
+        x_logits = self.x_head(h)
+        row = torch.from_numpy(obs.row)
+        rows = len(obs.group)
+        count = torch.bincount(row, minlength=rows).to(h.dtype).unsqueeze(1)
+
+        def mean(values: torch.Tensor) -> torch.Tensor:
+            return torch.zeros(rows, values.shape[1]).index_add_(0, row, values) / count
+
+        high = torch.full((rows, self.hidden), -1.0).scatter_reduce_(
+            0, row.unsqueeze(1).expand_as(h), h, "amax")
+        # the members' own preferred x, unbounded: what a bound X_m would cut off
+        wanted = mean(torch.softmax(x_logits, dim=1))
+        g = self.group_trunk(torch.cat([mean(h), high, wanted, torch.from_numpy(obs.group)],
+                                       dim=1))
+        return Heads(bound_logits=self.bound_head(g), x_logits=x_logits,
+                     y_logits=self.y_head(h), ue_value=self.ue_critic(h).squeeze(1),
+                     group_value=self.group_critic(g).squeeze(1))
+
+    def masks(self, obs: Observation) -> tuple[torch.Tensor, torch.Tensor]:
+        """The feasible x of every group row (R, X+1) and the (x, y) grid of every UE
+        (B, X+1, Y+1)."""
+        allows = torch.from_numpy(obs.allows_common)
+        grid = torch.where(allows[:, None, None], self.pairs(True), self.pairs(False))
+        return grid.any(-1), grid[torch.from_numpy(obs.row)]
+
+    def choose(self, obs: Observation, heads: Heads, *, greedy: bool,
+               generator: torch.Generator | None = None) -> Choice:
+        """Draw (or take the most likely) X_m per group row, then x <= X_m and y per UE."""
+        x_ok, grid = self.masks(obs)
+        bound_dist = MaskedCategorical(heads.bound_logits, x_ok)
+        bound = bound_dist.mode() if greedy else bound_dist.sample(generator)
+        ue_bound = bound[torch.from_numpy(obs.row)]
+        x_mask = grid.any(-1) & (self.x_index <= ue_bound.unsqueeze(1))
+        x_dist = MaskedCategorical(heads.x_logits, x_mask)
+        x = x_dist.mode() if greedy else x_dist.sample(generator)
+        y_mask = grid[torch.arange(len(x)), x]
+        y_dist = MaskedCategorical(heads.y_logits, y_mask)
+        y = y_dist.mode() if greedy else y_dist.sample(generator)
+        return Choice(bound=bound, x=x, y=y, group_log_prob=bound_dist.log_prob(bound),
+                      ue_log_prob=x_dist.log_prob(x) + y_dist.log_prob(y))
