@@ -180,7 +180,8 @@ def test_a_full_disk_while_a_checkpoint_is_written_is_one_line_and_leaves_nothin
         assert "No space left on device; the disk is full" in one_line(done.stderr)
         assert listing(full) == []
         cache = hybridnet("run", SMALL, "--slots", "2", "--no-plot", "--out",
-                          str(tmp_path / "run"), "--set", "train.episodes=2", cwd=tmp_path,
+                          str(tmp_path / "run"), "--set", "train.episodes=2",
+                          "--set", "train.controller=specialist", cwd=tmp_path,
                           env={**os.environ, "HYBRIDNET_CACHE": str(full / "cache")})
         assert cache.returncode == 1
         assert "No space left on device" in one_line(cache.stderr)

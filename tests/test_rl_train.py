@@ -237,7 +237,7 @@ def test_des_engine_trains_on_the_same_slots() -> None:
 def test_hid_policy_from_cache_trains_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                            ) -> None:
     monkeypatch.setenv("HYBRIDNET_CACHE", str(tmp_path))
-    scenario = small(episodes=2)
+    scenario = small(episodes=2, controller="specialist")
     first = load_hid_policy(scenario, None, np.random.default_rng(0), progress=False)
     cached = list(tmp_path.rglob("checkpoint.pt"))
     assert len(cached) == 1 and scenario_key(scenario) in str(cached[0])

@@ -495,7 +495,7 @@ def test_an_empty_policy_is_refused_not_replaced_by_the_default(tmp_path, capsys
 # --------------------------------------------------------------------------- cells that train HID
 
 HID_TRAIN = {"train.hidden": [16, 16], "train.episodes": 5, "train.batch_size": 16,
-             "sim.slots": 3}
+             "sim.slots": 3, "train.controller": "specialist"}
 
 
 def test_converged_reward_is_the_mean_over_episodes_300_to_499_of_500() -> None:

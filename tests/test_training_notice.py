@@ -17,7 +17,8 @@ from hybridnet.rl.progress import episode_progress, expected_training_s, untrain
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "scenarios" / "small.toml"
 TINY = ["--set", "train.hidden=[16,16]", "--set", "train.batch_size=16"]
-TINY_VALUES = {"train.hidden": [16, 16], "train.batch_size": 16, "train.episodes": 2}
+TINY_VALUES = {"train.hidden": [16, 16], "train.batch_size": 16, "train.episodes": 2,
+               "train.controller": "specialist"}
 
 
 def test_expected_time_is_the_measured_pace_times_the_work() -> None:

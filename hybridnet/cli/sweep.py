@@ -72,9 +72,11 @@ def sweep(scenario: Path, grid_items: tuple[str, ...], policy: str | None, check
 
     Each finished cell is appended to results.csv at once; rerunning the command
     skips the cells already done and retries failed ones, each cell keeping one
-    row. One sweep writes a directory at a time. With --policy hid each grid
-    cell trains its controller (or finds it cached, see HYBRIDNET_CACHE), and
-    its rows add the converged training reward (last 40 % of the episodes).
+    row. One sweep writes a directory at a time. With --policy hid every cell
+    runs the shipped generalist, without training; with --set
+    train.controller=specialist each grid cell trains its own controller (or
+    finds it cached, see HYBRIDNET_CACHE), and its rows add the converged
+    training reward (last 40 % of the episodes).
     Fig. 4(a)'s reward weights in one command:
 
     \b

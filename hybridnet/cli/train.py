@@ -1,6 +1,10 @@
-"""``hybridnet train``: train the HID controller and write its training directory.
+"""``hybridnet train``: train a HID specialist and write its training directory.
 
-The directory holds ``checkpoint.pt`` (weights, resolved scenario, version and
+``--from-generalist STEPS`` instead trains the shipped generalist further on the
+scenario's own slots (:func:`hybridnet.rl.generalist.train.fine_tune`) and writes its
+checkpoint, ``config.toml`` and ``tuning.csv``.
+
+A specialist's directory holds ``checkpoint.pt`` (weights, resolved scenario, version and
 the state needed to resume), ``config.toml``, ``training.csv`` (one row per
 episode, with the oracle's reward on the same slots) and ``reward.png``.
 Until training finishes it lives in a hidden sibling ``.NAME.partial/NAME``,
@@ -16,6 +20,7 @@ import time
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from hybridnet.api import load_scenario
 from hybridnet.cli.common import force_option, set_option
@@ -32,6 +37,9 @@ from hybridnet.outputs import (
 from hybridnet.outputs.partial import discard_partial, sweep_temporaries
 from hybridnet.plots import plot_training
 from hybridnet.rl.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from hybridnet.rl.generalist.checkpoint import save_generalist
+from hybridnet.rl.generalist.policy import shipped_checkpoint
+from hybridnet.rl.generalist.train import fine_tune
 from hybridnet.rl.policy import cached_path
 from hybridnet.rl.progress import duration_text, episode_progress, expected_training_s
 from hybridnet.rl.train import Trainer
@@ -135,23 +143,34 @@ def _resume(scenario: Path | None, out: Path | None, values: dict[str, object],
 @set_option
 @click.option("--resume", is_flag=True,
               help="Continue the interrupted (or extend the finished) run in --out.")
+@click.option("--from-generalist", "tune_steps", type=click.IntRange(min=1), default=None,
+              metavar="STEPS", help="Instead of training a specialist from scratch, train the "
+              "shipped generalist further on SCENARIO's own slots for STEPS steps (e.g. 300).")
 @force_option
 def train(scenario: Path | None, out: Path | None, episodes: int | None, seed: int | None,
-          overrides: tuple[str, ...], resume: bool, force: bool) -> None:
-    """Train the HID controller on SCENARIO (default: the paper's configuration).
+          overrides: tuple[str, ...], resume: bool, tune_steps: int | None,
+          force: bool) -> None:
+    """Train a HID specialist on SCENARIO (default: the paper's configuration).
 
-    Use the result with `hybridnet run SCENARIO --policy OUT/checkpoint.pt`;
-    it is also cached, so `hybridnet run SCENARIO` (same scenario) finds it.
-    With --resume, SCENARIO and --set may be left out: the run's own scenario is
-    used. On a GPU: --set train.device=auto trains on it where torch sees one
-    (a CUDA build of torch; the CPU build is the default install), else on
-    the CPU.
+    `--policy hid` runs the shipped generalist, which needs no training; a
+    specialist is trained for one scenario. Use it with `hybridnet run SCENARIO
+    --policy OUT/checkpoint.pt`; it is also cached, so `hybridnet run SCENARIO
+    --set train.controller=specialist` (same scenario) finds it. With --resume,
+    SCENARIO and --set may be left out: the run's own scenario is used. On a
+    GPU: --set train.device=auto trains on it where torch sees one (a CUDA
+    build of torch; the CPU build is the default install), else on the CPU.
     """
     values = parse_overrides(overrides)
     if episodes is not None:
         values["train.episodes"] = episodes
     if seed is not None:
         values["train.seed"] = seed
+    if tune_steps is not None:
+        if resume or episodes is not None:
+            raise HybridnetError("--from-generalist takes neither --resume nor --episodes: "
+                                 "it trains STEPS steps in one go")
+        fine_tune_command(scenario, out, values, tune_steps, force)
+        return
     if resume:
         same_scenario = scenario is None and not overrides and seed is None
         held, trainer = _resume(scenario, out, values, same_scenario)
@@ -161,6 +180,44 @@ def train(scenario: Path | None, out: Path | None, episodes: int | None, seed: i
         _train(held, trainer)
     finally:
         held.release()
+
+
+def fine_tune_command(scenario: Path | None, out: Path | None, values: dict[str, object],
+                      steps: int, force: bool) -> None:
+    """``--from-generalist``: the shipped generalist trained further on SCENARIO, written as
+    OUT/checkpoint.pt (a generalist checkpoint), config.toml and tuning.csv."""
+    resolved = load_scenario(scenario, values)
+    held = (claim(out, kind="train", force=force) if out is not None
+            else claim_fresh(default_run_dir(resolved, "hid-tuned", resolved.train.seed),
+                             kind="train"))
+    try:
+        target = held.target
+        if target.exists() and not force:
+            raise HybridnetError(f"{target}: already exists; pass --force to overwrite it")
+        held.check_replaceable(directory=True)
+        work = _partial(target)
+        discard_partial(work)
+        work.mkdir(parents=True)
+        write_marker(work, "train")
+        start = time.perf_counter()
+        click.echo(f"fine-tuning the shipped generalist on {resolved.source} for {steps} "
+                   "steps", err=True)
+        tuned = fine_tune(resolved, shipped_checkpoint(), steps, seed=resolved.train.seed)
+        save_generalist(work / "checkpoint.pt", tuned)
+        replace_file(work / "tuning.csv", lambda tmp: pd.DataFrame(tuned.history).to_csv(
+            tmp, index=False, float_format="%.10g"))
+        replace_file(work / "config.toml",
+                     lambda tmp: tmp.write_text(to_toml(resolved), encoding="utf-8"))
+        record(work, ["checkpoint.pt", "tuning.csv", "config.toml"], kind="train")
+        held.install(work)
+        shutil.rmtree(work.parent, ignore_errors=True)
+    finally:
+        held.release()
+    origin = resolved.source
+    click.echo(f"generalist fine-tuned on {origin}: {steps} steps "
+               f"({time.perf_counter() - start:.1f} s)\n  wrote {target}\n"
+               f"  evaluate: hybridnet run{f' {origin}' if Path(origin).is_file() else ''} "
+               f"--policy {target / 'checkpoint.pt'}")
 
 
 def _train(held: Claim, trainer: Trainer) -> None:

@@ -2,8 +2,8 @@
 scored on.
 
 A :class:`LabelledCell` is a few slots of one random cell of the training
-distribution, observed as the generalist sees them, with the oracle's choices as
-targets: each group's X_m and every UE's best response to every bound (the oracle
+distribution, observed as the generalist sees them, with the exact oracle's
+choices as targets: each group's X_m and every UE's best response to every bound (the solution
 holds them all, :class:`~hybridnet.policies.oracle.SlotSolution`), so the UE actor
 learns to answer any X_m its group may draw, not only the optimal one.
 """
@@ -17,7 +17,7 @@ import numpy as np
 
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
-from hybridnet.policies.oracle import OraclePolicy, SlotValues
+from hybridnet.policies.oracle import OraclePolicy, SlotSolution, SlotValues
 from hybridnet.rl.controller import stack_slots
 from hybridnet.rl.generalist.distribution import DISTRIBUTION, CellDistribution, sample_scenario
 from hybridnet.rl.generalist.features import Observation, StepCosts, observe
@@ -53,12 +53,16 @@ def cell_slots(scenario: Scenario, seed: int, slots: int) -> SlotState:
 
 
 def label(scenario: Scenario, state: SlotState) -> LabelledCell:
-    """The oracle's answers to ``state`` of ``scenario``."""
+    """The exact oracle's answers to ``state`` of ``scenario``."""
     params = ModelParams.from_scenario(scenario)
     oracle = OraclePolicy(scenario.steps, params)
     values = oracle.values(state)
-    solution = oracle.best(state, values)
     obs = observe(StepCosts.of(params, scenario.steps.x_max), state)
+    return _labelled(scenario, state, obs, oracle.best(state, values), values)
+
+
+def _labelled(scenario: Scenario, state: SlotState, obs: Observation, solution: SlotSolution,
+              values: SlotValues) -> LabelledCell:
     slot, group = obs.key // state.num_groups, obs.key % state.num_groups
     return LabelledCell(
         scenario=scenario, state=state, obs=obs, bound=solution.group_bound[slot, group],

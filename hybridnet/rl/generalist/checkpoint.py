@@ -22,6 +22,8 @@ from hybridnet.rl.generalist.distribution import CellDistribution
 from hybridnet.rl.generalist.network import GeneralistNet
 
 FORMAT = "hybridnet-hid-generalist"
+ZIP_MAGIC = b"PK\x03\x04"
+"""How every file torch.save writes begins (a zip archive)."""
 VERSION = 1
 
 
@@ -70,8 +72,11 @@ def is_generalist_file(path: str | Path) -> bool:
     read without loading the rest. Anything unreadable is left to the specialist loader,
     whose errors name the file."""
     try:
+        with open(path, "rb") as file:
+            if file.read(4) != ZIP_MAGIC:
+                return False
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError):
+    except Exception:  # noqa: BLE001 - a probe: whatever fails here is not a generalist
         return False
     return isinstance(payload, dict) and payload.get("format") == FORMAT
 
@@ -81,8 +86,9 @@ def load_generalist(path: str | Path) -> GeneralistCheckpoint:
     path = Path(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError, ValueError) as err:
-        raise HybridnetError(f"{path}: not a readable generalist checkpoint ({err})") from err
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise HybridnetError(f"{path}: not a readable generalist checkpoint ({first})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise HybridnetError(f"{path}: not a HID generalist checkpoint (format "
                              f"{payload.get('format') if isinstance(payload, dict) else '?'})")

@@ -9,7 +9,8 @@ Every key the closed-form optimum depends on is varied: the reward weights over 
 whole simplex and the reference kind (the normalised default, or eq. 17a as printed), N,
 the group count, the prompt scheme (and with it the groups and phi), both HIQMs, the ES
 and UE frequencies, the step costs and kappas, early hand-off, fading and distances. The
-step ranges ([steps]) are fixed: they shape the action space itself.
+step ranges ([steps]) are fixed: they shape the action space itself. No cell queues:
+where queues form ``--policy hid`` trains a specialist on the DES (hybridnet.rl.policy).
 """
 
 from __future__ import annotations
@@ -65,8 +66,10 @@ class CellDistribution:
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> CellDistribution:
-        return cls(log_ranges={k: tuple(v) for k, v in record["log_ranges"].items()},
-                   choices={k: tuple(v) for k, v in record["choices"].items()},
+        def tuples(name: str) -> dict[str, tuple[Any, ...]]:
+            return {k: tuple(v) for k, v in record[name].items()}
+
+        return cls(log_ranges=tuples("log_ranges"), choices=tuples("choices"),
                    max_freq_spread=float(record["max_freq_spread"]),
                    steps=StepsConfig(**record["steps"]))
 
@@ -124,9 +127,9 @@ def outside(scenario: Scenario, dist: CellDistribution = DISTRIBUTION) -> list[s
     r = dist.log_ranges
     lines = []
     if queues_form(scenario):
-        lines.append("[edge] scheduler / [channel] downlink: queues form (the DES); the "
-                     "generalist was trained on cells without queues (scheduler = "
-                     "\"dedicated\", downlink = \"dedicated\")")
+        lines.append("[edge] scheduler / [channel] downlink: queues form; the generalist "
+                     "was trained on cells without queues (scheduler = \"dedicated\", "
+                     "downlink = \"dedicated\"), and does not see them")
     checks = {
         "network.num_ues": scenario.network.num_ues,
         "edge.freq_hz": scenario.edge.freq_hz,

@@ -44,14 +44,19 @@ MEMBERS_SCALE = float(np.log1p(2000))
 """log1p(members) is divided by this: the largest trained N."""
 TINY = 1e-12
 
-UE_BASE_DIM = 7
+UE_BASE_DIM = 8
 GROUP_DIM = 6
 
 
 def ue_dim(x_max: int) -> int:
-    """Width of a UE's observation: :data:`UE_BASE_DIM` and its quality lost by each of the
-    x_max common steps."""
-    return UE_BASE_DIM + x_max
+    """Width of a UE's observation: :data:`UE_BASE_DIM`, then per common step x = 1..x_max
+    the quality it loses and its net margin."""
+    return UE_BASE_DIM + 2 * x_max
+
+
+def signed_share(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(a - b) / (|a| + |b|): which of two costs is larger, scale-free, in [-1, 1]."""
+    return (a - b) / np.maximum(np.abs(a) + np.abs(b), TINY)
 
 
 def log_scale(ratio: np.ndarray | float) -> np.ndarray:
@@ -143,21 +148,27 @@ def observe(costs: StepCosts, state: SlotState) -> Observation:
     phi = np.asarray(state.phi, dtype=float).ravel()
     ue_step = costs.ue_step(f)
     es = np.full_like(f, costs.es_step)
-    per_member = (members * costs.wait_step + costs.common_energy_step) / members
+    common = np.full(len(members), costs.common_energy_step)
+    per_member = (members * costs.wait_step + common) / members
+    lost = costs.quality_lost(phi)
+    # a common step instead of a UE step saves c_UE(f), less its wait with early hand-off
+    saving = ue_step - (costs.wait_step if costs.early_handoff else 0.0)
     flags = np.array([float(costs.early_handoff), float(costs.fitted_hiqm)])
     ue = np.column_stack([
         (phi - PHI_CENTRE) / PHI_SPREAD,
         log_scale(ue_step), log_scale(es),
-        np.clip(np.log10(np.maximum(ue_step, TINY) / max(costs.es_step, TINY)) / 2.0,
-                -3.0, 3.0),                      # which of ES and UE takes the y steps
+        np.clip(np.log10(np.maximum(ue_step, TINY) / np.maximum(es, TINY)) / 2.0,
+                -3.0, 3.0),
+        signed_share(ue_step, es),               # which of ES and UE takes the y steps
         log_scale(np.full_like(f, costs.wait_step)),
         np.full_like(f, flags[0]), np.full_like(f, flags[1]),
-        log_scale(costs.quality_lost(phi)),     # on the costs' scale: each step's trade-off
+        log_scale(lost),                         # on the costs' scale: each step's trade-off
+        signed_share(saving[:, None], lost),     # does common step x pay for itself?
     ])
     group = np.column_stack([
         2.0 * np.log1p(members) / MEMBERS_SCALE - 1.0,
         log_scale(per_member), log_scale(members * costs.wait_step),
-        log_scale(np.full(len(members), costs.common_energy_step)),
+        log_scale(common),
         np.full(len(members), flags[0]), np.full(len(members), flags[1]),
     ])
     allows = np.full(len(key), bool(state.allows_common_phase))

@@ -75,16 +75,18 @@ def imitation_loss(net: GeneralistNet, obs, heads: Heads, batch: Batch  # noqa: 
     xs = net.x_index
     under = grid.any(-1)[:, None, :] & (xs[None, None, :] <= xs[None, :, None])  # (B, X', x)
     x_dist = MaskedCategorical(heads.x_logits[:, None, :].expand_as(under), under)
-    x_ce = -_weighted(x_dist.log_prob(batch.x_upto), under.any(-1), batch.ue_weight)
+    x_valid = under.any(-1)
+    x_ce = -_weighted(x_dist.log_prob(batch.x_upto), x_valid, batch.ue_weight)
     y_dist = MaskedCategorical(heads.y_logits[:, None, :].expand_as(grid), grid)
-    y_ce = -_weighted(y_dist.log_prob(batch.y_of_x), grid.any(-1), batch.ue_weight)
+    y_valid = grid.any(-1)
+    y_ce = -_weighted(y_dist.log_prob(batch.y_of_x), y_valid, batch.ue_weight)
     with torch.no_grad():
         stats = {"group_match": float(((bound_dist.mode() == batch.bound).float()
                                        * batch.row_weight).sum()),
                  "x_match": float(_weighted((x_dist.mode() == batch.x_upto).float(),
-                                            under.any(-1), batch.ue_weight)),
+                                            x_valid, batch.ue_weight)),
                  "y_match": float(_weighted((y_dist.mode() == batch.y_of_x).float(),
-                                            grid.any(-1), batch.ue_weight))}
+                                            y_valid, batch.ue_weight))}
     return group_ce + x_ce + y_ce, stats
 
 

@@ -19,10 +19,17 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
+from hybridnet.errors import HybridnetError
+from hybridnet.model.reference import queues_form
 from hybridnet.rl.generalist.cells import cell_slots, draw_cell, label
 from hybridnet.rl.generalist.checkpoint import GeneralistCheckpoint, save_generalist
 from hybridnet.rl.generalist.distribution import DISTRIBUTION, CellDistribution
-from hybridnet.rl.generalist.losses import Batch, imitation_loss, ppo_loss, rewards
+from hybridnet.rl.generalist.losses import (
+    Batch,
+    imitation_loss,
+    ppo_loss,
+    rewards,
+)
 from hybridnet.rl.generalist.network import GeneralistNet
 from hybridnet.rl.runtime import derive_seed
 from hybridnet.scenario import Scenario
@@ -68,6 +75,8 @@ class GeneralistTrainer:
         self.history: list[dict[str, float]] = []
 
     def _batch(self) -> Batch:
+        """Fresh cells: random ones of the distribution, or slots of the one cell being
+        fine-tuned on."""
         rng = np.random.default_rng(derive_seed(self.settings.seed, "cells", self.steps_done))
         slots = self.settings.slots_per_cell
         if self.cell is not None:
@@ -92,7 +101,7 @@ class GeneralistTrainer:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
         self.optimizer.step()
-        return {"loss": float(loss), **stats}
+        return {"loss": float(loss.detach()), **stats}
 
     def ppo_step(self) -> dict[str, float]:
         """One PPO update on a fresh batch: sampled actions, rewards from the value grid."""
@@ -118,7 +127,7 @@ class GeneralistTrainer:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
             self.optimizer.step()
-        return {"loss": float(loss), "reward": float(ue_ret.mean())}
+        return {"loss": float(loss.detach()), "reward": float(ue_ret.mean())}
 
     def train(self, on_step: Callable[[dict[str, float]], None] | None = None) -> None:
         s = self.settings
@@ -140,6 +149,10 @@ def fine_tune(scenario: Scenario, start: GeneralistCheckpoint, steps: int = 300,
     teacher's loss then a tenth as many of PPO, at a tenth of the learning rate."""
     base = GeneralistSettings(**{k: v for k, v in start.settings.items()
                                  if k in GeneralistSettings.__dataclass_fields__})
+    if queues_form(scenario):
+        raise HybridnetError(f"{scenario.source}: queues form here (edge.scheduler, "
+                             "channel.downlink); the generalist is taught by the closed-form "
+                             "oracle, which cannot see them: train a specialist instead")
     settings = replace(base, seed=seed, imitation_steps=steps, ppo_steps=steps // 10,
                        learning_rate=base.learning_rate / 10)
     trainer = GeneralistTrainer(settings, start.cells, start=start, cell=scenario)
