@@ -8,9 +8,10 @@ dominating in turn, the UEs' CPUs from 0.3 to 3 GHz, both HIQMs, the raw reward,
 one group of every UE, early hand-off, fading) and two outside it (N = 5,000;
 an ES and UEs faster than any it saw), next to the exact ``oracle``, ``fluid``,
 ``dpp``, ``local``, ``random`` and the best ``fixed:X,Y`` (the best of every
-feasible constant split on the evaluation slots themselves), and on four cells
-next to specialists trained for the cell by ``hybridnet train``'s defaults (3
-training seeds). Every policy runs through :func:`hybridnet.simulate` as
+feasible constant split on the evaluation slots themselves), and on three cells
+next to specialists trained for the cell by ``hybridnet train``'s defaults and
+to the generalist fine-tuned on the cell (``hybridnet train --from-generalist
+300``), 3 training seeds each. Every policy runs through :func:`hybridnet.simulate` as
 ``hybridnet run`` does (closed form, ``SLOTS`` slots, evaluation seeds
 ``EVAL_SEEDS``); the best fixed split is found by evaluating every split on the
 same slots in closed form (``model.objective.evaluate``), and its reward is
@@ -21,12 +22,19 @@ Also measured, in the same process: the median time of one ``decide`` of
 paper.toml over N and the two weightings with ``--policy hid`` from an empty
 controller cache, timed.
 
-    python -m experiments.generalist            # everything, about 20 min on 2 cores
-    python -m experiments.generalist --no-specialists
+    python -m experiments.generalist            # everything, about 30 min on 2 cores
+    python -m experiments.generalist --no-training --skip-timing   # the cells only
+
+results.csv is written after every cell, and a rerun skips the cells it holds.
+
+Also twenty cells drawn from the generalist's own distribution with a seed its
+training never used (each weight at least 0.1), against the oracle, random and
+the best fixed split.
 
 Writes experiments/results/generalist/: ``results.csv`` (one row per cell,
-policy, training seed and evaluation seed), ``timing.csv`` (decide time per N
-and policy), ``sweep_timing.csv`` and ``sweeps/hid`` (the sweep).
+policy, training seed and evaluation seed), ``random_cells.csv``,
+``timing.csv`` (decide time per N and policy), ``sweep_timing.csv`` and
+``sweeps/hid`` (the sweep).
 """
 
 from __future__ import annotations
@@ -51,7 +59,10 @@ from hybridnet.model.actions import action_mask
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
 from hybridnet.rl.generalist.cells import cell_slots
-from hybridnet.rl.generalist.distribution import outside
+from hybridnet.rl.generalist.checkpoint import save_generalist
+from hybridnet.rl.generalist.distribution import outside, sample_scenario
+from hybridnet.rl.generalist.policy import shipped_checkpoint
+from hybridnet.rl.generalist.train import fine_tune
 from hybridnet.rl.policy import cached_path, train_cached
 from hybridnet.scenario import Scenario
 from hybridnet.sweep import read_results
@@ -94,7 +105,12 @@ CELLS: dict[str, dict[str, Any]] = {
 }
 """Every cell: paper.toml with these keys. The two named "outside" lie outside the
 generalist's training distribution (``hybridnet.rl.generalist.distribution``)."""
-SPECIALIST_CELLS = ("paper", "quality first", "delay first", "early hand-off, slow ES")
+SPECIALIST_CELLS = ("paper", "quality first", "early hand-off, slow ES")
+TUNE_STEPS = 300
+RANDOM_CELLS = 20
+RANDOM_CELLS_SEED = 20261206
+"""Not a seed the generalist's training derives its cells from (those come from
+``derive_seed(0, "cells", step)``)."""
 BASELINES = ("oracle", "fluid", "dpp", "local", "random")
 TIMING_SIZES = (10, 50, 300, 2000, 5000, 20000)
 SWEEP_GRID = {"network.num_ues": [50, 300, 1000],
@@ -116,7 +132,8 @@ def best_fixed(scenario: Scenario) -> tuple[str, dict[int, float]]:
     params = ModelParams.from_scenario(scenario)
     states = {seed: cell_slots(scenario, seed, SLOTS) for seed in EVAL_SEEDS}
     best_name, best = "", {}
-    for x, y in zip(*np.nonzero(action_mask(scenario.steps)), strict=True):
+    allows = all(state.allows_common_phase for state in states.values())   # not under IIS
+    for x, y in zip(*np.nonzero(action_mask(scenario.steps, allows)), strict=True):
         by_seed = {seed: float(evaluate(params, state, np.full(state.phi.shape, x),
                                         np.full(state.phi.shape, y)).reward.mean())
                    for seed, state in states.items()}
@@ -128,40 +145,93 @@ def best_fixed(scenario: Scenario) -> tuple[str, dict[int, float]]:
     return best_name, best
 
 
-def score_cell(name: str, values: Mapping[str, Any], specialists: bool) -> list[dict[str, Any]]:
+def _row(name: str, scenario: Scenario, policy: str, seed: int, reward: float,
+         **extra: Any) -> dict[str, Any]:
+    return {"cell": name, "inside": not outside(scenario),
+            "num_ues": scenario.network.num_ues, "policy": policy, "eval_seed": seed,
+            "reward": reward, "train_seed": np.nan, "train_s": np.nan, "detail": "", **extra}
+
+
+def score_cell(name: str, values: Mapping[str, Any], trained: bool, tuned_dir: Path
+               ) -> list[dict[str, Any]]:
+    """Every row of one cell: the generalist and the baselines on each evaluation seed,
+    the best fixed split, and (``trained``, on SPECIALIST_CELLS) the specialists and the
+    fine-tuned generalists of each training seed."""
     scenario = cell_scenario(values)
-    inside = not outside(scenario)
     rows = []
-
-    def add(policy: str, seed: int, reward: float, **extra: Any) -> None:
-        rows.append({"cell": name, "inside": inside, "num_ues": scenario.network.num_ues,
-                     "policy": policy, "eval_seed": seed, "reward": reward,
-                     "train_seed": np.nan, "train_s": np.nan, "detail": "", **extra})
-
     for seed in EVAL_SEEDS:
         start = time.perf_counter()
         reward = mean_reward(scenario, "hid", seed)
-        add("hid", seed, reward, run_s=time.perf_counter() - start)
-        for policy in BASELINES:
-            add(policy, seed, mean_reward(scenario, policy, seed))
+        rows.append(_row(name, scenario, "hid", seed, reward,
+                         run_s=time.perf_counter() - start))
+        rows += [_row(name, scenario, policy, seed, mean_reward(scenario, policy, seed))
+                 for policy in BASELINES]
     fixed, by_seed = best_fixed(scenario)
-    for seed, reward in by_seed.items():
-        add("best-fixed", seed, reward, detail=fixed)
-    if specialists and name in SPECIALIST_CELLS:
-        for train_seed in TRAIN_SEEDS:
-            trained = cell_scenario(values, **{"train.controller": "specialist",
-                                               "train.seed": train_seed})
-            start = time.perf_counter()
-            cached = cached_path(trained).is_file()
-            train_cached(trained, progress=False)
-            train_s = np.nan if cached else time.perf_counter() - start
-            for seed in EVAL_SEEDS:
-                add("specialist", seed, mean_reward(trained, "hid", seed),
-                    train_seed=train_seed, train_s=train_s)
+    rows += [_row(name, scenario, "best-fixed", seed, reward, detail=fixed)
+             for seed, reward in by_seed.items()]
+    if trained and name in SPECIALIST_CELLS:
+        rows += specialist_rows(name, values) + tuned_rows(name, scenario, tuned_dir)
     print(f"{name}: " + ", ".join(
         f"{p} {np.mean([r['reward'] for r in rows if r['policy'] == p]):+.5f}"
         for p in dict.fromkeys(r["policy"] for r in rows)), flush=True)
     return rows
+
+
+def specialist_rows(name: str, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A specialist per training seed, trained by ``hybridnet train``'s defaults (cached)."""
+    rows = []
+    for train_seed in TRAIN_SEEDS:
+        trained = cell_scenario(values, **{"train.controller": "specialist",
+                                           "train.seed": train_seed})
+        start = time.perf_counter()
+        cached = cached_path(trained).is_file()
+        train_cached(trained, progress=False)
+        train_s = np.nan if cached else time.perf_counter() - start
+        rows += [_row(name, trained, "specialist", seed, mean_reward(trained, "hid", seed),
+                      train_seed=train_seed, train_s=train_s) for seed in EVAL_SEEDS]
+    return rows
+
+
+def tuned_rows(name: str, scenario: Scenario, tuned_dir: Path) -> list[dict[str, Any]]:
+    """The generalist fine-tuned on the cell (``hybridnet train --from-generalist``'s
+    library call, TUNE_STEPS steps), per training seed."""
+    rows = []
+    for train_seed in TRAIN_SEEDS:
+        start = time.perf_counter()
+        tuned = fine_tune(scenario, shipped_checkpoint(), TUNE_STEPS, seed=train_seed)
+        train_s = time.perf_counter() - start
+        path = tuned_dir / f"{name.replace(' ', '_').replace(',', '')}-{train_seed}.pt"
+        save_generalist(path, tuned)
+        rows += [_row(name, scenario, "fine-tuned", seed, mean_reward(scenario, str(path), seed),
+                      train_seed=train_seed, train_s=train_s) for seed in EVAL_SEEDS]
+    return rows
+
+
+def random_cells(count: int, seed: int = RANDOM_CELLS_SEED) -> pd.DataFrame:
+    """``count`` cells drawn from the generalist's own distribution with a seed its training
+    never uses, kept where every weight is at least 0.1 (the issue's held-out region); per
+    cell and evaluation seed, the reward of hid, oracle, random and the best fixed split."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    while len({r["cell"] for r in rows}) < count:
+        scenario = sample_scenario(rng)
+        if min(scenario.reward.weights) < 0.1:
+            continue
+        scenario = scenario.with_values({"sim.slots": SLOTS})
+        name = f"random {len({r['cell'] for r in rows}) + 1}"
+        fixed, by_seed = best_fixed(scenario)
+        for seed in EVAL_SEEDS:
+            rows += [_row(name, scenario, p, seed, mean_reward(scenario, p, seed))
+                     for p in ("hid", "oracle", "random")]
+            rows.append(_row(name, scenario, "best-fixed", seed, by_seed[seed], detail=fixed))
+        for row in rows[-4 * len(EVAL_SEEDS):]:
+            row.update({"scheme": scenario.prompts.scheme, "qos_model": scenario.qos.model,
+                        "weights": ",".join(f"{w:.3f}" for w in scenario.reward.weights),
+                        "early_handoff": scenario.sim.early_handoff,
+                        "raw_reward": scenario.reward.qos_ref == 1.0})
+        print(f"{name}: N = {scenario.network.num_ues}, {scenario.prompts.scheme}, "
+              f"{scenario.qos.model}", flush=True)
+    return pd.DataFrame(rows)
 
 
 def decide_times(sizes: tuple[int, ...], rounds: int = 5, slots: int = 5) -> pd.DataFrame:
@@ -213,16 +283,29 @@ def timed_sweep(out: Path) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--no-specialists", action="store_true")
+    parser.add_argument("--no-training", action="store_true",
+                        help="neither specialists nor fine-tuned generalists")
     parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
+    parser.add_argument("--skip-timing", action="store_true")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    rows = [row for name in args.cells
-            for row in score_cell(name, CELLS[name], not args.no_specialists)]
-    pd.DataFrame(rows).to_csv(args.out / "results.csv", index=False)
-    decide_times(TIMING_SIZES).to_csv(args.out / "timing.csv", index=False)
-    timed_sweep(args.out / "sweeps" / "hid").to_csv(args.out / "sweep_timing.csv", index=False)
+    results = args.out / "results.csv"
+    done = pd.read_csv(results) if results.is_file() else pd.DataFrame(columns=["cell"])
+    with tempfile.TemporaryDirectory() as tuned_dir:
+        for name in args.cells:
+            if name in set(done["cell"]):
+                continue
+            rows = pd.DataFrame(score_cell(name, CELLS[name], not args.no_training,
+                                           Path(tuned_dir)))
+            done = rows if done.empty else pd.concat([done, rows], ignore_index=True)
+            done.to_csv(results, index=False)          # after every cell: a rerun resumes
+    if not (args.out / "random_cells.csv").is_file():
+        random_cells(RANDOM_CELLS).to_csv(args.out / "random_cells.csv", index=False)
+    if not args.skip_timing:
+        decide_times(TIMING_SIZES).to_csv(args.out / "timing.csv", index=False)
+        timed_sweep(args.out / "sweeps" / "hid").to_csv(args.out / "sweep_timing.csv",
+                                                        index=False)
 
 
 if __name__ == "__main__":

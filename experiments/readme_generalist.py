@@ -48,31 +48,60 @@ def generalist_cells() -> str:
                      "share of random-to-oracle", "best fixed", "fluid", "dpp", "random"], rows)
 
 
+def generalist_random() -> str:
+    """Random held-out cells: the generalist's shares, per cell (mean over evaluation seeds)."""
+    res = read_csv("generalist/random_cells.csv", COMMAND)
+    rows = []
+    fixed_shares, random_shares = [], []
+    for cell, frame in res.groupby("cell", sort=False):
+        means = frame.groupby("policy")["reward"].mean()
+        first = frame.iloc[0]
+        worth = means["oracle"] - means["best-fixed"] > 1e-4 * abs(means["oracle"])
+        fixed, random = _shares(frame, "hid")
+        random_shares.append(float(np.mean(random)))
+        if worth:
+            fixed_shares.append(float(np.mean(fixed)))
+        rows.append([cell, f"{int(first['num_ues']):,}", first["scheme"], first["qos_model"],
+                     f"({first['weights'].replace(',', ', ')})",
+                     "yes" if bool(first["early_handoff"]) else "",
+                     "yes" if bool(first["raw_reward"]) else "",
+                     share(float(np.mean(fixed))) if worth else "(fixed = oracle)",
+                     share(float(np.mean(random)))])
+    rows.append(["**all**", "", "", "", "", "", "",
+                 f"median {share(float(np.median(fixed_shares)))}, least "
+                 f"{share(min(fixed_shares))} ({len(fixed_shares)} cells)",
+                 f"median {share(float(np.median(random_shares)))}, least "
+                 f"{share(min(random_shares))}"])
+    return markdown(["cell", "N", "scheme", "HIQM", "weights", "early hand-off", "raw reward",
+                     "share of fixed-to-oracle", "share of random-to-oracle"], rows)
+
+
 def generalist_specialists() -> str:
-    """Where specialists were trained: the zero-shot generalist against them."""
+    """Where controllers were trained for the cell: the zero-shot generalist against the
+    specialists and against itself fine-tuned on the cell."""
     res = read_csv(RESULTS_CSV, COMMAND)
-    spec = res[res["policy"] == "specialist"]
-    if spec.empty:
-        raise MissingData(f"{shown(RESULTS_CSV)}: no specialist rows (rerun `{COMMAND}` "
-                          "without --no-specialists)")
+    if not {"specialist", "fine-tuned"} <= set(res["policy"]):
+        raise MissingData(f"{shown(RESULTS_CSV)}: no specialist or fine-tuned rows (rerun "
+                          f"`{COMMAND}` without --no-training)")
     rows = []
     for cell in SPECIALIST_CELLS:
         frame = res[res["cell"] == cell]
         if frame.empty:
             continue
-        per_train = frame[frame["policy"] == "specialist"].groupby("train_seed")["reward"].mean()
-        hid = frame.loc[frame["policy"] == "hid"].groupby("eval_seed")["reward"].mean()
-        specialist = (frame[frame["policy"] == "specialist"]
-                      .groupby("eval_seed")["reward"].mean())
-        difference = paired(list(hid), list(specialist.loc[hid.index]))
-        train_s = frame.loc[frame["policy"] == "specialist", "train_s"].dropna().unique()
-        rows.append([cell, sig(hid.mean()), ci(interval(list(per_train)), sig),
-                     ci(difference, lambda v: f"{v:+.2e}"),
-                     f"{len(per_train)}", f"{np.mean(train_s):.0f}" if len(train_s) else "cached"])
-    return markdown(["cell", "generalist (no training)",
-                     "specialist [95 % CI over training seeds]",
-                     "generalist - specialist [95 % CI, paired over evaluation seeds]",
-                     "training seeds", "specialist training (s, mean)"], rows)
+        hid = frame[frame["policy"] == "hid"].groupby("eval_seed")["reward"].mean()
+        for policy in ("specialist", "fine-tuned"):
+            own = frame[frame["policy"] == policy]
+            per_train = own.groupby("train_seed")["reward"].mean()
+            per_eval = own.groupby("eval_seed")["reward"].mean().loc[hid.index]
+            train_s = own["train_s"].dropna()
+            rows.append([cell, policy, sig(hid.mean()), ci(interval(list(per_train)), sig),
+                         ci(paired(list(per_eval), list(hid)), lambda v: f"{v:+.2e}"),
+                         str(len(per_train)),
+                         f"{train_s.mean():.0f}" if len(train_s) else "cached"])
+    return markdown(["cell", "trained for the cell", "generalist (no training)",
+                     "trained [95 % CI over training seeds]",
+                     "trained - generalist [95 % CI, paired over evaluation seeds]",
+                     "training seeds", "training (s, mean)"], rows)
 
 
 def generalist_timing() -> str:

@@ -49,6 +49,7 @@ from experiments.readme_fig5 import (
 )
 from experiments.readme_generalist import (
     generalist_cells,
+    generalist_random,
     generalist_specialists,
     generalist_sweep,
     generalist_timing,
@@ -98,6 +99,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "dense-recovery": dense_recovery,
     "dense-after-rl-layer": dense_after_rl_layer,
     "generalist-cells": generalist_cells,
+    "generalist-random": generalist_random,
     "generalist-specialists": generalist_specialists,
     "generalist-timing": generalist_timing,
     "generalist-sweep": generalist_sweep,

@@ -29,6 +29,7 @@ from hybridnet.rl.generalist.network import GeneralistNet
 from hybridnet.rl.generalist.policy import GeneralistPolicy, shipped_checkpoint
 from hybridnet.rl.generalist.train import GeneralistSettings, GeneralistTrainer
 from hybridnet.rl.policy import controller_kind
+from tests.cli_runs import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "scenarios" / "paper.toml"
@@ -200,3 +201,72 @@ def test_hid_runs_the_generalist_without_training(tmp_path, monkeypatch) -> None
     assert np.mean((x == xo) & (y == yo)) > 0.8
     assert not (tmp_path / "cache").exists()
     _ = draw_cell  # the training cells come from the same distribution (cells.py)
+
+
+def test_out_of_distribution_cell_runs_with_one_line_per_key(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A cell beyond the training ranges: the run names the key and its range, and runs."""
+    code, _, err = run_cli(capsys, "run", str(PAPER), "--set", "edge.freq_hz=12e9",
+                           "--slots", "2", "--no-plot", "--engine", "closed",
+                           "--out", str(tmp_path / "run"))
+    assert code == 0, err
+    notes = [line for line in err.splitlines() if line.startswith("hybridnet: note:")]
+    assert len(notes) == 1 and "edge.freq_hz = 1.2e+10" in notes[0] and "5e+08 to 8e+09" in notes[0]
+    assert (tmp_path / "run" / "summary.json").is_file()
+
+
+def test_fine_tuning_from_the_generalist(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """``hybridnet train --from-generalist``: a generalist checkpoint trained further on the
+    scenario, which ``--policy PATH`` runs; a scenario with queues is refused in one line."""
+    small = ROOT / "scenarios" / "small.toml"
+    out = tmp_path / "tuned"
+    code, _, err = run_cli(capsys, "train", str(small), "--from-generalist", "3",
+                           "--out", str(out))
+    assert code == 0, err
+    tuned = load_generalist(out / "checkpoint.pt")
+    assert tuned.settings["fine_tuned_on"].endswith("small.toml")
+    assert {p.name for p in out.iterdir()} >= {"checkpoint.pt", "tuning.csv", "config.toml"}
+    assert any(not torch.equal(value, shipped_checkpoint().weights[key])
+               for key, value in tuned.weights.items())
+    code, _, err = run_cli(capsys, "run", str(small), "--policy", str(out / "checkpoint.pt"),
+                           "--slots", "2", "--no-plot", "--out", str(tmp_path / "run"))
+    assert code == 0, err
+    code, _, err = run_cli(capsys, "train", str(ROOT / "scenarios" / "dense.toml"),
+                           "--from-generalist", "3", "--out", str(tmp_path / "dense"))
+    assert code == 2 and "queues form here" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "dense").exists()
+
+
+def test_train_keys_that_only_a_specialist_uses_are_named(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """[train] keys set for a specialist do nothing to the generalist: the run says so."""
+    code, _, err = run_cli(capsys, "run", str(PAPER), "--set", "train.episodes=20",
+                           "--slots", "1", "--no-plot", "--engine", "closed",
+                           "--out", str(tmp_path / "run"))
+    assert code == 0, err
+    assert any(line.startswith("hybridnet: note: train.episodes train a specialist")
+               for line in err.splitlines())
+
+
+def test_a_hid_sweep_of_an_earlier_version_reads_as_specialists(tmp_path: Path) -> None:
+    """A hid sweep written before train.controller existed trained a controller per cell:
+    it extends with train.controller = "specialist" and is refused under the generalist."""
+    from hybridnet.outputs import write_marker
+    from hybridnet.scenario import read_scenario
+    from hybridnet.sweep import plan_sweep, settings_toml
+
+    small = ROOT / "scenarios" / "small.toml"
+    specialist = read_scenario(small, {"train.controller": "specialist"})
+    out = tmp_path / "old"
+    plan = plan_sweep(specialist, {"network.num_ues": [4]}, out, policy="hid", engine="closed")
+    out.mkdir()
+    write_marker(out, "sweep")
+    text = settings_toml(plan)
+    assert 'controller = "specialist"\n' in text
+    (out / "sweep.toml").write_text(text.replace('controller = "specialist"\n', ""))
+    assert plan_sweep(specialist, {"network.num_ues": [4]}, out, policy="hid",
+                      engine="closed").pending
+    with pytest.raises(HybridnetError, match="scenario key train.controller"):
+        plan_sweep(read_scenario(small), {"network.num_ues": [4]}, out, policy="hid",
+                   engine="closed")

@@ -39,7 +39,7 @@ from hybridnet.plots import plot_training
 from hybridnet.rl.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from hybridnet.rl.generalist.checkpoint import save_generalist
 from hybridnet.rl.generalist.policy import shipped_checkpoint
-from hybridnet.rl.generalist.train import fine_tune
+from hybridnet.rl.generalist.train import check_tunable, fine_tune
 from hybridnet.rl.policy import cached_path
 from hybridnet.rl.progress import duration_text, episode_progress, expected_training_s
 from hybridnet.rl.train import Trainer
@@ -187,6 +187,7 @@ def fine_tune_command(scenario: Path | None, out: Path | None, values: dict[str,
     """``--from-generalist``: the shipped generalist trained further on SCENARIO, written as
     OUT/checkpoint.pt (a generalist checkpoint), config.toml and tuning.csv."""
     resolved = load_scenario(scenario, values)
+    check_tunable(resolved)
     held = (claim(out, kind="train", force=force) if out is not None
             else claim_fresh(default_run_dir(resolved, "hid-tuned", resolved.train.seed),
                              kind="train"))

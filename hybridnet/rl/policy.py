@@ -15,6 +15,7 @@ below this package and cannot import it.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import hashlib
 import os
@@ -182,6 +183,19 @@ def controller_kind(scenario: Scenario) -> str:
     return "generalist" if applies else "specialist"
 
 
+def specialist_keys(scenario: Scenario) -> list[str]:
+    """The [train] keys ``scenario`` sets away from their defaults: they shape a specialist's
+    training, and nothing the generalist does."""
+    tr = scenario.train
+    defaults = resolve_references(scenario.replace(train=dataclasses.replace(
+        type(tr)(), mode=tr.mode, engine=tr.engine, controller=tr.controller))).train
+    resolved = resolve_references(scenario).train
+    derived = {"episode_slots"} | {key.split(".", 1)[1] for key in scenario.derived
+                                   if key.startswith("train.")}   # follow [sim], not set
+    return [f"train.{f.name}" for f in dataclasses.fields(resolved)
+            if f.name not in derived and getattr(resolved, f.name) != getattr(defaults, f.name)]
+
+
 def load_hid_policy(scenario: Scenario, path: str | Path | None, rng: np.random.Generator,
                     *, sample: bool = False, progress: bool = True) -> Policy:
     """The HID policy for ``scenario``: from the checkpoint at ``path`` (a specialist's or a
@@ -201,6 +215,10 @@ def load_hid_policy(scenario: Scenario, path: str | Path | None, rng: np.random.
                 f"{to_dict(Scenario(steps=DISTRIBUTION.steps))['steps']}; the scenario has "
                 f"{to_dict(scenario)['steps']} (set train.controller = \"specialist\")")
         generalist, lines = load_generalist_policy(scenario, rng, path, sample=sample)
+        unused = specialist_keys(scenario)
+        if unused:
+            lines.append(f"{', '.join(unused)} train a specialist; --policy hid runs the "
+                         "shipped generalist here, which they do not change")
         if progress:
             for line in lines:
                 print(f"hybridnet: note: {line}; the generalist runs anyway (a specialist: "

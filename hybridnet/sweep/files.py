@@ -74,9 +74,10 @@ def check_out(out: Path) -> None:
 
 
 def _migrated(scenario: dict[str, Any]) -> dict[str, Any]:
-    """A recorded base scenario as this version reads it: one written before ``[train]
-    controller`` existed ran ``hid`` as a controller trained for each cell, which is
-    ``controller = "specialist"`` now (its default, "auto", runs the shipped generalist)."""
+    """A recorded base scenario of a ``hid`` sweep as this version reads it: one written
+    before ``[train] controller`` existed ran ``hid`` as a controller trained for each
+    cell, which is ``controller = "specialist"`` now (its default, "auto", runs the
+    shipped generalist). Other policies never read the key."""
     train = scenario.get("train")
     if isinstance(train, dict) and "controller" not in train:
         return {**scenario, "train": {**train, "controller": "specialist"}}
@@ -89,7 +90,10 @@ def read_settings(out: Path) -> dict[str, Any]:
     try:
         raw = loads(path.read_text(encoding="utf-8"), str(path))
         settings = dict(raw["sweep"])
-        settings["scenario"] = to_dict(from_dict(_migrated(raw["scenario"]), str(path)))
+        recorded = raw["scenario"]
+        if settings.get("policy") == "hid":
+            recorded = _migrated(recorded)
+        settings["scenario"] = to_dict(from_dict(recorded, str(path)))
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, HybridnetError) as err:
         raise HybridnetError(
             f"{path}: unreadable ({err}); pass --force to start the sweep afresh"

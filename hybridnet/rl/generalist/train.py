@@ -143,16 +143,21 @@ class GeneralistTrainer:
                     on_step(row)
 
 
+def check_tunable(scenario: Scenario) -> None:
+    """Refuse a scenario the generalist cannot be fine-tuned on, in one line."""
+    if queues_form(scenario):
+        raise HybridnetError(f"{scenario.source}: queues form here (edge.scheduler, "
+                             "channel.downlink); the generalist is taught by the closed-form "
+                             "oracle, which cannot see them: train a specialist instead")
+
+
 def fine_tune(scenario: Scenario, start: GeneralistCheckpoint, steps: int = 300,
               seed: int = 0) -> GeneralistCheckpoint:
     """The generalist ``start`` trained further on ``scenario``'s own slots: ``steps`` of the
     teacher's loss then a tenth as many of PPO, at a tenth of the learning rate."""
     base = GeneralistSettings(**{k: v for k, v in start.settings.items()
                                  if k in GeneralistSettings.__dataclass_fields__})
-    if queues_form(scenario):
-        raise HybridnetError(f"{scenario.source}: queues form here (edge.scheduler, "
-                             "channel.downlink); the generalist is taught by the closed-form "
-                             "oracle, which cannot see them: train a specialist instead")
+    check_tunable(scenario)
     settings = replace(base, seed=seed, imitation_steps=steps, ppo_steps=steps // 10,
                        learning_rate=base.learning_rate / 10)
     trainer = GeneralistTrainer(settings, start.cells, start=start, cell=scenario)
