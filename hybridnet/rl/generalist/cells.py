@@ -38,6 +38,9 @@ class LabelledCell:
     """Each UE's best x <= X for every bound X (B, X+1)."""
     y_of_x: np.ndarray
     """Each UE's best y for every x (B, X+1)."""
+    gain: np.ndarray
+    """Each UE's gain from a bound X over none (its best value with x <= X less its best
+    with x = 0), in units of the QoS term's weight (B, X+1)."""
     values: SlotValues
     """The oracle's value grid of the slots, which scores any decision exactly."""
     scale: float
@@ -64,11 +67,15 @@ def label(scenario: Scenario, state: SlotState) -> LabelledCell:
 def _labelled(scenario: Scenario, state: SlotState, obs: Observation, solution: SlotSolution,
               values: SlotValues) -> LabelledCell:
     slot, group = obs.key // state.num_groups, obs.key % state.num_groups
+    best = np.maximum.accumulate(values.ue.max(axis=-1), axis=-1)          # best with x <= X
+    best = best.reshape(-1, best.shape[-1])
+    q_scale = max(ModelParams.from_scenario(scenario).reward.per_unit(state.num_ues)[0],
+                  1e-300)
     return LabelledCell(
         scenario=scenario, state=state, obs=obs, bound=solution.group_bound[slot, group],
         x_upto=solution.x_upto.reshape(-1, solution.x_upto.shape[-1]),
-        y_of_x=solution.y_of_x.reshape(-1, solution.y_of_x.shape[-1]), values=values,
-        scale=decision_scale(values.ue))
+        y_of_x=solution.y_of_x.reshape(-1, solution.y_of_x.shape[-1]),
+        gain=(best - best[:, :1]) / q_scale, values=values, scale=decision_scale(values.ue))
 
 
 def decision_scale(grid: np.ndarray) -> float:

@@ -44,7 +44,7 @@ MEMBERS_SCALE = float(np.log1p(2000))
 """log1p(members) is divided by this: the largest trained N."""
 TINY = 1e-12
 
-UE_BASE_DIM = 8
+UE_BASE_DIM = 10
 GROUP_DIM = 6
 
 
@@ -129,6 +129,12 @@ class Observation:
     """Whether each group row may run common steps (R,): IIS has none."""
     key: np.ndarray
     """Each group row's slot * M + group within its cell (R,)."""
+    ue_scale: np.ndarray
+    """Each UE's stake in its split, in the costs' units (B,): c_UE(f) + c_ES + its
+    largest quality lost in a step; the gain head predicts gains over it."""
+    group_cost: np.ndarray
+    """What one common step costs each group row, in the costs' units (R,): its members'
+    wait (not with early hand-off) and its energy (eq. 1-2, 13)."""
 
 
 def group_rows(state: SlotState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -159,7 +165,9 @@ def observe(costs: StepCosts, state: SlotState) -> Observation:
         log_scale(ue_step), log_scale(es),
         np.clip(np.log10(np.maximum(ue_step, TINY) / np.maximum(es, TINY)) / 2.0,
                 -3.0, 3.0),
-        signed_share(ue_step, es),               # which of ES and UE takes the y steps
+        signed_share(ue_step, es),               # which of ES and UE takes the y steps,
+        np.tanh(10.0 * np.log10(np.maximum(ue_step, TINY) / np.maximum(es, TINY))),
+        np.tanh(100.0 * np.log10(np.maximum(ue_step, TINY) / np.maximum(es, TINY))),
         log_scale(np.full_like(f, costs.wait_step)),
         np.full_like(f, flags[0]), np.full_like(f, flags[1]),
         log_scale(lost),                         # on the costs' scale: each step's trade-off
@@ -172,8 +180,11 @@ def observe(costs: StepCosts, state: SlotState) -> Observation:
         np.full(len(members), flags[0]), np.full(len(members), flags[1]),
     ])
     allows = np.full(len(key), bool(state.allows_common_phase))
+    wait = 0.0 if costs.early_handoff else costs.wait_step
     return Observation(ue=ue.astype(np.float32), group=group.astype(np.float32), row=row,
-                       allows_common=allows, key=key)
+                       allows_common=allows, key=key,
+                       ue_scale=np.maximum(ue_step + es + lost.max(axis=1), TINY),
+                       group_cost=members * wait + common)
 
 
 def concat(observations: list[Observation]) -> Observation:
@@ -184,4 +195,6 @@ def concat(observations: list[Observation]) -> Observation:
         group=np.concatenate([o.group for o in observations]),
         row=np.concatenate([o.row + k for o, k in zip(observations, offsets, strict=True)]),
         allows_common=np.concatenate([o.allows_common for o in observations]),
-        key=np.concatenate([o.key for o in observations]))
+        key=np.concatenate([o.key for o in observations]),
+        ue_scale=np.concatenate([o.ue_scale for o in observations]),
+        group_cost=np.concatenate([o.group_cost for o in observations]))

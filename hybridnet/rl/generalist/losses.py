@@ -1,9 +1,10 @@
-"""The generalist's two losses: the teacher's cross-entropy and PPO's clipped surrogate.
+"""The generalist's two losses: the teacher's and PPO's clipped surrogate.
 
-Imitation: each group row's X_m against the oracle's, every UE's x under every
-bound X against its best response x_upto[X], and its y under every x against
-y_of_x[x]; all from one pass of the networks, since the x and y logits do not
-depend on the bound (network.py).
+Imitation: the cross-entropy of each group row's X_m against the oracle's, of
+every UE's x under every bound X against its best response x_upto[X], and of
+its y under every x against y_of_x[x], and the squared error of every UE's
+predicted gain from each bound; all from one pass of the networks, since the x
+and y logits do not depend on the bound (network.py).
 
 PPO: slots are independent on the closed form (an action never changes the next
 slot), so a return is the reward itself and the advantage the reward less the
@@ -34,6 +35,8 @@ class Batch:
     bound: torch.Tensor
     x_upto: torch.Tensor
     y_of_x: torch.Tensor
+    gain: torch.Tensor
+    """The oracle's gains over each UE's stake (B, X+1)."""
     ue_weight: torch.Tensor
     row_weight: torch.Tensor
     """Each UE's and each group row's weight in the teacher's loss: every cell weighs the
@@ -50,6 +53,8 @@ class Batch:
                    bound=torch.from_numpy(np.concatenate([c.bound for c in cells])),
                    x_upto=torch.from_numpy(np.concatenate([c.x_upto for c in cells])),
                    y_of_x=torch.from_numpy(np.concatenate([c.y_of_x for c in cells])),
+                   gain=torch.from_numpy(np.concatenate(
+                       [c.gain / c.obs.ue_scale[:, None] for c in cells])).float(),
                    ue_weight=weights([len(c.x_upto) for c in cells]),
                    row_weight=weights([len(c.bound) for c in cells]))
 
@@ -87,7 +92,9 @@ def imitation_loss(net: GeneralistNet, obs, heads: Heads, batch: Batch  # noqa: 
                                             x_valid, batch.ue_weight)),
                  "y_match": float(_weighted((y_dist.mode() == batch.y_of_x).float(),
                                             y_valid, batch.ue_weight))}
-    return group_ce + x_ce + y_ce, stats
+    gain_se = (((heads.gain - batch.gain) ** 2).mean(-1) * batch.ue_weight).sum()
+    stats["gain_error"] = float(gain_se.detach().sqrt())
+    return group_ce + x_ce + y_ce + gain_se, stats
 
 
 def rewards(batch: Batch, choice: Choice) -> tuple[torch.Tensor, torch.Tensor]:

@@ -7,7 +7,10 @@ preferred x (the UE actor's probabilities with no bound) (DeepSets: any N, any
 group size, any order) with the group's own costs, and draws X_m. The UE actor's head is
 factored: one logit per x and one per y, instead of one per (x, y) pair. Under its
 group's bound a UE takes x among x <= X_m, then y among the y feasible with that x.
-The factoring is exact on the closed form: y enters a UE's value linearly (y
+Its bound logits add to the pooled network's a value: each member's predicted
+gain from a bound X (a head of the UE trunk, regressed on the oracle's best
+responses) summed over the group less X common steps' cost, the oracle's own
+group sum (oracle.py). The factoring is exact on the closed form: y enters a UE's value linearly (y
 (c_UE - c_ES), features.py), so its best y is the largest or the smallest feasible
 one whatever x is; and since the x logits do not depend on X_m, one pass of the
 trunk answers every bound, which is also what lets the group actor's pooling and
@@ -16,6 +19,7 @@ the UE actor share it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -45,6 +49,8 @@ class Heads:
 
     bound_logits: torch.Tensor
     """(R, X+1)."""
+    gain: torch.Tensor
+    """Each UE's predicted gain from a bound X over none, over its stake (B, X+1)."""
     x_logits: torch.Tensor
     """(B, X+1)."""
     y_logits: torch.Tensor
@@ -74,6 +80,8 @@ class GeneralistNet(nn.Module):
         self.ue_critic = nn.Linear(hidden, 1)
         self.group_trunk = _mlp([2 * hidden + num_x + GROUP_DIM, hidden, hidden])
         self.bound_head = nn.Linear(hidden, num_x)
+        self.gain_head = nn.Linear(hidden, num_x)
+        self.log_temperature = nn.Parameter(torch.tensor(math.log(100.0)))
         self.group_critic = nn.Linear(hidden, 1)
         for allow in (True, False):
             mask = torch.from_numpy(action_mask(steps, allow))
@@ -101,9 +109,24 @@ class GeneralistNet(nn.Module):
         wanted = mean(torch.softmax(x_logits, dim=1))
         g = self.group_trunk(torch.cat([mean(h), high, wanted, torch.from_numpy(obs.group)],
                                        dim=1))
-        return Heads(bound_logits=self.bound_head(g), x_logits=x_logits,
+        gain = self.gain_head(h)
+        gain = gain - gain[:, :1]
+        return Heads(bound_logits=self.bound_head(g) + self._group_value(obs, gain),
+                     gain=gain, x_logits=x_logits,
                      y_logits=self.y_head(h), ue_value=self.ue_critic(h).squeeze(1),
                      group_value=self.group_critic(g).squeeze(1))
+
+    def _group_value(self, obs: Observation, gain: torch.Tensor) -> torch.Tensor:
+        """Each group row's value of each bound (R, X+1), over its members' stakes: the sum
+        of their predicted gains less X common steps' cost, as the oracle sums its members'
+        best responses (oracle.py), times a learnt temperature."""
+        row = torch.from_numpy(obs.row)
+        stake = torch.from_numpy(obs.ue_scale).float()
+        rows = len(obs.group)
+        total = torch.zeros(rows, gain.shape[1]).index_add_(0, row, gain * stake[:, None])
+        stakes = torch.zeros(rows).index_add_(0, row, stake)
+        cost = torch.from_numpy(obs.group_cost).float()[:, None] * self.x_index
+        return self.log_temperature.exp() * (total - cost) / stakes[:, None]
 
     def masks(self, obs: Observation) -> tuple[torch.Tensor, torch.Tensor]:
         """The feasible x of every group row (R, X+1) and the (x, y) grid of every UE
