@@ -79,10 +79,12 @@ def generalist_random() -> str:
 def generalist_specialists() -> str:
     """Where controllers were trained for the cell: the zero-shot generalist against the
     specialists and against itself fine-tuned on the cell."""
-    res = read_csv(RESULTS_CSV, COMMAND)
-    if not {"specialist", "fine-tuned"} <= set(res["policy"]):
-        raise MissingData(f"{shown(RESULTS_CSV)}: no specialist or fine-tuned rows (rerun "
-                          f"`{COMMAND}` without --no-training)")
+    res = pd.concat([read_csv(RESULTS_CSV, COMMAND),
+                     read_csv("generalist/specialists.csv", f"{COMMAND} --specialists")],
+                    ignore_index=True)
+    if "fine-tuned" not in set(res["policy"]):
+        raise MissingData(f"{shown(RESULTS_CSV)}: no fine-tuned rows (rerun `{COMMAND}` "
+                          "without --no-training)")
     rows = []
     for cell in SPECIALIST_CELLS:
         frame = res[res["cell"] == cell]

@@ -71,8 +71,8 @@ def _weighted(values: torch.Tensor, valid: torch.Tensor, weight: torch.Tensor
     return (per_sample * weight).sum()
 
 
-def imitation_loss(net: GeneralistNet, obs, heads: Heads, batch: Batch  # noqa: ANN001
-                   ) -> tuple[torch.Tensor, dict[str, float]]:
+def imitation_loss(net: GeneralistNet, obs, heads: Heads, batch: Batch,  # noqa: ANN001
+                   gain_weight: float = 1.0) -> tuple[torch.Tensor, dict[str, float]]:
     """Cross-entropy against the oracle, and how often the greedy choices match it."""
     x_ok, grid = net.masks(obs)
     bound_dist = MaskedCategorical(heads.bound_logits, x_ok)
@@ -94,7 +94,7 @@ def imitation_loss(net: GeneralistNet, obs, heads: Heads, batch: Batch  # noqa: 
                                             y_valid, batch.ue_weight))}
     gain_se = (((heads.gain - batch.gain) ** 2).mean(-1) * batch.ue_weight).sum()
     stats["gain_error"] = float(gain_se.detach().sqrt())
-    return group_ce + x_ce + y_ce + gain_se, stats
+    return group_ce + x_ce + y_ce + gain_weight * gain_se, stats
 
 
 def rewards(batch: Batch, choice: Choice) -> tuple[torch.Tensor, torch.Tensor]:
