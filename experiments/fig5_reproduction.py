@@ -52,16 +52,27 @@ Writes into experiments/results/fig5_reproduction/:
     python -m experiments.fig5_reproduction --policies hid-default --force
     python -m experiments.fig5_reproduction --policies        # tables, figure only
 
-The axes the map has not run yet (each resumable like the rest):
+The axes run since the first map (each resumable like the rest): the oracle on seeds
+0-9 with GFIS's phi in the sensitivity and GFIS's grouping, and paper-mode HID under the
+raw reward, one HIQM's training seeds before the other's:
+
+    python -m experiments.fig5_reproduction --policies oracle --groupings 2 4 8
+    python -m experiments.fig5_reproduction --policies hid-paper --hid-seeds 0 1 2 3 4 \
+        --hid-reward-defs raw --hid-phi-sources synthetic --hid-qos-models paper fitted \
+        --workers 2
+
+Not run yet: paper-mode HID at (0.2, 0.4, 0.4), and more seeds for the first HID runs:
 
     python -m experiments.fig5_reproduction --policies hid-paper --hid-seeds 0 1 2 3 4 \
-        --hid-reward-defs normalised raw --hid-weights 0.6,0.2,0.2 0.2,0.4,0.4
-    python -m experiments.fig5_reproduction --policies oracle --shift-schemes his ppgfis gfis \
-        --groupings 2 4 8
+        --hid-weights 0.2,0.4,0.4 --hid-phi-sources synthetic --hid-qos-models paper fitted
+    python -m experiments.fig5_reproduction --policies hid-paper hid-default \
+        --hid-seeds 0 1 2 3 4 --hid-phi-sources synthetic
 
 ``--hid-reward-defs`` / ``--hid-weights`` train and score HID under the raw reward and at
 (0.2, 0.4, 0.4), each in its own sweep directory (``hid-MODE-REWARD-WEIGHTS``);
-``--shift-schemes gfis`` moves GFIS's phi in the sensitivity too; ``--groupings M ...``
+``--hid-qos-models`` / ``--hid-phi-sources`` restrict (and order) the HID cells run;
+``--shift-schemes`` names the schemes whose phi the sensitivity moves (all three sharing
+schemes by default; GFIS's since the oracle ran on ten seeds); ``--groupings M ...``
 scores every scheme under the oracle with M groups, GFIS both as the paper defines it (one
 group of every UE) and, as a labelled departure, in PPGFIS's M balanced random groups
 (``groupings.csv``, ``grouping_orders.csv``).

@@ -157,7 +157,8 @@ PAPER_ORDER_TEXT = " > ".join(SCHEME_LABELS[s] for s in SCHEMES)
 
 MAP_INTERVALS = ("Intervals: 95 % t-intervals of R_HIS - R_X paired over the seeds (the "
                  "schemes of a seed share its slots and, for HID, its training seed), over "
-                 f"|mean R_X|; with two seeds t = {t_quantile(0.975, 1):.1f}.")
+                 f"|mean R_X|; t = {t_quantile(0.975, 1):.1f} with two seeds, "
+                 f"{t_quantile(0.975, 4):.2f} with five, {t_quantile(0.975, 9):.2f} with ten.")
 
 
 def first_per_seed(by_seed: pd.DataFrame) -> str:
