@@ -14,7 +14,7 @@ disclose, so this maps the four schemes' rewards over every combination of them:
 - ``weights`` (``reward.weights``): (0.6, 0.2, 0.2) and (0.2, 0.4, 0.4);
 
 with every scheme (``prompts.scheme``) under three controllers: the exact
-oracle on the whole grid (seeds 0, 1, 2), and the HID controller in paper mode
+oracle on the whole grid (seeds 0-9), and the HID controller in paper mode
 (the paper's IPPO) and default mode at the paper's weights with the
 normalised reward (--hid-seeds). Every row is a sweep cell
 (:mod:`hybridnet.sweep`, embedded Dask cluster or --scheduler), so the script
@@ -52,16 +52,29 @@ Writes into experiments/results/fig5_reproduction/:
     python -m experiments.fig5_reproduction --policies hid-default --force
     python -m experiments.fig5_reproduction --policies        # tables, figure only
 
-The axes the map has not run yet (each resumable like the rest):
+The axes run since the first map (each resumable like the rest): the oracle on seeds
+0-9 with GFIS's phi in the sensitivity and GFIS's grouping, and paper-mode HID under the
+raw reward, one HIQM's training seeds before the other's:
+
+    python -m experiments.fig5_reproduction --policies oracle --groupings 2 4 8
+    python -m experiments.fig5_reproduction --policies hid-paper --hid-seeds 0 1 2 3 4 \
+        --hid-reward-defs raw --hid-phi-sources synthetic --hid-qos-models paper fitted \
+        --workers 2
+
+(The second ran for the paper's HIQM; with the fitted HIQM only HIS's and PPGFIS's cells of
+seed 0 have run, and rerunning it resumes the rest.) Not run yet: paper-mode HID at
+(0.2, 0.4, 0.4), and more seeds for the first HID runs:
 
     python -m experiments.fig5_reproduction --policies hid-paper --hid-seeds 0 1 2 3 4 \
-        --hid-reward-defs normalised raw --hid-weights 0.6,0.2,0.2 0.2,0.4,0.4
-    python -m experiments.fig5_reproduction --policies oracle --shift-schemes his ppgfis gfis \
-        --groupings 2 4 8
+        --hid-weights 0.2,0.4,0.4 --hid-phi-sources synthetic --hid-qos-models paper fitted
+    python -m experiments.fig5_reproduction --policies hid-paper hid-default \
+        --hid-seeds 0 1 2 3 4 --hid-phi-sources synthetic
 
 ``--hid-reward-defs`` / ``--hid-weights`` train and score HID under the raw reward and at
 (0.2, 0.4, 0.4), each in its own sweep directory (``hid-MODE-REWARD-WEIGHTS``);
-``--shift-schemes gfis`` moves GFIS's phi in the sensitivity too; ``--groupings M ...``
+``--hid-qos-models`` / ``--hid-phi-sources`` restrict (and order) the HID cells run;
+``--shift-schemes`` names the schemes whose phi the sensitivity moves (all three sharing
+schemes by default; GFIS's since the oracle ran on ten seeds); ``--groupings M ...``
 scores every scheme under the oracle with M groups, GFIS both as the paper defines it (one
 group of every UE) and, as a labelled departure, in PPGFIS's M balanced random groups
 (``groupings.csv``, ``grouping_orders.csv``).
@@ -176,20 +189,25 @@ def parts() -> dict[str, Part]:
 
 
 def run_part(part: Part, seeds: Sequence[int], workers: int, scheduler: str | None,
-             force: bool, phi_sources: Sequence[str] = PHI_SOURCES) -> None:
+             force: bool, phi_sources: Sequence[str] = PHI_SOURCES,
+             qos_models: Sequence[str] = QOS_MODELS) -> None:
     """Run (or resume) one part's sweep.
 
     A HID part pairs each training seed with its own evaluation seed (``train.seed =
-    seed``): one sweep call per phi source and seed into the same directory, the
-    synthetic phi's (three times faster to train) first, ``phi_sources`` only.
+    seed``): one sweep call per phi source, HIQM and seed into the same directory, the
+    synthetic phi's (three times faster to train) first, ``phi_sources`` and
+    ``qos_models`` only, in the order given (so every seed of the first HIQM finishes
+    before the second starts).
     """
     base = read_scenario(SCENARIO, part.base)
     out = OUT / "sweeps" / part.name
     if part.policy == "oracle":
         calls = [(part.grid(), list(seeds))]
     else:
-        calls = [({**part.grid(), "prompts.phi_source": [p], "train.seed": [s]}, [s])
-                 for p in part.phi_sources if p in phi_sources for s in seeds]
+        calls = [({**part.grid(), "prompts.phi_source": [p], "qos.model": [q],
+                   "train.seed": [s]}, [s])
+                 for p in part.phi_sources if p in phi_sources
+                 for q in qos_models if q in part.qos_models for s in seeds]
     for i, (grid, cell_seeds) in enumerate(calls):
         plan = plan_sweep(base, grid, out, policy=part.policy, engine="closed", seeds=cell_seeds,
                           force=force and i == 0)
@@ -385,6 +403,8 @@ def thresholds(results: pd.DataFrame, sens: pd.DataFrame) -> pd.DataFrame:
     holds exactly where R_HIS(a) > R_PPGFIS(b) > R_GFIS > R_IIS. Recorded: where HIS is first,
     where PPGFIS beats GFIS, the least (b, then a) giving the paper's order, and the (a, b) of
     the grid whose spacings come nearest the paper's 0.21 / 0.39, with the gains they give.
+    Where the sensitivity moved GFIS's phi too (``--shift-schemes ... gfis``), also where
+    GFIS stays first and where the paper's order holds as GFIS's phi alone moves.
     """
     oracle = results[(results["policy"] == "oracle") & (results["phi_source"] == "synthetic")]
     base = oracle.groupby(["qos_model", "reward_def", "weights", "scheme"])["reward"].mean()
@@ -401,6 +421,15 @@ def thresholds(results: pd.DataFrame, sens: pd.DataFrame) -> pd.DataFrame:
                     "gfis_phi_calibrated": PHI_DISTRIBUTIONS["gfis"].mean,
                     "his_first_at": phi_ranges(his > rivals),
                     "ppgfis_over_gfis_at": phi_ranges((ppgfis > gfis) & (ppgfis > iis))})
+        if (*key, "gfis") in curves:
+            # GFIS's own phi moved, HIS and PPGFIS at their calibrated phi: where GFIS stays
+            # first, and where the paper's order holds
+            moved = curves[(*key, "gfis")]
+            his_0, ppgfis_0 = base[(*key, "his")], base[(*key, "ppgfis")]
+            row.update({"gfis_first_at_gfis_phi": phi_ranges(
+                            moved > max(his_0, ppgfis_0, iis)),
+                        "paper_order_at_gfis_phi": phi_ranges(
+                            (his_0 > ppgfis_0) & (ppgfis_0 > moved) & (moved > iis))})
         ok_b = ppgfis[(ppgfis > gfis) & (gfis > iis)]
         b = ok_b.index.min() if len(ok_b) else np.nan
         ok_a = his[his > ppgfis[b]] if len(ok_b) else his.iloc[:0]
@@ -606,17 +635,19 @@ def arguments() -> argparse.ArgumentParser:
                         choices=["oracle", "hid-paper", "hid-default"],
                         help="controllers to run, in this order (none: assemble the CSVs and "
                              "the figure from what has run); oracle includes the sensitivity")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2],
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(range(10)),
                         help="evaluation seeds of the oracle")
     parser.add_argument("--hid-seeds", nargs="+", type=int, default=[0, 1],
                         help="seeds of HID: train.seed and evaluation seed alike")
     parser.add_argument("--hid-phi-sources", nargs="+", default=list(PHI_SOURCES),
                         choices=PHI_SOURCES, help="phi sources of the HID rows to run")
+    parser.add_argument("--hid-qos-models", nargs="+", default=list(QOS_MODELS),
+                        choices=QOS_MODELS, help="HIQMs of the HID rows to run, in this order")
     parser.add_argument("--hid-reward-defs", nargs="+", default=["normalised"],
                         choices=list(REWARD_DEFS), help="rewards HID is trained and scored on")
     parser.add_argument("--hid-weights", nargs="+", default=[PAPER_WEIGHTS],
                         choices=list(WEIGHTS), help="weightings HID is trained and scored at")
-    parser.add_argument("--shift-schemes", nargs="+", default=["his", "ppgfis"],
+    parser.add_argument("--shift-schemes", nargs="+", default=["his", "ppgfis", "gfis"],
                         choices=["his", "ppgfis", "gfis"],
                         help="schemes whose phi the sensitivity moves (with --policies oracle)")
     parser.add_argument("--groupings", nargs="*", type=int, metavar="M",
@@ -650,7 +681,7 @@ def main() -> None:
         for name in names:
             seeds = args.seeds if policy == "oracle" else args.hid_seeds
             run_part(all_parts[name], seeds, args.workers, args.scheduler, args.force,
-                     args.hid_phi_sources)
+                     args.hid_phi_sources, args.hid_qos_models)
 
     results = assemble(all_parts.values())
     results.to_csv(OUT / "results.csv", index=False)

@@ -157,7 +157,8 @@ PAPER_ORDER_TEXT = " > ".join(SCHEME_LABELS[s] for s in SCHEMES)
 
 MAP_INTERVALS = ("Intervals: 95 % t-intervals of R_HIS - R_X paired over the seeds (the "
                  "schemes of a seed share its slots and, for HID, its training seed), over "
-                 f"|mean R_X|; with two seeds t = {t_quantile(0.975, 1):.1f}.")
+                 f"|mean R_X|; t = {t_quantile(0.975, 1):.1f} with two seeds, "
+                 f"{t_quantile(0.975, 4):.2f} with five, {t_quantile(0.975, 9):.2f} with ten.")
 
 
 def first_per_seed(by_seed: pd.DataFrame) -> str:
@@ -242,6 +243,9 @@ def fig5_map_phi() -> str:
     header = ["HIQM", "reward", "weights", "HIS first at HIS phi", "PPGFIS > GFIS at PPGFIS phi",
               "least phi for the paper's order: PPGFIS, HIS",
               "phi nearest the paper's spacing: HIS, PPGFIS", "spacing there", "gains there (%)"]
+    gfis_moved = "gfis_first_at_gfis_phi" in table.columns
+    if gfis_moved:  # the sensitivity moved GFIS's own phi too, the others calibrated
+        header += ["GFIS first at GFIS phi", "paper's order at GFIS phi"]
     rows = []
     for _, r in table.iterrows():
         least = ("never" if pd.isna(r["paper_order_ppgfis_phi"]) else
@@ -253,7 +257,9 @@ def fig5_map_phi() -> str:
         gains = ("" if pd.isna(r["paper_spacing_his_phi"]) else
                  " / ".join(pct(r[f"gain_{s}_pct"]) for s in SCHEMES[1:]))
         rows.append([r["qos_model"], r["reward_def"], weights_label(r["weights"]),
-                     r["his_first_at"], r["ppgfis_over_gfis_at"], least, near, spacing, gains])
+                     r["his_first_at"], r["ppgfis_over_gfis_at"], least, near, spacing, gains]
+                    + ([r["gfis_first_at_gfis_phi"], r["paper_order_at_gfis_phi"]]
+                       if gfis_moved else []))
     return (f"Synthetic phi, oracle, means over the seeds; calibrated mean phi: HIS "
             f"{first['his_phi_calibrated']:.2f}, PPGFIS {first['ppgfis_phi_calibrated']:.2f}, "
             f"GFIS {first['gfis_phi_calibrated']:.2f} (`thresholds.csv`; paper: spacing "

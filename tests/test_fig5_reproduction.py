@@ -29,22 +29,23 @@ def rows() -> pd.DataFrame:
     return pd.read_csv(MAP, dtype={"weights": str})
 
 
-def test_the_oracle_covers_every_combination_with_three_seeds(rows: pd.DataFrame) -> None:
+def test_the_oracle_covers_every_combination_with_ten_seeds(rows: pd.DataFrame) -> None:
     assert list(rows.columns[: len(COLUMNS)]) == COLUMNS
     oracle = rows[rows["policy"] == "oracle"]
     expected = set(itertools.product(("fitted", "paper"), ("synthetic", "embedding"),
                                      ("normalised", "raw"), ("0.6,0.2,0.2", "0.2,0.4,0.4"),
-                                     ("his", "ppgfis", "gfis", "iis"), (0, 1, 2)))
+                                     ("his", "ppgfis", "gfis", "iis"), range(10)))
     found = list(oracle[["qos_model", "phi_source", "reward_def", "weights", "scheme",
                          "seed"]].itertuples(index=False, name=None))
-    assert len(found) == len(set(found)) == len(expected) == 192
+    assert len(found) == len(set(found)) == len(expected) == 640
     assert set(found) == expected
 
 
 def test_hid_rows_hold_the_evaluation_and_the_converged_training_reward(
         rows: pd.DataFrame) -> None:
     hid = rows[rows["policy"].str.startswith("hid-")]
-    assert (hid["weights"] == "0.6,0.2,0.2").all() and (hid["reward_def"] == "normalised").all()
+    assert set(hid["weights"]) <= {"0.6,0.2,0.2", "0.2,0.4,0.4"}
+    assert set(hid["reward_def"]) <= {"normalised", "raw"}
     assert (hid["seed"] == hid["train_seed"]).all()
     assert (hid["train_episodes"] == 500).all()
     assert np.isfinite(hid[["reward", "converged_reward", "converged_oracle_reward"]]).all().all()
@@ -55,6 +56,16 @@ def test_hid_rows_hold_the_evaluation_and_the_converged_training_reward(
             seeds = complete[(complete["policy"] == policy) & (complete["qos_model"] == qos_model)
                              & (complete["phi_source"] == "synthetic")]["seed"]
             assert len(seeds) >= 2, (policy, qos_model)
+
+
+def test_paper_mode_hid_under_the_raw_reward_has_five_training_seeds(rows: pd.DataFrame) -> None:
+    """The paper's controller under eq. (17a) as printed, the paper's HIQM, the paper's weights,
+    synthetic phi: every scheme on training seeds 0-4 (the seeds its README sentence states)."""
+    cell = rows[(rows["policy"] == "hid-paper") & (rows["reward_def"] == "raw")
+                & (rows["weights"] == "0.6,0.2,0.2") & (rows["qos_model"] == "paper")
+                & (rows["phi_source"] == "synthetic")]
+    assert cell.groupby("scheme")["seed"].apply(set).to_dict() == {
+        s: {0, 1, 2, 3, 4} for s in ("his", "ppgfis", "gfis", "iis")}
 
 
 SAMPLE = [
