@@ -69,7 +69,8 @@ def generalist_random() -> str:
                      share(float(np.mean(random)))])
     rows.append(["**all**", "", "", "", "", "", "",
                  f"median {share(float(np.median(fixed_shares)))}, least "
-                 f"{share(min(fixed_shares))} ({len(fixed_shares)} cells)",
+                 f"{share(min(fixed_shares))} ({len(fixed_shares)} of {len(random_shares)} "
+                 "cells)",
                  f"median {share(float(np.median(random_shares)))}, least "
                  f"{share(min(random_shares))}"])
     return markdown(["cell", "N", "scheme", "HIQM", "weights", "early hand-off", "raw reward",

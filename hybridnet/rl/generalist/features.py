@@ -143,8 +143,11 @@ def group_rows(state: SlotState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     group = np.asarray(state.group).reshape(-1, state.num_ues)
     slots = group.shape[0]
     key = (np.arange(slots)[:, None] * state.num_groups + group).ravel()
-    present, row, members = np.unique(key, return_inverse=True, return_counts=True)
-    return row, present, members
+    counts = np.bincount(key, minlength=slots * state.num_groups)
+    present = np.flatnonzero(counts)
+    rank = np.zeros(len(counts), dtype=np.int64)
+    rank[present] = np.arange(len(present))
+    return rank[key], present, counts[present]
 
 
 def observe(costs: StepCosts, state: SlotState) -> Observation:
@@ -155,6 +158,7 @@ def observe(costs: StepCosts, state: SlotState) -> Observation:
     ue_step = costs.ue_step(f)
     es = np.full_like(f, costs.es_step)
     common = np.full(len(members), costs.common_energy_step)
+    b = len(f)
     per_member = (members * costs.wait_step + common) / members
     lost = costs.quality_lost(phi)
     # a common step instead of a UE step saves c_UE(f), less its wait with early hand-off
@@ -162,13 +166,13 @@ def observe(costs: StepCosts, state: SlotState) -> Observation:
     flags = np.array([float(costs.early_handoff), float(costs.fitted_hiqm)])
     ue = np.column_stack([
         (phi - PHI_CENTRE) / PHI_SPREAD,
-        log_scale(ue_step), log_scale(es),
+        log_scale(ue_step), np.full(b, log_scale(costs.es_step)),
         np.clip(np.log10(np.maximum(ue_step, TINY) / np.maximum(es, TINY)) / 2.0,
                 -3.0, 3.0),
         signed_share(ue_step, es),               # which of ES and UE takes the y steps,
         np.tanh(10.0 * np.log10(np.maximum(ue_step, TINY) / np.maximum(es, TINY))),
         np.tanh(100.0 * np.log10(np.maximum(ue_step, TINY) / np.maximum(es, TINY))),
-        log_scale(np.full_like(f, costs.wait_step)),
+        np.full(b, log_scale(costs.wait_step)),
         np.full_like(f, flags[0]), np.full_like(f, flags[1]),
         log_scale(lost),                         # on the costs' scale: each step's trade-off
         signed_share(saving[:, None], lost),     # does common step x pay for itself?

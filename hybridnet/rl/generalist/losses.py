@@ -127,6 +127,7 @@ def ppo_loss(net: GeneralistNet, obs, heads: Heads, old: Choice,  # noqa: ANN001
              ue_adv: torch.Tensor, group_adv: torch.Tensor, ue_ret: torch.Tensor,
              group_ret: torch.Tensor, clip: float = 0.2) -> torch.Tensor:
     """PPO's clipped surrogate for both actors and the critics' squared error."""
+    assert old.ue_log_prob is not None and old.group_log_prob is not None, "sampled choices"
     x_ok, grid = net.masks(obs)
     bound_lp = MaskedCategorical(heads.bound_logits, x_ok).log_prob(old.bound)
     ue_bound = old.bound[torch.from_numpy(obs.row)]
