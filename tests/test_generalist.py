@@ -203,14 +203,20 @@ def test_hid_runs_the_generalist_without_training(tmp_path, monkeypatch) -> None
     assert not (tmp_path / "cache").exists()
 
 
+def _notes_of_paper_run(capsys: pytest.CaptureFixture[str], out: Path, setting: str
+                        ) -> list[str]:
+    """``hybridnet run paper.toml --set SETTING`` (closed form, 2 slots), which must succeed:
+    the ``hybridnet: note:`` lines it printed."""
+    code, _, err = run_cli(capsys, "run", str(PAPER), "--set", setting, "--slots", "2",
+                           "--no-plot", "--engine", "closed", "--out", str(out))
+    assert code == 0, err
+    return [line for line in err.splitlines() if line.startswith("hybridnet: note:")]
+
+
 def test_out_of_distribution_cell_runs_with_one_line_per_key(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A cell beyond the training ranges: the run names the key and its range, and runs."""
-    code, _, err = run_cli(capsys, "run", str(PAPER), "--set", "edge.freq_hz=12e9",
-                           "--slots", "2", "--no-plot", "--engine", "closed",
-                           "--out", str(tmp_path / "run"))
-    assert code == 0, err
-    notes = [line for line in err.splitlines() if line.startswith("hybridnet: note:")]
+    notes = _notes_of_paper_run(capsys, tmp_path / "run", "edge.freq_hz=12e9")
     assert len(notes) == 1 and "edge.freq_hz = 1.2e+10" in notes[0] and "5e+08 to 8e+09" in notes[0]
     assert (tmp_path / "run" / "summary.json").is_file()
 
@@ -241,12 +247,9 @@ def test_fine_tuning_from_the_generalist(tmp_path: Path,
 def test_train_keys_that_only_a_specialist_uses_are_named(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """[train] keys set for a specialist do nothing to the generalist: the run says so."""
-    code, _, err = run_cli(capsys, "run", str(PAPER), "--set", "train.episodes=20",
-                           "--slots", "1", "--no-plot", "--engine", "closed",
-                           "--out", str(tmp_path / "run"))
-    assert code == 0, err
+    notes = _notes_of_paper_run(capsys, tmp_path / "run", "train.episodes=20")
     assert any(line.startswith("hybridnet: note: train.episodes train a specialist")
-               for line in err.splitlines())
+               for line in notes)
 
 
 def test_a_hid_sweep_of_an_earlier_version_reads_as_specialists(tmp_path: Path) -> None:
