@@ -18,6 +18,7 @@ fixed in advance (:data:`LOG_RANGE`), never the scenario's own ranges.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,8 +75,9 @@ class StepCosts:
     """A personalized ES step: delay (eq. 3) and energy (eq. 4), weighed by (17a)."""
     wait_step: float
     """One member's wait for one common step (eq. 1, 13)."""
-    common_energy_step: float
-    """One common step's energy, paid once per group (eq. 2)."""
+    group_step: float
+    """What a group pays once per common step: its energy (eq. 2), and where the ES is
+    priced (:meth:`priced`) its ES time."""
     ue_delay: float
     ue_energy: float
     """A UE step's delay at 1 Hz and energy per Hz^2 (eq. 8-9): c_UE(f) = ue_delay / f +
@@ -84,6 +86,13 @@ class StepCosts:
     fitted_hiqm: bool
     qos_model: QosModel
     x_max: int
+    es_step_s: float
+    """Seconds of ES work in a personalized step (eq. 3) and in a common step (eq. 1)."""
+    ue_step_s_hz: float
+    """Seconds of a UE step at 1 Hz (eq. 8): a UE's step takes ue_step_s_hz / f."""
+    common_step_s: float
+    delay_per_s: float
+    """One second of one request's delay (17a)."""
 
     @classmethod
     def of(cls, params: ModelParams, x_max: int) -> StepCosts:
@@ -96,17 +105,30 @@ class StepCosts:
         return cls(
             es_step=weigh(float(es_delay_s(p, 1)), float(es_energy_j(p, 1))),    # eq. (3)-(4)
             wait_step=weigh(float(common_delay_s(p, 1)), 0.0),                  # eq. (1)
-            common_energy_step=weigh(0.0, float(common_energy_j(p, 1))),        # eq. (2)
+            group_step=weigh(0.0, float(common_energy_j(p, 1))),        # eq. (2)
             ue_delay=weigh(float(ue_delay_s(p, 1, 1.0)), 0.0),                  # eq. (8)
             ue_energy=weigh(0.0, float(ue_energy_j(p, 1, 1.0))),                # eq. (9)
             early_handoff=p.early_handoff,
             fitted_hiqm=not isinstance(p.qos_model, PaperHIQM),
             qos_model=p.qos_model, x_max=x_max,
+            es_step_s=float(es_delay_s(p, 1)), common_step_s=float(common_delay_s(p, 1)),
+            ue_step_s_hz=float(ue_delay_s(p, 1, 1.0)),
+            delay_per_s=weigh(1.0, 0.0),
         )
 
-    def ue_step(self, f_ue_hz: np.ndarray) -> np.ndarray:
-        """c_UE(f) of each UE's CPU."""
-        return self.ue_delay / f_ue_hz + self.ue_energy * f_ue_hz**2
+    def priced(self, es_price: float) -> StepCosts:
+        """These costs with every second of ES work charged ``es_price`` more: a
+        personalized step to its UE, a common step to its group (the fluid policy's
+        Lagrange multiplier on the ES's capacity, in these units)."""
+        return dataclasses.replace(
+            self, es_step=self.es_step + es_price * self.es_step_s,
+            group_step=self.group_step + es_price * self.common_step_s)
+
+    def ue_step(self, f_ue_hz: np.ndarray, ue_price: np.ndarray | float = 0.0) -> np.ndarray:
+        """c_UE(f) of each UE's CPU, and ``ue_price`` per second of its work (a UE's
+        Lagrange multiplier on its slot, :mod:`~hybridnet.rl.generalist.priced`)."""
+        return (self.ue_delay / f_ue_hz + self.ue_energy * f_ue_hz**2
+                + ue_price * self.ue_step_s_hz / f_ue_hz)
 
     def quality_lost(self, phi: np.ndarray) -> np.ndarray:
         """Q(x - 1, phi) - Q(x, phi) for x = 1..x_max (B, x_max), eq. (12): what each
@@ -150,14 +172,16 @@ def group_rows(state: SlotState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return rank[key], present, counts[present]
 
 
-def observe(costs: StepCosts, state: SlotState) -> Observation:
-    """The generalist's observation of ``state`` (one slot (N,) or a batch (S, N))."""
+def observe(costs: StepCosts, state: SlotState, ue_price: np.ndarray | float = 0.0
+            ) -> Observation:
+    """The generalist's observation of ``state`` (one slot (N,) or a batch (S, N)), each
+    UE's work charged ``ue_price`` per second (:meth:`StepCosts.ue_step`)."""
     row, key, members = group_rows(state)
     f = np.asarray(state.f_ue_hz, dtype=float).ravel()
     phi = np.asarray(state.phi, dtype=float).ravel()
-    ue_step = costs.ue_step(f)
+    ue_step = costs.ue_step(f, ue_price)
     es = np.full_like(f, costs.es_step)
-    common = np.full(len(members), costs.common_energy_step)
+    common = np.full(len(members), costs.group_step)
     b = len(f)
     per_member = (members * costs.wait_step + common) / members
     lost = costs.quality_lost(phi)
