@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from hybridnet.errors import HybridnetError
-from hybridnet.model.reference import queues_form, resolve_references
+from hybridnet.model.reference import resolve_references
 from hybridnet.model.slot import SlotState
 from hybridnet.policies.base import Policy
 from hybridnet.rl.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -171,15 +171,14 @@ def controller_kind(scenario: Scenario) -> str:
     """What ``--policy hid`` runs without a checkpoint: "generalist" or "specialist".
 
     ``[train] controller`` says; "auto" takes the shipped generalist where it applies:
-    default mode (paper mode is the paper's own per-UE IPPO, kept for reproduction),
-    the generalist's step ranges (its action space) and no queues (it was trained on
-    cells without them; a DES cell with queues gets a specialist trained on the DES).
+    default mode (paper mode is the paper's own per-UE IPPO, kept for reproduction) and
+    the generalist's step ranges (its action space). Where queues form it decides with
+    the capacities priced (hybridnet.rl.generalist.priced).
     """
     chosen = scenario.train.controller
     if chosen != "auto":
         return chosen
-    applies = (scenario.train.mode == "default" and fits_action_space(scenario)
-               and not queues_form(scenario))
+    applies = scenario.train.mode == "default" and fits_action_space(scenario)
     return "generalist" if applies else "specialist"
 
 

@@ -10,7 +10,8 @@ whole simplex and the reference kind (the normalised default, or eq. 17a as prin
 the group count, the prompt scheme (and with it the groups and phi), both HIQMs, the ES
 and UE frequencies, the step costs and kappas, early hand-off, fading and distances. The
 step ranges ([steps]) are fixed: they shape the action space itself. No cell queues:
-where queues form ``--policy hid`` trains a specialist on the DES (hybridnet.rl.policy).
+where queues form, the same networks decide with the ES's and the UEs' capacities
+priced (priced.py), so nothing about queues is learnt and none is checked here.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from hybridnet.model.reference import queues_form, resolve_references
+from hybridnet.model.reference import resolve_references
 from hybridnet.scenario import AUTO, Scenario, StepsConfig, to_dict
 
 
@@ -126,10 +127,6 @@ def outside(scenario: Scenario, dist: CellDistribution = DISTRIBUTION) -> list[s
     on another action space at all (:func:`fits_action_space`)."""
     r = dist.log_ranges
     lines = []
-    if queues_form(scenario):
-        lines.append("[edge] scheduler / [channel] downlink: queues form; the generalist "
-                     "was trained on cells without queues (scheduler = \"dedicated\", "
-                     "downlink = \"dedicated\"), and does not see them")
     checks = {
         "network.num_ues": scenario.network.num_ues,
         "edge.freq_hz": scenario.edge.freq_hz,

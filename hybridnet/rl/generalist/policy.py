@@ -13,12 +13,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from hybridnet.errors import HybridnetError
 from hybridnet.model.params import ModelParams
+from hybridnet.model.reference import queues_form
 from hybridnet.model.slot import SlotState
 from hybridnet.rl.generalist.checkpoint import GeneralistCheckpoint, load_generalist
 from hybridnet.rl.generalist.distribution import outside
 from hybridnet.rl.generalist.features import StepCosts, observe
 from hybridnet.rl.generalist.network import GeneralistNet
+from hybridnet.rl.generalist.priced import PricedGeneralistPolicy
 from hybridnet.scenario import Scenario
 from hybridnet.threads import torch_threads
 
@@ -57,10 +60,20 @@ def shipped_checkpoint() -> GeneralistCheckpoint:
 
 def load_generalist_policy(scenario: Scenario, rng: np.random.Generator,
                            path: str | Path | None = None, sample: bool = False
-                           ) -> tuple[GeneralistPolicy, list[str]]:
+                           ) -> tuple[GeneralistPolicy | PricedGeneralistPolicy, list[str]]:
     """The generalist (``path``, default the shipped one) for ``scenario``, and one line
-    per key of ``scenario`` outside the distribution it was trained on."""
+    per key of ``scenario`` outside the distribution it was trained on. Where queues
+    form, it decides with the capacities priced (priced.py), greedily."""
     checkpoint = shipped_checkpoint() if path is None else load_generalist(path)
+    lines = outside(scenario, checkpoint.cells)
+    if queues_form(scenario):
+        if sample:
+            raise HybridnetError(
+                f"{scenario.source}: queues form here (edge.scheduler, channel.downlink), "
+                "where the generalist prices the capacities from its own decisions and "
+                "acts greedily; --sample draws only from a specialist "
+                "(train.controller = \"specialist\")")
+        return PricedGeneralistPolicy(checkpoint.network(), scenario), lines
     generator = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
     policy = GeneralistPolicy(checkpoint.network(), scenario, sample, generator)
-    return policy, outside(scenario, checkpoint.cells)
+    return policy, lines
