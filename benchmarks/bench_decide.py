@@ -13,17 +13,19 @@ the oracle's median.
   6 groups), HID in the default mode and, up to ``--paper-max`` UEs, in paper
   mode (one network per UE: at N = 20,000 its weights alone would be 10 GB);
 - DES: scenarios/dense.toml at N UEs in max(2, N/25) groups (N = 300: its own
-  12); its actors see the queues and observe the fluid policy's plan of the
-  slot. Slots are the DES's conditions with its queues empty, as at the start
-  of a run (the decision's cost does not depend on what the queues hold).
+  12). Slots are the DES's conditions with its queues empty, as at the start
+  of a run.
 
-``hid`` is what ``make_policy("hid", ...)`` builds: on the closed form the
-shipped generalist (hybridnet.rl.generalist: one small shared UE network with a
-factored head, a pooled group actor). ``specialist`` is the controller
+``hid`` is what ``make_policy("hid", ...)`` builds: the shipped generalist
+(hybridnet.rl.generalist: one small shared UE network with a factored head, a
+pooled group actor); on the DES, where queues form, with the capacities priced
+(priced.py: one pass of the networks in most slots, more where the ES's price
+must rise; experiments/results/generalist/des.csv has its median over whole
+runs, queues included). ``specialist`` is the controller
 ``hybridnet train`` trains for one cell (Table I's hidden layers [128, 128,
 128]), with its initial, untrained weights: the time of a decision does not
-depend on what the weights are, so nothing is trained; on the DES, where
-queues form, it is also what ``hid`` runs. ``specialist (act)`` is the same
+depend on what the weights are, so nothing is trained; on the DES its actors
+see the queues and observe the fluid policy's plan. ``specialist (act)`` is the same
 controller through :meth:`HidController.act` (training's path) on torch's
 default thread count and with autograd's bookkeeping: what ``decide``'s one
 thread and inference mode save.
@@ -168,7 +170,7 @@ def main() -> None:
     if args.des_sizes:
         des = run(ROOT / "scenarios" / "dense.toml", args.des_sizes, 25, 0, args.slots,
                   args.rounds)
-        report("DES-trained actors (dense.toml, N/25 groups, fluid plan observed)", des)
+        report("DES (dense.toml, N/25 groups)", des)
     forward_costs(args.sizes, args.rounds)
     print(f"load average {os.getloadavg()[0]:.2f}")
 

@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 
 from experiments.generalist import COMMAND, SPECIALIST_CELLS
+from experiments.generalist_des import BLOCK_SLOTS
+from experiments.generalist_des import COMMAND as DES_COMMAND
 from experiments.readme_data import MissingData, read_csv, shown
-from experiments.stats import interval, paired
+from experiments.stats import Interval, interval, paired
 from experiments.tables import ci, markdown, share, sig
 
 RESULTS_CSV = "generalist/results.csv"
@@ -124,3 +126,54 @@ def generalist_sweep() -> str:
     return markdown(["cells", "wall time from an empty cache (s)", "controllers trained"],
                     [[str(int(timing["cells"])), f"{timing['elapsed_s']:.1f}",
                       "yes" if bool(timing["trained"]) else "none"]])
+
+
+def _yes(value: object) -> str:
+    return "yes" if str(value) == "True" else "no"
+
+
+def _block_difference(slots: pd.DataFrame, variant: str, a: str, b: str) -> Interval:
+    """Mean per-slot reward of ``a`` less ``b`` in ``variant``, paired over the same slots,
+    with a 95 % interval over batch means of BLOCK_SLOTS-slot blocks."""
+    cell = slots[slots["variant"] == variant].pivot(index="slot", columns="policy",
+                                                    values="reward")
+    blocks = (cell[a] - cell[b]).groupby(cell.index // BLOCK_SLOTS).mean()
+    return interval(list(blocks))
+
+
+def generalist_des() -> str:
+    """Per variant of dense.toml: the generalist (capacities priced) against fluid, the best
+    dpp and the best fixed split, paired over slots, with the share of the oracle's
+    contention loss each recovers and the median decide times."""
+    res = read_csv("generalist/des.csv", DES_COMMAND)
+    slots = read_csv("generalist/des_slots.csv", DES_COMMAND)
+    rows = []
+    for variant, frame in res.groupby("variant", sort=False):
+        by = frame.set_index("policy")
+        if not by.index.str.startswith("fixed:").any():
+            continue                      # still running: its fixed splits come last
+        dpp = by[by.index.str.startswith("dpp")]["reward"].idxmax()
+        fixed = by[by.index.str.startswith("fixed:")]["reward"].idxmax()
+        closed, des = by.loc["oracle-closed", "reward"], by.loc["oracle", "reward"]
+
+        def recovers(policy: str, by: pd.DataFrame = by, closed: float = closed,
+                     des: float = des) -> float:
+            return (by.loc[policy, "reward"] - des) / (closed - des)
+
+        rows.append([
+            variant, "yes" if bool(frame["held_out"].iloc[0]) else "no",
+            sig(by.loc["hid", "reward"]), sig(by.loc["fluid", "reward"]),
+            f"{sig(by.loc[dpp, 'reward'])} (`{dpp}`)",
+            f"{sig(by.loc[fixed, 'reward'])} (`{fixed}`)",
+            ci(_block_difference(slots, variant, "hid", "fluid")),
+            ci(_block_difference(slots, variant, "hid", fixed)),
+            ci(_block_difference(slots, variant, "hid", dpp)),
+            f"{100 * recovers('hid'):.1f} % / {100 * recovers('fluid'):.1f} %",
+            f"{_yes(by.loc['hid', 'stable'])} / {_yes(by.loc['fluid', 'stable'])}",
+            f"{by.loc['hid', 'queue_growth']:.2f} / {by.loc['fluid', 'queue_growth']:.2f}",
+            f"{by.loc['hid', 'decide_ms']:.2f} / {by.loc['fluid', 'decide_ms']:.2f}"])
+    return markdown(["variant", "held out?", "HID", "fluid", "best dpp", "best fixed",
+                     "HID - fluid [95 % CI]", "HID - best fixed [95 % CI]",
+                     "HID - best dpp [95 % CI]", "contention loss recovered, HID / fluid",
+                     "stable, HID / fluid", "queue growth, HID / fluid",
+                     "median decide ms, HID / fluid"], rows)

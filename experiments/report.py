@@ -49,6 +49,7 @@ from experiments.readme_fig5 import (
 )
 from experiments.readme_generalist import (
     generalist_cells,
+    generalist_des,
     generalist_random,
     generalist_specialists,
     generalist_sweep,
@@ -103,6 +104,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "generalist-specialists": generalist_specialists,
     "generalist-timing": generalist_timing,
     "generalist-sweep": generalist_sweep,
+    "generalist-des": generalist_des,
     "run-times": run_times,
     "es-capacity": lambda: sweep_table("es_capacity", pair="edge.scheduler"),
     "early-handoff": lambda: sweep_table("early_handoff", pair="sim.early_handoff"),

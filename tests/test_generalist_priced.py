@@ -88,30 +88,39 @@ def test_with_room_everywhere_it_is_the_generalist() -> None:
             np.testing.assert_array_equal(got, want)
 
 
-def test_overflow_moves_es_steps_onto_the_fastest_held_ues() -> None:
+def test_overflow_moves_es_work_where_it_overruns_least() -> None:
+    """ES steps a UE has room for go first, then common steps, and only then steps that
+    overrun a UE's slot; each stage fastest UEs first, no more than the excess needs."""
     scenario = load_scenario(DENSE, SMALL_BUSY)
     policy = PricedGeneralistPolicy(shipped_checkpoint().network(), scenario)
     state = _slots(scenario, 1)[0]
     policy.decide(state)
-    held = np.flatnonzero(policy._held)
-    assert 0 < len(held) < scenario.network.num_ues
+    held, free = np.flatnonzero(policy._held), np.flatnonzero(~policy._held)
+    assert len(held) and len(free)
+    row = np.asarray(state.group)
+    step = policy.costs.es_step_s
     x = torch.zeros(scenario.network.num_ues, dtype=torch.int64)
     y = torch.zeros_like(x)
-    y[torch.from_numpy(held)] = 2
-    row = np.asarray(state.group)
-    one_ue_s = 2 * policy.costs.es_step_s
-    cut_x, cut_y = policy._overflow(x, y, row, 1.5 * one_ue_s)
-    released = np.flatnonzero(cut_y.numpy() != y.numpy())
-    fastest = held[np.argsort(-state.f_ue_hz[held], kind="stable")[:2]]
-    assert sorted(released) == sorted(fastest)           # two UEs' steps cover 1.5 UEs'
-    assert torch.equal(cut_x, x)
-    # beyond every personalized step, the common steps go, a group's top step at a time
+    y[torch.from_numpy(free)] = 2                  # room for these on their own CPUs
+    y[torch.from_numpy(held)] = policy._least_y[torch.from_numpy(held), 0]   # none
+    fastest_free = free[np.argsort(-state.f_ue_hz[free], kind="stable")]
+    _, cut_y = policy._overflow(x, y, row, 3.5 * step)
+    moved = (y - cut_y).numpy()
+    assert moved.sum() == 4 and (moved[held] == 0).all()
+    assert list(moved[fastest_free[:2]]) == [2, 2]
+    # beyond what the free UEs can take (x = 0: no common step to cut), held UEs overrun
+    _, cut_y = policy._overflow(x, y, row, (2 * len(free) + 1) * step)
+    moved = (y - cut_y).numpy()
+    assert (moved[free] == 2).all() and moved[held].sum() == 1
+    step_s = policy.costs.ue_step_s_hz / state.f_ue_hz[held]
+    slack_s = scenario.sim.slot_s - (scenario.steps.total - y.numpy()[held]) * step_s
+    assert held[moved[held] == 1] == held[np.argmin(step_s - np.maximum(slack_s, 0.0))]
+    # common steps go before any UE overruns: a group's top step at a time
     x[:] = 3
-    cut_x, cut_y = policy._overflow(x, y, row, len(held) * one_ue_s
-                                    + 2.5 * policy.costs.common_step_s)
-    assert (cut_y.numpy()[held] == 0).all()
+    y[:] = 0
+    cut_x, cut_y = policy._overflow(x, y, row, 2.5 * policy.costs.common_step_s)
     tops = group_max(cut_x.numpy(), row, state.num_groups)
-    assert int((3 - tops).sum()) == 3                    # 2.5 steps' excess: three go
+    assert int((3 - tops).sum()) == 3 and torch.equal(cut_y, y)
 
 
 def test_busy_cell_stays_stable_and_beats_the_fixed_split(tmp_path: Path) -> None:

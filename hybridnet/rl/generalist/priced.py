@@ -43,6 +43,8 @@ from hybridnet.scenario import Scenario
 from hybridnet.threads import torch_threads
 
 DECIDE_THREADS = 1
+TOLERANCE_S = 1e-12
+"""ES work below this is rounding, not an excess."""
 COLD_START = 1e-6
 """First price tried from 0, as a share of the QoS weight per ES step: far below any
 step cost the generalist was trained on."""
@@ -209,27 +211,51 @@ class PricedGeneralistPolicy:
 
     def _overflow(self, x: torch.Tensor, y: torch.Tensor, row: np.ndarray, excess_s: float
                   ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(x, y) with ``excess_s`` of ES work moved onto held UEs' own CPUs, where it delays
-        only their requests (the fluid policy's soft capacities, fluid.py): first their
-        personalized ES steps, fastest CPUs first; then common steps, one group's top step
-        at a time, the group whose members lose least UE time by it first."""
+        """(x, y) with ``excess_s`` of ES work moved onto the UEs' own CPUs, where it
+        overruns their slots least (the fluid policy's soft capacities, fluid.py): first
+        the ES steps UEs have room for, fastest CPUs first; then, one step at a time, a
+        UE's personalized step or a group's top common step, whichever overruns the UEs'
+        slots by the least time (a common step overruns each of its top members)."""
         x, y = x.numpy().copy(), y.numpy().copy()
+        step_s = self.costs.ue_step_s_hz / self._f
         order = np.argsort(-self._f, kind="stable")
-        cut = np.where(self._held, y, 0)[order]
-        freed_s = np.cumsum(cut) * self.costs.es_step_s
-        released = order[:int(np.searchsorted(freed_s, excess_s)) + 1]
-        excess_s -= float(cut[:len(released)].sum()) * self.costs.es_step_s
-        y[released] = np.where(self._held[released], 0, y[released])
-        step_s = np.where(self._held, self.costs.ue_step_s_hz / self._f, 0.0)
-        while excess_s > 0.0:
-            top = np.zeros(row.max() + 1, dtype=x.dtype)
+        slack_s = self.slot_s - (self.physics.total_steps - x - y) * step_s        # eq. (8)
+        room = np.floor(np.maximum(slack_s, 0.0) / step_s + 1e-9).astype(y.dtype)
+        excess_s = self._move_y(y, np.minimum(y, room), order, excess_s)
+        groups = int(row.max()) + 1
+        while excess_s > TOLERANCE_S:
+            overrun_s = np.maximum(step_s - np.maximum(
+                self.slot_s - (self.physics.total_steps - x - y) * step_s, 0.0), 0.0)
+            ue_cost = np.where(y[order] > 0, overrun_s[order], np.inf)
+            ue = int(order[np.argmin(ue_cost)])                   # fastest among the least
+            top = np.zeros(groups, dtype=x.dtype)
             np.maximum.at(top, row, x)
             at_top = (x == top[row]) & (x > 0)
-            if not at_top.any():
+            group_cost = np.bincount(row[at_top], overrun_s[at_top],
+                                     minlength=groups).astype(float)
+            group_cost[top == 0] = np.inf
+            group = int(np.argmin(group_cost))
+            if min(ue_cost.min(), group_cost[group]) == np.inf:
                 break
-            lost_s = np.bincount(row[at_top], step_s[at_top], minlength=len(top))
-            lost_s[top == 0] = np.inf
-            group = int(np.argmin(lost_s))
-            x[at_top & (row == group)] -= 1
-            excess_s -= self.costs.common_step_s
+            if ue_cost.min() <= group_cost[group]:
+                y[ue] -= 1
+                excess_s -= self.costs.es_step_s
+            else:
+                x[at_top & (row == group)] -= 1
+                excess_s -= self.costs.common_step_s
         return torch.from_numpy(x), torch.from_numpy(y)
+
+    def _move_y(self, y: np.ndarray, movable: np.ndarray, order: np.ndarray,
+                excess_s: float) -> float:
+        """Take up to ``movable`` ES steps off each UE in ``order`` until ``excess_s`` of
+        ES work is gone (in place); what is left of it."""
+        steps = movable[order]
+        freed_s = np.cumsum(steps) * self.costs.es_step_s
+        last = int(np.searchsorted(freed_s, excess_s - TOLERANCE_S))
+        taken = np.zeros(len(order), dtype=y.dtype)
+        taken[:last] = steps[:last]
+        if last < len(order):                  # the last UE gives only what is needed
+            left_s = excess_s - (freed_s[last - 1] if last else 0.0)
+            taken[last] = min(steps[last], int(np.ceil(left_s / self.costs.es_step_s - 1e-9)))
+        y[order] -= taken
+        return excess_s - float(taken.sum()) * self.costs.es_step_s
