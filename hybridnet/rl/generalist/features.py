@@ -86,6 +86,7 @@ class StepCosts:
     fitted_hiqm: bool
     qos_model: QosModel
     x_max: int
+    total_steps: int
     es_step_s: float
     """Seconds of ES work in a personalized step (eq. 3) and in a common step (eq. 1)."""
     ue_step_s_hz: float
@@ -110,7 +111,7 @@ class StepCosts:
             ue_energy=weigh(0.0, float(ue_energy_j(p, 1, 1.0))),                # eq. (9)
             early_handoff=p.early_handoff,
             fitted_hiqm=not isinstance(p.qos_model, PaperHIQM),
-            qos_model=p.qos_model, x_max=x_max,
+            qos_model=p.qos_model, x_max=x_max, total_steps=p.total_steps,
             es_step_s=float(es_delay_s(p, 1)), common_step_s=float(common_delay_s(p, 1)),
             ue_step_s_hz=float(ue_delay_s(p, 1, 1.0)),
             delay_per_s=weigh(1.0, 0.0),
@@ -130,11 +131,10 @@ class StepCosts:
         return (self.ue_delay / f_ue_hz + self.ue_energy * f_ue_hz**2
                 + ue_price * self.ue_step_s_hz / f_ue_hz)
 
-    def quality_lost(self, phi: np.ndarray) -> np.ndarray:
-        """Q(x - 1, phi) - Q(x, phi) for x = 1..x_max (B, x_max), eq. (12): what each
-        common step costs a UE's image, in the units the costs above are in."""
-        q = self.qos_model.qos(np.arange(self.x_max + 1)[None, :], phi[:, None])  # eq. (12)
-        return q[:, :-1] - q[:, 1:]
+    def quality(self, phi: np.ndarray) -> np.ndarray:
+        """Q(x, phi) for x = 0..x_max (B, x_max + 1), eq. (12): a UE's image after x common
+        steps, in the units the costs above are in."""
+        return self.qos_model.qos(np.arange(self.x_max + 1)[None, :], phi[:, None])  # eq. (12)
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,17 @@ class Observation:
     group_cost: np.ndarray
     """What one common step costs each group row, in the costs' units (R,): its members'
     wait (not with early hand-off) and its energy (eq. 1-2, 13)."""
+    quality: np.ndarray
+    """Each UE's Q(x, phi) for every x (B, X+1), eq. (12)."""
+    ue_step: np.ndarray
+    """Each UE's c_UE(f), its own price included (B,)."""
+    es_step: np.ndarray
+    """c_ES, per UE (B,): several cells' batches differ."""
+    own_wait_step: np.ndarray
+    """What a UE pays per common step it takes itself (B,): c_wait with early hand-off,
+    else 0 (the group pays the wait, in ``group_cost``)."""
+    total_steps: np.ndarray
+    """T_max, per UE (B,)."""
 
 
 def group_rows(state: SlotState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -184,7 +195,8 @@ def observe(costs: StepCosts, state: SlotState, ue_price: np.ndarray | float = 0
     common = np.full(len(members), costs.group_step)
     b = len(f)
     per_member = (members * costs.wait_step + common) / members
-    lost = costs.quality_lost(phi)
+    quality = costs.quality(phi)
+    lost = quality[:, :-1] - quality[:, 1:]
     # a common step instead of a UE step saves c_UE(f), less its wait with early hand-off
     saving = ue_step - (costs.wait_step if costs.early_handoff else 0.0)
     flags = np.array([float(costs.early_handoff), float(costs.fitted_hiqm)])
@@ -212,7 +224,11 @@ def observe(costs: StepCosts, state: SlotState, ue_price: np.ndarray | float = 0
     return Observation(ue=ue.astype(np.float32), group=group.astype(np.float32), row=row,
                        allows_common=allows, key=key,
                        ue_scale=np.maximum(ue_step + es + lost.max(axis=1), TINY),
-                       group_cost=members * wait + common)
+                       group_cost=members * wait + common, quality=quality, ue_step=ue_step,
+                       es_step=es,
+                       own_wait_step=np.full(b, costs.wait_step if costs.early_handoff
+                                             else 0.0),
+                       total_steps=np.full(b, costs.total_steps))
 
 
 def concat(observations: list[Observation]) -> Observation:
@@ -225,4 +241,7 @@ def concat(observations: list[Observation]) -> Observation:
         allows_common=np.concatenate([o.allows_common for o in observations]),
         key=np.concatenate([o.key for o in observations]),
         ue_scale=np.concatenate([o.ue_scale for o in observations]),
-        group_cost=np.concatenate([o.group_cost for o in observations]))
+        group_cost=np.concatenate([o.group_cost for o in observations]),
+        quality=np.concatenate([o.quality for o in observations]),
+        **{name: np.concatenate([getattr(o, name) for o in observations])
+           for name in ("ue_step", "es_step", "own_wait_step", "total_steps")})

@@ -135,6 +135,35 @@ class GeneralistNet(nn.Module):
         cost = torch.from_numpy(obs.group_cost).float()[:, None] * self.x_index
         return self.log_temperature.exp() * (total - cost) / stakes[:, None]
 
+    def answers(self, x_logits: torch.Tensor, y_logits: torch.Tensor,
+                x_feasible: torch.Tensor, pairs: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each UE's most likely answer to every bound X: the best feasible x <= X, then
+        the best y feasible with it; (x, y), each (B, X+1). ``pairs``: the feasible grid,
+        shared (X+1, Y+1) or per UE (B, X+1, Y+1)."""
+        x_answer = torch.cummax(torch.where(x_feasible, x_logits, MASKED_LOGIT), dim=1).indices
+        y_of_x = torch.where(pairs, y_logits[:, None, :], MASKED_LOGIT).argmax(-1)
+        return x_answer, y_of_x.gather(1, x_answer)
+
+    def bound_values(self, obs: Observation, x_answer: torch.Tensor, y_answer: torch.Tensor
+                     ) -> torch.Tensor:
+        """Each group row's value of every bound X (R, X+1), computed with the model from
+        its members' answers (:meth:`answers`): a UE's own value of (x, y) is
+        Q(x, phi) - y c_ES - z c_UE(f) [- x c_wait with early hand-off] (features.py,
+        eq. 12-17a over the QoS weight), summed over the members, less X common steps'
+        cost. This is the oracle's group sum (oracle.py) over the actor's answers
+        instead of the best ones: where a group's value is flat in X, a learnt value is
+        too coarse to find its top, and the model, which the costs observed already
+        come from, is exact."""
+        x, y = x_answer.double(), y_answer.double()
+        col = torch.from_numpy
+        z = col(obs.total_steps)[:, None] - x - y
+        own = (col(obs.quality).gather(1, x_answer) - y * col(obs.es_step)[:, None]
+               - z * col(obs.ue_step)[:, None] - x * col(obs.own_wait_step)[:, None])
+        total = torch.zeros(len(obs.group), own.shape[1], dtype=own.dtype).index_add_(
+            0, col(obs.row), own)
+        return total - col(obs.group_cost)[:, None] * self.x_index
+
     def masks(self, obs: Observation) -> tuple[torch.Tensor, torch.Tensor]:
         """The feasible x of every group row (R, X+1) and the (x, y) grid of every UE
         (B, X+1, Y+1)."""
@@ -142,37 +171,52 @@ class GeneralistNet(nn.Module):
         grid = torch.where(allows[:, None, None], self.pairs(True), self.pairs(False))
         return grid.any(-1), grid[torch.from_numpy(obs.row)]
 
-    def choose(self, obs: Observation, heads: Heads, *, greedy: bool,
-               generator: torch.Generator | None = None) -> Choice:
-        """Draw (or take the most likely) X_m per group row, then x <= X_m and y per UE.
-
-        Where every row shares one feasible grid (any single slot), the masks are looked
-        up in it rather than built per UE: the same masks, a third of a decision's time
-        less at N = 300.
-        """
-        shared = obs.allows_common.all() or not obs.allows_common.any()
-        if shared:
+    def grids(self, obs: Observation) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The feasible bounds of every group row (R, X+1), the feasible x and the (x, y)
+        grid: shared, (X+1,) and (X+1, Y+1), where every row has the same (any single
+        slot: looked up, not built per UE, a third of a decision's time less at N = 300),
+        else per UE, (B, X+1) and (B, X+1, Y+1)."""
+        if obs.allows_common.all() or not obs.allows_common.any():
             allows = bool(obs.allows_common[0])
-            pairs, x_feasible = self.pairs(allows), getattr(self, f"x_ok_{int(allows)}")
-            x_ok = x_feasible.expand(len(obs.group), -1)
-        else:
-            x_ok, grid = self.masks(obs)
-            x_feasible = grid.any(-1)
-        if greedy:         # the most likely choice needs no normalisation: argmax of logits
-            bound = _masked_argmax(heads.bound_logits, x_ok)
-            ue_bound = bound[torch.from_numpy(obs.row)]
-            x = _masked_argmax(heads.x_logits,
-                               x_feasible & (self.x_index <= ue_bound.unsqueeze(1)))
-            y = _masked_argmax(heads.y_logits, pairs[x] if shared
-                               else grid[torch.arange(len(x)), x])
-            return Choice(bound=bound, x=x, y=y, group_log_prob=None, ue_log_prob=None)
+            x_feasible = getattr(self, f"x_ok_{int(allows)}")
+            return x_feasible.expand(len(obs.group), -1), x_feasible, self.pairs(allows)
+        x_ok, grid = self.masks(obs)
+        return x_ok, grid.any(-1), grid
+
+    def logits(self, obs: Observation) -> tuple[torch.Tensor, torch.Tensor]:
+        """The UE actor's x and y logits alone: all a greedy decision needs."""
+        h = self.ue_trunk(torch.from_numpy(obs.ue))
+        return self.x_head(h), self.y_head(h)
+
+    def decide(self, obs: Observation) -> Choice:
+        """The greedy decision: every UE's most likely answer to every bound, and per group
+        row the bound the model values most given those answers (:meth:`bound_values`)."""
+        x_ok, x_feasible, pairs = self.grids(obs)
+        x_answer, y_answer = self.answers(*self.logits(obs), x_feasible, pairs)
+        return self.settle(obs, x_ok, x_answer, y_answer)
+
+    def settle(self, obs: Observation, x_ok: torch.Tensor, x_answer: torch.Tensor,
+               y_answer: torch.Tensor) -> Choice:
+        """Each group row's best bound by :meth:`bound_values` of the answers (B, X+1), and
+        each UE's answer to its group's."""
+        bound = _masked_argmax(self.bound_values(obs, x_answer, y_answer), x_ok)
+        ue_bound = bound[torch.from_numpy(obs.row)].unsqueeze(1)
+        return Choice(bound=bound, x=x_answer.gather(1, ue_bound).squeeze(1),
+                      y=y_answer.gather(1, ue_bound).squeeze(1), group_log_prob=None,
+                      ue_log_prob=None)
+
+    def choose(self, obs: Observation, heads: Heads,
+               generator: torch.Generator | None = None) -> Choice:
+        """Draw X_m per group row from the group actor, then x <= X_m and y per UE: the
+        choices PPO learns from."""
+        x_ok, x_feasible, pairs = self.grids(obs)
         bound_dist = MaskedCategorical(heads.bound_logits, x_ok)
         bound = bound_dist.sample(generator)
         ue_bound = bound[torch.from_numpy(obs.row)]
         x_mask = x_feasible & (self.x_index <= ue_bound.unsqueeze(1))
         x_dist = MaskedCategorical(heads.x_logits, x_mask)
         x = x_dist.sample(generator)
-        y_mask = pairs[x] if shared else grid[torch.arange(len(x)), x]
+        y_mask = pairs[x] if pairs.dim() == 2 else pairs[torch.arange(len(x)), x]
         y_dist = MaskedCategorical(heads.y_logits, y_mask)
         y = y_dist.sample(generator)
         return Choice(bound=bound, x=x, y=y, group_log_prob=bound_dist.log_prob(bound),

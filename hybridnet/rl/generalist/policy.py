@@ -46,8 +46,8 @@ class GeneralistPolicy:
     def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
         with torch.inference_mode(), torch_threads(DECIDE_THREADS):
             obs = observe(self.costs, state)
-            choice = self.net.choose(obs, self.net.heads(obs), greedy=not self.sample,
-                                     generator=self.generator)
+            choice = (self.net.choose(obs, self.net.heads(obs), self.generator) if self.sample
+                      else self.net.decide(obs))
         shape = np.shape(state.phi)
         return choice.x.numpy().reshape(shape), choice.y.numpy().reshape(shape)
 

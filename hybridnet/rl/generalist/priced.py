@@ -146,27 +146,30 @@ class PricedGeneralistPolicy:
         work, s.
 
         A UE whose slot cannot hold every step is priced to find its own steps and the
-        ES's equally dear, and takes the x its actor prefers under its group's bound, up
+        ES's equally dear, and answers a bound with the x its actor prefers under it, up
         to what its slot needs, and the fewest ES steps its slot allows with it: the
         split at the edge of its capacity (the primal recovery of a linear relaxation,
-        where its actor's y is indifferent).
+        where its actor's y is indifferent). Each group's bound is then the one the
+        model values most given every member's answer (GeneralistNet.settle).
         """
         obs = observe(self.costs.priced(price), state, self.ue_price(price))
         self._row = obs.row
-        heads = self.net.heads(obs)
-        free = self.net.choose(obs, heads, greedy=True)
-        ues = torch.arange(len(free.x))
-        under = self.net.x_index <= free.bound[torch.from_numpy(obs.row)].unsqueeze(1)
-        allowed = self._x_within & under & self._x_needed
-        allowed = torch.where(allowed.any(-1, keepdim=True), allowed, under)
-        x_held = torch.where(allowed, heads.x_logits, MASKED_LOGIT).argmax(-1)
-        x = torch.where(self._held_t, x_held, free.x)
-        y = torch.where(self._held_t, self._least_y[ues, x], free.y)
-        common = torch.zeros(len(obs.group), dtype=x.dtype).scatter_reduce_(
-            0, torch.from_numpy(obs.row), x, "amax")                         # x_m^max
+        x_ok, x_feasible, pairs = self.net.grids(obs)
+        x_logits, y_logits = self.net.logits(obs)
+        x_free, y_free = self.net.answers(x_logits, y_logits, x_feasible, pairs)
+        allowed = self._x_within & self._x_needed
+        x_held = torch.cummax(torch.where(allowed, x_logits, MASKED_LOGIT), dim=1).indices
+        x_held = torch.where(torch.cummax(allowed.to(torch.int8), dim=1).values > 0,
+                             x_held, x_free)        # nothing allowed up to X: as if free
+        held = self._held_t[:, None]
+        x_answer = torch.where(held, x_held, x_free)
+        y_answer = torch.where(held, self._least_y.gather(1, x_held), y_free)
+        choice = self.net.settle(obs, x_ok, x_answer, y_answer)
+        common = torch.zeros(len(obs.group), dtype=choice.x.dtype).scatter_reduce_(
+            0, torch.from_numpy(obs.row), choice.x, "amax")                  # x_m^max
         work_s = (self.costs.common_step_s * float(common.sum())              # eq. (1)
-                  + self.costs.es_step_s * float(y.sum()))                    # eq. (3)
-        return x, y, work_s
+                  + self.costs.es_step_s * float(choice.y.sum()))             # eq. (3)
+        return choice.x, choice.y, work_s
 
     def _fit_es(self, state: SlotState) -> tuple[torch.Tensor, torch.Tensor]:
         """The decision at the inherited ES price if it fits the ES's capacity, else at the

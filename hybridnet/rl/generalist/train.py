@@ -116,7 +116,7 @@ class GeneralistTrainer:
             derive_seed(s.seed, "actions", self.steps_done))
         with torch.no_grad():
             heads = self.net.heads(obs)
-            old = self.net.choose(obs, heads, greedy=False, generator=generator)
+            old = self.net.choose(obs, heads, generator=generator)
         ue_ret, group_ret = rewards(batch, old)
         ue_adv = _normalise(ue_ret - heads.ue_value)
         group_adv = _normalise(group_ret - heads.group_value)
