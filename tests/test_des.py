@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,6 +35,7 @@ from hybridnet.sim.arrivals import PROCESSES, make_arrivals
 from hybridnet.sim.sharing import SharingServer
 from hybridnet.sim.trace import RunResult
 
+ROOT = Path(__file__).resolve().parents[1]
 FAST = settings(max_examples=40, deadline=None)
 
 
@@ -522,3 +526,17 @@ def test_a_transfer_starting_at_the_decision_instant_is_in_flight(downlink: str)
     assert (queues.loc[1:, "downlink_in_flight"] == 4).all()
     np.testing.assert_allclose(queues.loc[1:, "downlink_bits"], 4 * hand_payload_bits(scenario),
                                rtol=1e-12)
+
+
+def test_a_dispatch_pending_at_a_slot_boundary_does_not_stall_the_controller() -> None:
+    """On this cell a task ends exactly at slot 113's boundary and the FCFS dispatch it
+    starts is pending when the controller looks: the controller used to wait for the
+    instant to empty at a priority ahead of that dispatch, for ever. A subprocess, so
+    that a regression fails on its timeout instead of hanging the suite."""
+    code = ("from hybridnet.api import load_scenario, simulate\n"
+            "scenario = load_scenario('scenarios/dense.toml', {'sim.arrivals': "
+            "'synchronous', 'sim.dpp_v': 100.0})\n"
+            "print(len(simulate(scenario, 'dpp', seed=2026, slots=115).slots))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "115"

@@ -101,6 +101,9 @@ class DedicatedEdge:
 AFTER_THE_INSTANT = 2
 """SimPy priority of the FCFS dispatch: after every NORMAL (1) and URGENT (0) event
 at the same time, so it sees all the requests and releases of that instant."""
+END_OF_THE_INSTANT = AFTER_THE_INSTANT + 1
+"""SimPy priority of the controller's look at a slot boundary: after the dispatches too,
+so that it sees the units they grant (es_controller.py, ``_settle``)."""
 
 TIE_S = 1e-9
 """Requests this close in time are simultaneous: float sums of step times that
@@ -114,12 +117,15 @@ class AfterTheInstant(simpy.Event):
     environment), only with a later priority than any event SimPy makes.
     """
 
-    def __init__(self, env: simpy.Environment, callback: Callable[[simpy.Event], None]) -> None:
+    def __init__(self, env: simpy.Environment,
+                 callback: Callable[[simpy.Event], None] | None = None,
+                 priority: int = AFTER_THE_INSTANT) -> None:
         super().__init__(env)
-        self.callbacks.append(callback)
+        if callback is not None:
+            self.callbacks.append(callback)
         self._ok = True
         self._value = None
-        env.schedule(self, priority=AFTER_THE_INSTANT)
+        env.schedule(self, priority=priority)
 
 
 class FcfsEdge:

@@ -31,7 +31,7 @@ from hybridnet.scenario import Scenario
 from hybridnet.sim.arrivals import make_arrivals
 from hybridnet.sim.conditions import Conditions
 from hybridnet.sim.downlink import Downlink
-from hybridnet.sim.edge import EdgeServer, common_phase
+from hybridnet.sim.edge import END_OF_THE_INSTANT, AfterTheInstant, EdgeServer, common_phase
 from hybridnet.sim.ledger import QueueLedger
 from hybridnet.sim.plan import plan_slot
 from hybridnet.sim.recorder import Recorder
@@ -105,11 +105,15 @@ class Controller:
         by the controller in some runs and not in others. Yielding until no event
         of this instant is left makes the state at t_k the cell after everything
         that happens at t_k, the new slot's launches excepted
-        (docs/architecture.md, "The decision instant").
+        (docs/architecture.md, "The decision instant"). Its wake-up comes after the
+        FCFS dispatch of the instant too (``END_OF_THE_INSTANT``): at the dispatch's own
+        priority or earlier, a dispatch pending at t_k would stay behind every wake-up
+        and the loop would never end (it did, on a 300-UE cell whose task ended
+        exactly at a slot boundary).
         """
         env = self.cell.env
         while env.peek() == env.now:
-            yield env.timeout(0)
+            yield AfterTheInstant(env, priority=END_OF_THE_INSTANT)
 
     def observe(self, k: int) -> SlotState:
         """Slot k's conditions and the queues now, at its start."""
