@@ -60,6 +60,7 @@ from hybridnet.api import load_scenario, make_policy, policy_rng, simulate
 from hybridnet.model.actions import action_mask
 from hybridnet.model.objective import evaluate
 from hybridnet.model.params import ModelParams
+from hybridnet.model.slot import SlotState
 from hybridnet.rl.generalist.cells import cell_slots
 from hybridnet.rl.generalist.checkpoint import save_generalist
 from hybridnet.rl.generalist.distribution import outside, sample_scenario
@@ -71,6 +72,7 @@ from hybridnet.sweep import read_results
 
 COMMAND = "python -m experiments.generalist"
 BASE = str(ROOT / "scenarios" / "paper.toml")
+DENSE = str(ROOT / "scenarios" / "dense.toml")
 OUT = RESULTS / "generalist"
 SLOTS = 20
 EVAL_SEEDS = (100, 101, 102)
@@ -116,6 +118,7 @@ RANDOM_CELLS_SEED = 20261206
 ``derive_seed(0, "cells", step)``)."""
 BASELINES = ("oracle", "fluid", "dpp", "local", "random")
 TIMING_SIZES = (10, 50, 300, 2000, 5000, 20000)
+DES_TIMING_SIZES = (300, 1000)
 SWEEP_GRID = {"network.num_ues": [50, 300, 1000],
               "reward.weights": [[0.6, 0.2, 0.2], [0.2, 0.4, 0.4]]}
 
@@ -237,13 +240,38 @@ def random_cells(count: int, seed: int = RANDOM_CELLS_SEED) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def decide_times(sizes: tuple[int, ...], rounds: int = 5, slots: int = 5) -> pd.DataFrame:
-    """Median seconds of one decide per policy at each N, the policies taking turns."""
+def des_slots(scenario: Scenario, slots: int) -> list[SlotState]:
+    """The first ``slots`` slots of a DES run of ``scenario`` under the fluid policy, as a
+    controller sees them, queues included."""
+    states: list[SlotState] = []
+    fluid = make_policy("fluid", scenario, policy_rng(0))
+
+    class Recorder:
+        name = "recorder"
+
+        def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
+            states.append(state)
+            return fluid.decide(state)
+
+    simulate(scenario, Recorder(), seed=0, slots=slots)
+    return states
+
+
+def decide_times(sizes: tuple[int, ...], des_sizes: tuple[int, ...], rounds: int = 5,
+                 slots: int = 5) -> pd.DataFrame:
+    """Median seconds of one decide per policy at each N, the policies taking turns slot
+    by slot: closed form on paper.toml (N/50 groups), and DES on dense.toml (N/25
+    groups, slots of a fluid run, queues included; HID there prices the capacities)."""
+    cells = [("closed", n, load_scenario(BASE, {"network.num_ues": n,
+                                                "network.num_groups": max(2, n // 50)}))
+             for n in sizes]
+    cells += [("des", n, load_scenario(DENSE, {"network.num_ues": n,
+                                               "network.num_groups": max(2, n // 25)}))
+              for n in des_sizes]
     rows = []
-    for n in sizes:
-        scenario = load_scenario(BASE, {"network.num_ues": n,
-                                        "network.num_groups": max(2, n // 50)})
-        states = [cell_slots(scenario, 0, slots).take(k) for k in range(slots)]
+    for engine, n, scenario in cells:
+        states = ([cell_slots(scenario, 0, slots).take(k) for k in range(slots)]
+                  if engine == "closed" else des_slots(scenario, slots))
         named = {p: make_policy(p, scenario, policy_rng(0)) for p in ("hid", "oracle",
                                                                       "fluid", "dpp")}
         times: dict[str, list[float]] = {p: [] for p in named}
@@ -255,10 +283,11 @@ def decide_times(sizes: tuple[int, ...], rounds: int = 5, slots: int = 5) -> pd.
                     start = time.perf_counter()
                     policy.decide(state)
                     times[p].append(time.perf_counter() - start)
-        rows += [{"num_ues": n, "policy": p, "median_ms": 1e3 * statistics.median(t),
-                  "calls": len(t), "load_average": os.getloadavg()[0]}
+        rows += [{"engine": engine, "num_ues": n, "policy": p,
+                  "median_ms": 1e3 * statistics.median(t), "calls": len(t),
+                  "load_average": os.getloadavg()[0]}
                  for p, t in times.items()]
-        print(f"decide at N = {n}: " + ", ".join(
+        print(f"decide, {engine}, N = {n}: " + ", ".join(
             f"{r['policy']} {r['median_ms']:.2f} ms" for r in rows[-4:]), flush=True)
     return pd.DataFrame(rows)
 
@@ -312,7 +341,7 @@ def main() -> None:
     if not (args.out / "random_cells.csv").is_file():
         random_cells(RANDOM_CELLS).to_csv(args.out / "random_cells.csv", index=False)
     if not args.skip_timing:
-        decide_times(TIMING_SIZES).to_csv(args.out / "timing.csv", index=False)
+        decide_times(TIMING_SIZES, DES_TIMING_SIZES).to_csv(args.out / "timing.csv", index=False)
         timed_sweep(args.out / "sweeps" / "hid").to_csv(args.out / "sweep_timing.csv",
                                                         index=False)
 

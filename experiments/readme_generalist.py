@@ -110,14 +110,19 @@ def generalist_specialists() -> str:
 
 
 def generalist_timing() -> str:
-    """Median decide time per N: HID against the solvers, measured in one process."""
+    """Median decide time per N: HID against the solvers, measured in one process, on the
+    closed form and on the DES (HID pricing the capacities there)."""
     timing = read_csv("generalist/timing.csv", COMMAND)
-    wide = timing.pivot_table(index="num_ues", columns="policy", values="median_ms")
-    rows = [[f"{n:,}", *(f"{wide.at[n, p]:.2f}" for p in ("hid", "oracle", "fluid", "dpp")),
-             f"{wide.at[n, 'hid'] / wide.at[n, 'oracle']:.2f}",
-             f"{wide.at[n, 'hid'] / wide.at[n, 'fluid']:.2f}"] for n in wide.index]
-    return markdown(["N", "HID (ms)", "oracle (ms)", "fluid (ms)", "dpp (ms)", "HID / oracle",
-                     "HID / fluid"], rows)
+    if "engine" not in timing:
+        timing["engine"] = "closed"
+    rows = []
+    for (engine, n), frame in timing.groupby(["engine", "num_ues"], sort=False):
+        ms = frame.set_index("policy")["median_ms"]
+        rows.append([f"{n:,}", "closed form" if engine == "closed" else "DES (dense.toml)",
+                     *(f"{ms[p]:.2f}" for p in ("hid", "oracle", "fluid", "dpp")),
+                     f"{ms['hid'] / ms['oracle']:.2f}", f"{ms['hid'] / ms['fluid']:.2f}"])
+    return markdown(["N", "cell", "HID (ms)", "oracle (ms)", "fluid (ms)", "dpp (ms)",
+                     "HID / oracle", "HID / fluid"], rows)
 
 
 def generalist_sweep() -> str:
@@ -177,3 +182,23 @@ def generalist_des() -> str:
                      "HID - best dpp [95 % CI]", "contention loss recovered, HID / fluid",
                      "stable, HID / fluid", "queue growth, HID / fluid",
                      "median decide ms, HID / fluid"], rows)
+
+
+def generalist_learnt_bound() -> str:
+    """Per cell, the generalist's shares with each group's bound drawn from the learnt
+    group actor (the first shipped version, results/generalist/learnt_bound/) and taken by
+    the model's value of the members' answers (today's)."""
+    before = read_csv("generalist/learnt_bound/results.csv", COMMAND)
+    after = read_csv(RESULTS_CSV, COMMAND)
+    rows = []
+    for cell, frame in after.groupby("cell", sort=False):
+        old = before[before["cell"] == cell]
+        means = frame.groupby("policy")["reward"].mean()
+        worth = means["oracle"] - means["best-fixed"] > 1e-4 * abs(means["oracle"])
+        shares = [_shares(f, "hid") for f in (old, frame)]
+        rows.append([cell, *(share(float(np.mean(s[0]))) if worth else "(fixed = oracle)"
+                             for s in shares),
+                     *(share(float(np.mean(s[1]))) for s in shares)])
+    return markdown(["cell", "fixed-to-oracle, learnt bound", "fixed-to-oracle, model's bound",
+                     "random-to-oracle, learnt bound", "random-to-oracle, model's bound"],
+                    rows)

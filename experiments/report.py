@@ -50,6 +50,7 @@ from experiments.readme_fig5 import (
 from experiments.readme_generalist import (
     generalist_cells,
     generalist_des,
+    generalist_learnt_bound,
     generalist_random,
     generalist_specialists,
     generalist_sweep,
@@ -105,6 +106,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "generalist-timing": generalist_timing,
     "generalist-sweep": generalist_sweep,
     "generalist-des": generalist_des,
+    "generalist-learnt-bound": generalist_learnt_bound,
     "run-times": run_times,
     "es-capacity": lambda: sweep_table("es_capacity", pair="edge.scheduler"),
     "early-handoff": lambda: sweep_table("early_handoff", pair="sim.early_handoff"),
