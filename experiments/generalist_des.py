@@ -1,9 +1,10 @@
 """The shipped generalist where queues form, zero-shot, against every baseline.
 
 On scenarios/dense.toml and variants of it, four that experiments.dense_control
-ran before (its specialists' cells) and four that no file in the repository sets
+ran before (its specialists' cells) and six that no file in the repository sets
 (0.27 s slots; 240 UEs in 8 groups at 0.7-2.2 GHz with 0.32 s slots; 200 UEs in 10
-groups on 3 ES units; synchronous arrivals), each policy runs ``--slots`` DES slots of
+groups on 3 ES units; synchronous arrivals; the weights (0.2, 0.4, 0.4); a
+processor-sharing ES), each policy runs ``--slots`` DES slots of
 ``[sim] seed`` = ``--eval-seed`` (never a training seed):
 
 - ``hid``: what ``--policy hid`` runs, the shipped generalist with the capacities
@@ -54,6 +55,8 @@ HELD_OUT: dict[str, dict[str, Any]] = {
     "200 UEs, 3 ES units": {"network.num_ues": 200, "network.num_groups": 10,
                             "edge.compute_units": 3},
     "synchronous arrivals": {"sim.arrivals": "synchronous"},
+    "weights (0.2, 0.4, 0.4)": {"reward.weights": [0.2, 0.4, 0.4]},
+    "processor-sharing ES": {"edge.scheduler": "ps"},
 }
 """Variants of dense.toml that no scenario or experiment in the repository sets."""
 CELLS = {**VARIANTS, **HELD_OUT}

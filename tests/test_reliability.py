@@ -203,7 +203,7 @@ def test_a_run_killed_while_writing_is_swept_by_the_next_writer(tmp_path):
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_an_interrupted_training_is_saved_and_resumes(tmp_path, signum, code):
     out = tmp_path / "hid"
-    train = start("train", SMALL, "--episodes", "400", "--out", str(out), cwd=tmp_path)
+    train = start("train", SMALL, "--episodes", "4000", "--out", str(out), cwd=tmp_path)
     wait_for(lambda: (tmp_path / ".hid.partial" / "hid" / "checkpoint.pt").exists(),
              "the first checkpoint")
     train.send_signal(signum)

@@ -145,14 +145,18 @@ class PricedGeneralistPolicy:
         """The decision at the ES's ``price`` and the UEs' (:meth:`ue_price`), and its ES
         work, s.
 
-        A UE whose slot cannot hold every step is priced to find its own steps and the
-        ES's equally dear, and answers a bound with the x its actor prefers under it, up
-        to what its slot needs, and the fewest ES steps its slot allows with it: the
-        split at the edge of its capacity (the primal recovery of a linear relaxation,
-        where its actor's y is indifferent). Each group's bound is then the one the
-        model values most given every member's answer (GeneralistNet.settle).
+        A UE whose slot cannot hold every step is priced to find its own steps at least
+        as dear as the ES's. Where that price is not 0 (it would rather keep its steps)
+        or its actor's answer to a bound would still overrun its slot, it answers with
+        the x its actor prefers under the bound, up to what its slot needs (or more, if
+        its actor unpriced wants more common steps), and the fewest ES steps its slot
+        allows with it: the split at the edge of its capacity (the primal recovery of a
+        linear relaxation, where its actor's y is indifferent). A UE that would rather
+        hand its steps to the ES answers freely. Each group's bound is then the one the model values
+        most given every member's answer (GeneralistNet.settle).
         """
-        obs = observe(self.costs.priced(price), state, self.ue_price(price))
+        ue_price = self.ue_price(price)
+        obs = observe(self.costs.priced(price), state, ue_price)
         self._row = obs.row
         x_ok, x_feasible, pairs = self.net.grids(obs)
         x_logits, y_logits = self.net.logits(obs)
@@ -161,7 +165,13 @@ class PricedGeneralistPolicy:
         x_held = torch.cummax(torch.where(allowed, x_logits, MASKED_LOGIT), dim=1).indices
         x_held = torch.where(torch.cummax(allowed.to(torch.int8), dim=1).values > 0,
                              x_held, x_free)        # nothing allowed up to X: as if free
-        held = self._held_t[:, None]
+        if (ue_price > 0.0).any():      # more common steps than it needs, if it wants them
+            unpriced = observe(self.costs.priced(price), state)
+            x_own, _ = self.net.answers(*self.net.logits(unpriced), x_feasible, pairs)
+            x_held = torch.maximum(x_held, x_own)
+        ues = torch.arange(len(x_free))[:, None]
+        held = (torch.from_numpy(ue_price > 0.0)[:, None]          # priced to indifference
+                | (self._held_t[:, None] & ~self._within[ues, x_free, y_free]))  # overruns
         x_answer = torch.where(held, x_held, x_free)
         y_answer = torch.where(held, self._least_y.gather(1, x_held), y_free)
         choice = self.net.settle(obs, x_ok, x_answer, y_answer)
