@@ -19,7 +19,7 @@ the oracle's median.
 ``hid`` is what ``make_policy("hid", ...)`` builds: the shipped generalist
 (hybridnet.rl.generalist: one small shared UE network with a factored head, a
 pooled group actor); on the DES, where queues form, with the capacities priced
-(priced.py: one pass of the networks in most slots, more where the ES's price
+(priced.py: one decision in most slots, more where the ES's price
 must rise; experiments/results/generalist/des.csv has its median over whole
 runs, queues included). ``specialist`` is the controller
 ``hybridnet train`` trains for one cell (Table I's hidden layers [128, 128,

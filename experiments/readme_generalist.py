@@ -173,7 +173,8 @@ def generalist_des() -> str:
             ci(_block_difference(slots, variant, "hid", "fluid")),
             ci(_block_difference(slots, variant, "hid", fixed)),
             ci(_block_difference(slots, variant, "hid", dpp)),
-            f"{100 * recovers('hid'):.1f} % / {100 * recovers('fluid'):.1f} %",
+            (f"{100 * recovers('hid'):.1f} % / {100 * recovers('fluid'):.1f} %"
+             if closed > des else "none to recover (the oracle gains in the DES)"),
             f"{_yes(by.loc['hid', 'stable'])} / {_yes(by.loc['fluid', 'stable'])}",
             f"{by.loc['hid', 'queue_growth']:.2f} / {by.loc['fluid', 'queue_growth']:.2f}",
             f"{by.loc['hid', 'decide_ms']:.2f} / {by.loc['fluid', 'decide_ms']:.2f}"])

@@ -69,13 +69,14 @@ def save_generalist(path: str | Path, checkpoint: GeneralistCheckpoint) -> None:
 
 def is_generalist_file(path: str | Path) -> bool:
     """Whether ``path`` holds a generalist (not a specialist) checkpoint: its format tag,
-    read without loading the rest. Anything unreadable is left to the specialist loader,
+    the tensors memory-mapped rather than read (a specialist's paper-mode checkpoint
+    holds one network per UE). Anything unreadable is left to the specialist loader,
     whose errors name the file."""
     try:
         with open(path, "rb") as file:
             if file.read(4) != ZIP_MAGIC:
                 return False
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        payload = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception:  # noqa: BLE001 - a probe: whatever fails here is not a generalist
         return False
     return isinstance(payload, dict) and payload.get("format") == FORMAT

@@ -16,7 +16,8 @@ dozen solves a slot; here the price is a dual variable carried from slot to slot
 Policy Optimization", ICLR 2019): a slot decides once at the price it inherits; if
 that overloads the ES, the price rises until the decision fits and the slot takes
 that decision; if it fits, the next slot tries a slightly lower price. The price so
-tracks the least that fits from above, one network pass in most slots. A cold start
+tracks the least that fits from above, with one decision in most slots (two passes of
+the UE actor where some UE is held at its slot's edge, below). A cold start
 (the first slot, or the ES had room) raises the price by a factor of 4, then bisects.
 
 The ES's capacity is planned at ES_LOAD of its units' slot, less any backlog its
