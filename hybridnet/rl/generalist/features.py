@@ -183,10 +183,12 @@ def group_rows(state: SlotState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return rank[key], present, counts[present]
 
 
-def observe(costs: StepCosts, state: SlotState, ue_price: np.ndarray | float = 0.0
-            ) -> Observation:
+def observe(costs: StepCosts, state: SlotState, ue_price: np.ndarray | float = 0.0,
+            quality: np.ndarray | None = None) -> Observation:
     """The generalist's observation of ``state`` (one slot (N,) or a batch (S, N)), each
-    UE's work charged ``ue_price`` per second (:meth:`StepCosts.ue_step`)."""
+    UE's work charged ``ue_price`` per second (:meth:`StepCosts.ue_step`); ``quality``:
+    :meth:`StepCosts.quality` of its phi, where a caller observing one slot at several
+    prices has it."""
     row, key, members = group_rows(state)
     f = np.asarray(state.f_ue_hz, dtype=float).ravel()
     phi = np.asarray(state.phi, dtype=float).ravel()
@@ -195,7 +197,7 @@ def observe(costs: StepCosts, state: SlotState, ue_price: np.ndarray | float = 0
     common = np.full(len(members), costs.group_step)
     b = len(f)
     per_member = (members * costs.wait_step + common) / members
-    quality = costs.quality(phi)
+    quality = costs.quality(phi) if quality is None else quality
     lost = quality[:, :-1] - quality[:, 1:]
     # a common step instead of a UE step saves c_UE(f), less its wait with early hand-off
     saving = ue_step - (costs.wait_step if costs.early_handoff else 0.0)

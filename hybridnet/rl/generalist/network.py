@@ -141,9 +141,14 @@ class GeneralistNet(nn.Module):
         """Each UE's most likely answer to every bound X: the best feasible x <= X, then
         the best y feasible with it; (x, y), each (B, X+1). ``pairs``: the feasible grid,
         shared (X+1, Y+1) or per UE (B, X+1, Y+1)."""
-        x_answer = torch.cummax(torch.where(x_feasible, x_logits, MASKED_LOGIT), dim=1).indices
+        x_answer = self.x_answers(x_logits, x_feasible)
         y_of_x = torch.where(pairs, y_logits[:, None, :], MASKED_LOGIT).argmax(-1)
         return x_answer, y_of_x.gather(1, x_answer)
+
+    @staticmethod
+    def x_answers(x_logits: torch.Tensor, x_feasible: torch.Tensor) -> torch.Tensor:
+        """Each UE's most likely x under every bound X: the best feasible x <= X (B, X+1)."""
+        return torch.cummax(torch.where(x_feasible, x_logits, MASKED_LOGIT), dim=1).indices
 
     def bound_values(self, obs: Observation, x_answer: torch.Tensor, y_answer: torch.Tensor
                      ) -> torch.Tensor:

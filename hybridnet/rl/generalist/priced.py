@@ -93,6 +93,7 @@ class PricedGeneralistPolicy:
         self.overloaded = False
         """Whether no decision fitted the ES's plan, and none has since."""
         self._f_key: bytes | None = None
+        self._quality: tuple[SlotState | None, np.ndarray] = (None, np.empty(0))
 
     def capacity_s(self, state: SlotState) -> float:
         """The ES work this slot can take: its units' slot less what they have not yet
@@ -157,7 +158,11 @@ class PricedGeneralistPolicy:
         most given every member's answer (GeneralistNet.settle).
         """
         ue_price = self.ue_price(price)
-        obs = observe(self.costs.priced(price), state, ue_price)
+        costs = self.costs.priced(price)
+        if self._quality[0] is not state:          # one slot is observed at several prices
+            self._quality = state, self.costs.quality(np.asarray(state.phi, dtype=float).ravel())
+        quality = self._quality[1]
+        obs = observe(costs, state, ue_price, quality)
         self._row = obs.row
         x_ok, x_feasible, pairs = self.net.grids(obs)
         x_logits, y_logits = self.net.logits(obs)
@@ -167,8 +172,8 @@ class PricedGeneralistPolicy:
         x_held = torch.where(torch.cummax(allowed.to(torch.int8), dim=1).values > 0,
                              x_held, x_free)        # nothing allowed up to X: as if free
         if (ue_price > 0.0).any():      # more common steps than it needs, if it wants them
-            unpriced = observe(self.costs.priced(price), state)
-            x_own, _ = self.net.answers(*self.net.logits(unpriced), x_feasible, pairs)
+            x_own = self.net.x_answers(self.net.logits(observe(costs, state, 0.0, quality))[0],
+                                       x_feasible)
             x_held = torch.maximum(x_held, x_own)
         ues = torch.arange(len(x_free))[:, None]
         held = (torch.from_numpy(ue_price > 0.0)[:, None]          # priced to indifference
