@@ -17,6 +17,7 @@ from hybridnet.errors import HybridnetError
 from hybridnet.model.params import ModelParams
 from hybridnet.model.reference import queues_form
 from hybridnet.model.slot import SlotState
+from hybridnet.rl.controller import DECIDE_THREADS
 from hybridnet.rl.generalist.checkpoint import GeneralistCheckpoint, load_generalist
 from hybridnet.rl.generalist.distribution import outside
 from hybridnet.rl.generalist.features import StepCosts, observe
@@ -27,8 +28,6 @@ from hybridnet.threads import torch_threads
 
 SHIPPED = Path(__file__).resolve().parents[2] / "data" / "hid_generalist.pt"
 """The generalist trained by ``python -m hybridnet.rl.generalist.train`` with its defaults."""
-DECIDE_THREADS = 1
-"""torch threads while deciding: the networks are small (benchmarks/bench_decide.py)."""
 
 
 class GeneralistPolicy:

@@ -37,13 +37,13 @@ from hybridnet.model.costs import ue_work_grid_s
 from hybridnet.model.params import ModelParams
 from hybridnet.model.slot import SlotState
 from hybridnet.policies.fluid import ES_LOAD, OVERLOAD_SLOTS
+from hybridnet.rl.controller import DECIDE_THREADS
 from hybridnet.rl.distributions import MASKED_LOGIT
 from hybridnet.rl.generalist.features import StepCosts, observe
 from hybridnet.rl.generalist.network import GeneralistNet
 from hybridnet.scenario import Scenario
 from hybridnet.threads import torch_threads
 
-DECIDE_THREADS = 1
 TOLERANCE_S = 1e-12
 """ES work below this is rounding, not an excess."""
 COLD_START = 1e-6
@@ -61,17 +61,10 @@ COLD_RAISES = 40
 slot starts from its price and goes on (a factor of 6 a slot warm, 1e24 cold)."""
 DECAY = 1.05
 """A price that fits is lowered by this factor for the next slot."""
-UE_START = 0.1
-"""A UE's first price, as a share of its own step cost c_UE(f)."""
-UE_GROWTH = 1.5
-"""A UE whose preferred split overruns its slot has its price raised by this factor."""
-COLD_ROUNDS = 30
-"""Rounds of the prices' updates on a slot's conditions before deciding, when the UEs'
-CPUs are new (a run's first slot, a redraw)."""
 
 
 class PricedGeneralistPolicy:
-    """The generalist with the ES and every UE's CPU priced by dual variables."""
+    """The generalist with the ES priced by a dual variable and each UE held to its slot."""
 
     name = "hid"
 
