@@ -240,9 +240,9 @@ def random_cells(count: int, seed: int = RANDOM_CELLS_SEED) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def des_slots(scenario: Scenario, slots: int) -> list[SlotState]:
-    """The first ``slots`` slots of a DES run of ``scenario`` under the fluid policy, as a
-    controller sees them, queues included."""
+def des_slots(scenario: Scenario, slots: int, seed: int = 0) -> list[SlotState]:
+    """The first ``slots`` slots of a DES run of ``scenario`` (``seed``) under the fluid
+    policy, as a controller sees them, queues included."""
     states: list[SlotState] = []
     fluid = make_policy("fluid", scenario, policy_rng(0))
 
@@ -253,7 +253,7 @@ def des_slots(scenario: Scenario, slots: int) -> list[SlotState]:
             states.append(state)
             return fluid.decide(state)
 
-    simulate(scenario, Recorder(), seed=0, slots=slots)
+    simulate(scenario, Recorder(), seed=seed, slots=slots)
     return states
 
 

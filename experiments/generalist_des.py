@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 
 from experiments.common import RESULTS
-from experiments.dense_control import SCENARIO, VARIANTS, fixed_splits, growth
+from experiments.dense_control import SCENARIO, VARIANTS, best_fixed, growth
 from hybridnet.api import load_scenario, make_policy, policy_rng, simulate
 from hybridnet.metrics import run_metrics
 from hybridnet.outputs import replace_file
@@ -105,10 +105,7 @@ def fixed_candidates(variant: str, scenario: Scenario, seed: int, screen_slots: 
         fixed = table[(table["variant"] == variant) & table["policy"].str.startswith("fixed:")]
         if len(fixed):
             return [str(fixed.sort_values("reward")["policy"].iloc[-1])]
-    screened = {spec: simulate(scenario, spec, seed=seed, slots=screen_slots,
-                               engine="des").slots["reward"].mean()
-                for spec in fixed_splits(scenario)}
-    return sorted(screened, key=lambda s: -screened[s])[:finalists]
+    return best_fixed(scenario, seed, screen_slots, finalists)
 
 
 class Results:

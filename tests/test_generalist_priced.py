@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
+from experiments.generalist import des_slots
 from hybridnet.api import load_scenario, make_policy, policy_rng, simulate
 from hybridnet.errors import HybridnetError
 from hybridnet.model.costs import common_delay_s, es_delay_s, ue_work_grid_s
@@ -29,18 +30,7 @@ SMALL_BUSY = {"network.num_ues": 60, "network.num_groups": 3, "edge.compute_unit
 
 def _slots(scenario: Scenario, count: int) -> list[SlotState]:
     """The DES's first ``count`` slots as the controller sees them (queues included)."""
-    states: list[SlotState] = []
-    fluid = make_policy("fluid", scenario, policy_rng(0))
-
-    class Recorder:
-        name = "recorder"
-
-        def decide(self, state: SlotState) -> tuple[np.ndarray, np.ndarray]:
-            states.append(state)
-            return fluid.decide(state)
-
-    simulate(scenario, Recorder(), seed=7, slots=count)
-    return states
+    return des_slots(scenario, count, seed=7)
 
 
 def _es_work_s(scenario: Scenario, state: SlotState, x: np.ndarray, y: np.ndarray) -> float:
