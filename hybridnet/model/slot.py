@@ -84,6 +84,18 @@ class SlotState:
             return self.queues
         return Queues.idle(self.phi.shape[:-1], self.num_ues)
 
+    @property
+    def num_slots(self) -> int:
+        """Slots in the batch (1 for a single slot)."""
+        return int(np.prod(self.phi.shape[:-1], dtype=int))
+
+    def group_keys(self) -> np.ndarray:
+        """Each UE's slot and group as one index, slot * M + group, over the batch's slots
+        flattened (S N,): what per-(slot, group) sums bincount over, with minlength
+        ``num_slots * num_groups``."""
+        group = np.asarray(self.group).reshape(-1, self.num_ues)
+        return (np.arange(group.shape[0])[:, None] * self.num_groups + group).ravel()
+
     def take(self, index: int) -> SlotState:
         """Slot ``index`` of a batched state."""
         return SlotState(

@@ -130,9 +130,8 @@ class OraclePolicy:
         group_wait = None
         if not p.early_handoff:                            # every member waits for X, eq. (13)
             m = state.num_groups
-            slots = state.group.reshape(-1, n).shape[0]
-            key = (np.arange(slots)[:, None] * m + state.group.reshape(slots, n)).ravel()
-            members = np.bincount(key, minlength=slots * m).reshape(*state.group.shape[:-1], m)
+            members = np.bincount(state.group_keys(), minlength=state.num_slots * m
+                                  ).reshape(*state.group.shape[:-1], m)
             group_wait = t_scale * members[..., None] * common_delay
         return SlotValues(ue=value, group_wait=group_wait,
                           group_energy=e_scale * common_energy_j(p, steps_x))  # eq. (2)
@@ -140,7 +139,7 @@ class OraclePolicy:
     def best(self, state: SlotState, values: SlotValues, penalty: Penalty | None = None
              ) -> SlotSolution:
         """The maximiser of ``values`` (from :meth:`values`) less ``penalty``."""
-        st, n = self.steps, state.num_ues
+        st = self.steps
         steps_x = np.arange(st.x_max + 1)
         value = values.ue
         if penalty is not None:
@@ -159,10 +158,9 @@ class OraclePolicy:
 
         # sum the members' best responses per (slot, group): one bincount over flat keys
         m = state.num_groups
-        slots = state.group.reshape(-1, n).shape[0]
-        key = (np.arange(slots)[:, None] * m + state.group.reshape(slots, n)).ravel()
+        key, bins = state.group_keys(), state.num_slots * m
         group_value = np.stack([
-            np.bincount(key, best_upto.reshape(-1, st.x_max + 1)[:, k], minlength=slots * m)
+            np.bincount(key, best_upto.reshape(-1, st.x_max + 1)[:, k], minlength=bins)
             for k in range(st.x_max + 1)], axis=-1).reshape(*state.group.shape[:-1], m, -1)
         if values.group_wait is not None:
             group_value -= values.group_wait

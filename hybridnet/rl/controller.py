@@ -196,7 +196,7 @@ class Features:
         """
         s_count, n = state.phi.shape
         m = state.num_groups
-        key = (np.arange(s_count)[:, None] * m + state.group).ravel()
+        key = state.group_keys()
         f, phi, gain = (a.ravel() for a in self._per_ue(state))
         bins = s_count * m
         count = np.bincount(key, minlength=bins).astype(float)

@@ -173,10 +173,8 @@ class Observation:
 def group_rows(state: SlotState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each UE's row among the batch's non-empty (slot, group) pairs, each row's key
     slot * M + group, and its member count: ``(row (B,), key (R,), members (R,))``."""
-    group = np.asarray(state.group).reshape(-1, state.num_ues)
-    slots = group.shape[0]
-    key = (np.arange(slots)[:, None] * state.num_groups + group).ravel()
-    counts = np.bincount(key, minlength=slots * state.num_groups)
+    key = state.group_keys()
+    counts = np.bincount(key, minlength=state.num_slots * state.num_groups)
     present = np.flatnonzero(counts)
     rank = np.zeros(len(counts), dtype=np.int64)
     rank[present] = np.arange(len(present))
