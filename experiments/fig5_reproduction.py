@@ -61,8 +61,7 @@ raw reward, one HIQM's training seeds before the other's:
         --hid-reward-defs raw --hid-phi-sources synthetic --hid-qos-models paper fitted \
         --workers 2
 
-(The second ran for the paper's HIQM; with the fitted HIQM only HIS's and PPGFIS's cells of
-seed 0 have run, and rerunning it resumes the rest.) Not run yet: paper-mode HID at
+(The second has run for both HIQMs, seeds 0-4.) Not run yet: paper-mode HID at
 (0.2, 0.4, 0.4), and more seeds for the first HID runs:
 
     python -m experiments.fig5_reproduction --policies hid-paper --hid-seeds 0 1 2 3 4 \
