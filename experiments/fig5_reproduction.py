@@ -61,8 +61,9 @@ raw reward, one HIQM's training seeds before the other's:
         --hid-reward-defs raw --hid-phi-sources synthetic --hid-qos-models paper fitted \
         --workers 2
 
-(The second has run for both HIQMs, seeds 0-4.) Not run yet: paper-mode HID at
-(0.2, 0.4, 0.4), and more seeds for the first HID runs:
+(The second has run for both HIQMs, seeds 0-4; the first of the two below for the
+paper's HIQM.) Not run yet: paper-mode HID at (0.2, 0.4, 0.4) with the fitted HIQM, and
+more seeds for the first HID runs:
 
     python -m experiments.fig5_reproduction --policies hid-paper --hid-seeds 0 1 2 3 4 \
         --hid-weights 0.2,0.4,0.4 --hid-phi-sources synthetic --hid-qos-models paper fitted
