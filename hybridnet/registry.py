@@ -179,7 +179,7 @@ TRAIN_MODES = Choices("train.mode", """
 """)
 
 CONTROLLERS = Choices("train.controller", """
-    auto: the generalist where it applies (default mode, its steps, no queues), else a specialist
+    auto: the generalist where it applies (default mode, its steps; queues priced), else specialist
     generalist: the shipped generalist, trained once over a distribution of cells
     specialist: a controller trained for this scenario (cached; hybridnet train)
 """)

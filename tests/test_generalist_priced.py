@@ -85,7 +85,7 @@ def test_overflow_moves_es_work_where_it_overruns_least() -> None:
     policy = PricedGeneralistPolicy(shipped_checkpoint().network(), scenario)
     state = _slots(scenario, 1)[0]
     policy.decide(state)
-    held, free = np.flatnonzero(policy._held), np.flatnonzero(~policy._held)
+    held, free = (np.flatnonzero(policy._held), np.flatnonzero(~policy._held))
     assert len(held) and len(free)
     row = np.asarray(state.group)
     step = policy.costs.es_step_s

@@ -123,8 +123,7 @@ class PricedGeneralistPolicy:
         need = torch.where(self._within, total,
                            self.steps.x_max + self.steps.y_max + 1).amin((-2, -1))
         self._x_needed = torch.arange(self.steps.x_max + 1) <= need.unsqueeze(1)
-        self._held = (need > 0).numpy()
-        self._held_t = torch.from_numpy(self._held)
+        self._held = need > 0
         self._f = f
         self._own_step = self.costs.ue_step(f)
 
@@ -134,7 +133,7 @@ class PricedGeneralistPolicy:
         of its capacity where the ES takes its overflow; 0 elsewhere."""
         es_step = self.costs.es_step + price * self.costs.es_step_s
         gap = np.maximum(es_step - self._own_step, 0.0)
-        return np.where(self._held, gap * self._f / self.costs.ue_step_s_hz, 0.0)
+        return np.where(self._held.numpy(), gap * self._f / self.costs.ue_step_s_hz, 0.0)
 
     def _at(self, state: SlotState, price: float) -> tuple[torch.Tensor, torch.Tensor, float]:
         """The decision at the ES's ``price`` and the UEs' (:meth:`ue_price`), and its ES
@@ -156,7 +155,6 @@ class PricedGeneralistPolicy:
             self._quality = state, self.costs.quality(np.asarray(state.phi, dtype=float).ravel())
         quality = self._quality[1]
         obs = observe(costs, state, ue_price, quality)
-        self._row = obs.row
         x_ok, x_feasible, pairs = self.net.grids(obs)
         x_logits, y_logits = self.net.logits(obs)
         x_free, y_free = self.net.answers(x_logits, y_logits, x_feasible, pairs)
@@ -170,7 +168,7 @@ class PricedGeneralistPolicy:
             x_held = torch.maximum(x_held, x_own)
         ues = torch.arange(len(x_free))[:, None]
         held = (torch.from_numpy(ue_price > 0.0)[:, None]          # priced to indifference
-                | (self._held_t[:, None] & ~self._within[ues, x_free, y_free]))  # overruns
+                | (self._held[:, None] & ~self._within[ues, x_free, y_free]))  # overruns
         x_answer = torch.where(held, x_held, x_free)
         y_answer = torch.where(held, self._least_y.gather(1, x_held), y_free)
         choice = self.net.settle(obs, x_ok, x_answer, y_answer)
@@ -193,7 +191,7 @@ class PricedGeneralistPolicy:
             self.price = price / DECAY if price / DECAY >= self.cold_start else 0.0
             return x, y
         if self.overloaded:               # it was last slot too: no search, overflow
-            return self._overflow(x, y, self._row, work_s - capacity_s)
+            return self._overflow(x, y, np.asarray(state.group).ravel(), work_s - capacity_s)
         cold = price == 0.0
         growth = COLD_GROWTH if cold else WARM_GROWTH
         low, high = price, min(max(price * growth, self.cold_start), self.ceiling)
@@ -209,7 +207,7 @@ class PricedGeneralistPolicy:
             work_s, self.price, x, y = least
             self.overloaded = True
             capacity_s = self.capacity_s(state)
-            return self._overflow(x, y, self._row, work_s - capacity_s)
+            return self._overflow(x, y, np.asarray(state.group).ravel(), work_s - capacity_s)
         if cold and low > 0.0:
             for _ in range(COLD_BISECTIONS):
                 middle = float(np.sqrt(low * high))
@@ -221,7 +219,7 @@ class PricedGeneralistPolicy:
         self.price = high
         return x, y
 
-    def _overflow(self, x: torch.Tensor, y: torch.Tensor, row: np.ndarray, excess_s: float
+    def _overflow(self, x: torch.Tensor, y: torch.Tensor, ue_group: np.ndarray, excess_s: float
                   ) -> tuple[torch.Tensor, torch.Tensor]:
         """(x, y) with ``excess_s`` of ES work moved onto the UEs' own CPUs, where it
         overruns their slots least (the fluid policy's soft capacities, fluid.py): first
@@ -234,16 +232,16 @@ class PricedGeneralistPolicy:
         slack_s = self.slot_s - (self.physics.total_steps - x - y) * step_s        # eq. (8)
         room = np.floor(np.maximum(slack_s, 0.0) / step_s + 1e-9).astype(y.dtype)
         excess_s = self._move_y(y, np.minimum(y, room), order, excess_s)
-        groups = int(row.max()) + 1
+        groups = int(ue_group.max()) + 1
         while excess_s > TOLERANCE_S:
             overrun_s = np.maximum(step_s - np.maximum(
                 self.slot_s - (self.physics.total_steps - x - y) * step_s, 0.0), 0.0)
             ue_cost = np.where(y[order] > 0, overrun_s[order], np.inf)
             ue = int(order[np.argmin(ue_cost)])                   # fastest among the least
             top = np.zeros(groups, dtype=x.dtype)
-            np.maximum.at(top, row, x)
-            at_top = (x == top[row]) & (x > 0)
-            group_cost = np.bincount(row[at_top], overrun_s[at_top],
+            np.maximum.at(top, ue_group, x)
+            at_top = (x == top[ue_group]) & (x > 0)
+            group_cost = np.bincount(ue_group[at_top], overrun_s[at_top],
                                      minlength=groups).astype(float)
             group_cost[top == 0] = np.inf
             group = int(np.argmin(group_cost))
@@ -253,7 +251,7 @@ class PricedGeneralistPolicy:
                 y[ue] -= 1
                 excess_s -= self.costs.es_step_s
             else:
-                x[at_top & (row == group)] -= 1
+                x[at_top & (ue_group == group)] -= 1
                 excess_s -= self.costs.common_step_s
         return torch.from_numpy(x), torch.from_numpy(y)
 
