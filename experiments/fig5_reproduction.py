@@ -52,23 +52,21 @@ Writes into experiments/results/fig5_reproduction/:
     python -m experiments.fig5_reproduction --policies hid-default --force
     python -m experiments.fig5_reproduction --policies        # tables, figure only
 
-The axes run since the first map (each resumable like the rest): the oracle on seeds
-0-9 with GFIS's phi in the sensitivity and GFIS's grouping, and paper-mode HID under the
-raw reward, one HIQM's training seeds before the other's:
+The axes run since the first map (each resumable like the rest; every command below
+has run): the oracle on seeds 0-9 with GFIS's phi in the sensitivity and GFIS's
+grouping; paper-mode HID under the raw reward and at (0.2, 0.4, 0.4), both HIQMs,
+training seeds 0-4; both modes at the paper's setting on training seeds 0-9 with
+synthetic phi (the embedding-phi cells have seeds 0 and 1):
 
     python -m experiments.fig5_reproduction --policies oracle --groupings 2 4 8
     python -m experiments.fig5_reproduction --policies hid-paper --hid-seeds 0 1 2 3 4 \
         --hid-reward-defs raw --hid-phi-sources synthetic --hid-qos-models paper fitted \
         --workers 2
-
-(The second has run for both HIQMs, seeds 0-4; the first of the two below for the
-paper's HIQM.) Not run yet: paper-mode HID at (0.2, 0.4, 0.4) with the fitted HIQM, and
-more seeds for the first HID runs:
-
     python -m experiments.fig5_reproduction --policies hid-paper --hid-seeds 0 1 2 3 4 \
-        --hid-weights 0.2,0.4,0.4 --hid-phi-sources synthetic --hid-qos-models paper fitted
-    python -m experiments.fig5_reproduction --policies hid-paper hid-default \
-        --hid-seeds 0 1 2 3 4 --hid-phi-sources synthetic
+        --hid-weights 0.2,0.4,0.4 --hid-phi-sources synthetic --hid-qos-models paper fitted \
+        --workers 2
+    python -m experiments.fig5_reproduction --policies hid-default hid-paper \
+        --hid-seeds 0 1 2 3 4 5 6 7 8 9 --hid-phi-sources synthetic --workers 2
 
 ``--hid-reward-defs`` / ``--hid-weights`` train and score HID under the raw reward and at
 (0.2, 0.4, 0.4), each in its own sweep directory (``hid-MODE-REWARD-WEIGHTS``);

@@ -49,6 +49,14 @@ def sharing_order_count(by_seed: pd.DataFrame) -> str:
     return f"{int(holds.sum())} of {len(by_seed)}"
 
 
+def last_count(by_seed: pd.DataFrame, scheme: str = "iis") -> str:
+    """In how many seeds ``scheme`` scores below every other scheme, as the paper has IIS:
+    '5 of 5'."""
+    others = by_seed[[c for c in by_seed.columns if c != scheme]]
+    holds = by_seed[scheme].lt(others.min(axis=1))
+    return f"{int(holds.sum())} of {len(by_seed)}"
+
+
 PAIR_HEADER = " / ".join(f"{SCHEME_LABELS[a]} > {SCHEME_LABELS[b]}" for a, b in PAPER_PAIRS)
 
 

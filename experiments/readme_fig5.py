@@ -13,6 +13,7 @@ from experiments import (
 from experiments.intervals import (
     PAIR_HEADER,
     gain_ci,
+    last_count,
     pair_counts,
     sharing_order_count,
 )
@@ -172,15 +173,15 @@ def fig5_map_oracle() -> str:
     n = summary["seeds"].max()
     header = ["HIQM", "phi", "reward", "weights", "order (oracle)", *GAIN_HEADER,
               "spacing PPGFIS / GFIS", f"seeds in the paper's order (of {n})",
-              f"seeds with {PAIR_HEADER}", "first, per seed"]
+              f"seeds with {PAIR_HEADER}", "seeds with IIS last", "first, per seed"]
     rows = [["the paper's result", "", "", "(0.6, 0.2, 0.2)", PAPER_ORDER_TEXT]
-            + [pct(PAPER_GAIN_PCT[s]) for s in SCHEMES[1:]] + [PAPER_SPACING_CELL, "", "",
+            + [pct(PAPER_GAIN_PCT[s]) for s in SCHEMES[1:]] + [PAPER_SPACING_CELL, "", "", "",
                                                                ""]]
     for _, r in summary.iterrows():
         by_seed = seeds_of(seeds, r)
         rows.append(config_cells(r) + [r["order"]] + gain_cells(r, by_seed) + spacing_cells(r)
                     + [str(int(r["seeds_in_paper_order"])), pair_counts(by_seed),
-                       first_per_seed(by_seed)])
+                       last_count(by_seed), first_per_seed(by_seed)])
     return MAP_INTERVALS + "\n\n" + markdown(header, rows)
 
 
@@ -203,7 +204,7 @@ def fig5_map_hid_rows(summary: pd.DataFrame, seeds: dict[tuple[str, ...], pd.Dat
     header = ["controller", "measure", "HIQM", "phi", *(["reward", "weights"] if config else []),
               "order", *GAIN_HEADER,
               "spacing PPGFIS / GFIS", "seeds in the paper's order", f"seeds with {PAIR_HEADER}",
-              "seeds with HIS > PPGFIS > GFIS", "first, per seed"]
+              "seeds with HIS > PPGFIS > GFIS", "seeds with IIS last", "first, per seed"]
     measures = {"eval": "evaluation slots", "converged": "converged, ep. 300-499"}
     rows = []
     for _, r in summary.iterrows():
@@ -214,7 +215,7 @@ def fig5_map_hid_rows(summary: pd.DataFrame, seeds: dict[tuple[str, ...], pd.Dat
                     + spacing_cells(r)
                     + [f"{int(r['seeds_in_paper_order'])} of {int(r['seeds'])}",
                        pair_counts(by_seed), sharing_order_count(by_seed),
-                       first_per_seed(by_seed)])
+                       last_count(by_seed), first_per_seed(by_seed)])
     if config:
         return markdown(header, rows)
     return ("At the paper's weights (0.6, 0.2, 0.2), normalised reward; seeds are training "

@@ -7,9 +7,11 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from experiments import report
+from experiments.intervals import last_count, pair_counts, sharing_order_count
 from experiments.paper import PAPER_FIG5A, PAPER_GAIN_PCT
 from experiments.stats import interval, paired, t_quantile
 
@@ -79,3 +81,13 @@ def test_t_intervals_against_hand_computed_values() -> None:
     same = paired([2.0, 3.0, 4.0], [1.0, 2.0, 3.0])
     assert same.half_width == 0.0 and not same.covers_zero
     assert interval([0.5]).covers_zero
+
+
+def test_per_seed_order_counts_against_a_hand_made_map() -> None:
+    """Three seeds: the paper's order; IIS first; GFIS ahead of PPGFIS with IIS last."""
+    by_seed = pd.DataFrame({"his": [4.0, 2.0, 4.0], "ppgfis": [3.0, 1.5, 2.0],
+                            "gfis": [2.0, 1.0, 3.0], "iis": [1.0, 5.0, 1.0]})
+    assert pair_counts(by_seed) == "3 / 2 / 2 of 3"
+    assert sharing_order_count(by_seed) == "2 of 3"
+    assert last_count(by_seed) == "2 of 3"
+    assert last_count(by_seed, "ppgfis") == "0 of 3"
