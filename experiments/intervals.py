@@ -28,11 +28,11 @@ def scaled(value: Interval, scale: float) -> Interval:
     return Interval(value.mean * scale, value.half_width * abs(scale), value.n)
 
 
-def gain_ci(by_seed: pd.DataFrame, other: str) -> str:
-    """HIS's gain over ``other`` in %, with its interval: the paired t-interval of
-    R_HIS - R_other over the seeds (rows of ``by_seed``, one column per scheme), over
+def gain_ci(by_seed: pd.DataFrame, other: str, scheme: str = "his") -> str:
+    """``scheme``'s gain over ``other`` in %, with its interval: the paired t-interval of
+    R_scheme - R_other over the seeds (rows of ``by_seed``, one column per scheme), over
     |mean R_other|. Its centre is the gain of the means the map tables show."""
-    difference = paired(list(by_seed["his"]), list(by_seed[other]))
+    difference = paired(list(by_seed[scheme]), list(by_seed[other]))
     return ci(scaled(difference, 100 / abs(by_seed[other].mean())), pct)
 
 
