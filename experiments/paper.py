@@ -26,6 +26,10 @@ PAPER_SPACING = {s: (PAPER_FIG5A["his"] - PAPER_FIG5A[s]) / (PAPER_FIG5A["his"]
 """The offset-free spacing (R_HIS - R_X) / (R_HIS - R_IIS) of Fig. 5(a): 0.21 and 0.39.
 Unlike a gain in %, it does not change when a constant is added to every reward (a
 normalisation's offset), nor when they are all scaled."""
+PAPER_PPGFIS_OVER_GFIS_PCT = 100 * (PAPER_FIG5A["ppgfis"] - PAPER_FIG5A["gfis"]) / abs(
+    PAPER_FIG5A["gfis"])
+"""PPGFIS's gain over GFIS in % from the digitised Fig. 5(a) means (the paper states only
+HIS's gains): the middle pair of its order."""
 
 PAPER_FIG4B = {"HID": "7.27", "without advantage normalisation": "~7.0",
                "without reward scaling": "~6.1-6.3"}
